@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/store"
+)
+
+// AppendAudit ignores e.ID: the id comes from an identity column, so it
+// only grows.
+func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) error {
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO audit (time, principal, action, detail) VALUES ($1, $2, $3, $4)`,
+		e.Time, e.Principal, e.Action, e.Detail)
+	if err != nil {
+		return fmt.Errorf("append audit %s for %q: %w", e.Action, e.Principal, err)
+	}
+	return nil
+}
+
+func (s *Store) ListAudit(ctx context.Context, principal string, limit int) ([]store.AuditEvent, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, time, principal, action, detail FROM audit
+		WHERE $1 = '' OR principal = $1
+		ORDER BY id DESC LIMIT $2`,
+		principal, sqlLimit(limit))
+	es, err := collect(rows, err, func(row scanner) (store.AuditEvent, error) {
+		var e store.AuditEvent
+		err := row.Scan(&e.ID, &e.Time, &e.Principal, &e.Action, &e.Detail)
+		e.Time = utc(e.Time)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	return es, nil
+}
+
+// RecordEvent inserts id, or takes over an expired record of it, in one
+// statement; a live record makes the upsert change nothing, which is the
+// duplicate. A concurrent insert of the same id waits for the first and
+// then sees it live.
+func (s *Store) RecordEvent(ctx context.Context, id string, now, expiresAt time.Time) error {
+	n, err := changed(s.pool.Exec(ctx, `
+		INSERT INTO events (id, expires_at) VALUES ($1, $2)
+		ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE events.expires_at <= $3`,
+		id, expiresAt, now))
+	if err == nil && n == 0 {
+		err = store.ErrAlreadyUsed
+	}
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	return nil
+}

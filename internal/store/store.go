@@ -1,0 +1,279 @@
+// Package store declares what lookout persists and the errors every backend
+// reports. Backends live in store/sqlite and store/postgres; store/storetest is
+// the one conformance suite they all pass.
+//
+// The store never sees a token in clear: grants arrive encrypted from
+// internal/vault, and lookout's own OAuth codes and tokens arrive as hashes.
+// Times are passed in by the caller so that expiry is testable and every
+// replica agrees on what "now" meant for a decision. A record expires when
+// its ExpiresAt <= now. Backends keep times to the microsecond (PostgreSQL's
+// precision) and return them in UTC. A limit <= 0 means no limit.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them; callers test with errors.Is.
+var (
+	// ErrNotFound: no such record, or it has expired.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a create collided with an existing key.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrConflict: a compare-and-swap lost to a concurrent writer.
+	ErrConflict = errors.New("store: version conflict")
+	// ErrAlreadyUsed: a single-use record (state, code, refresh token,
+	// event id) was consumed before.
+	ErrAlreadyUsed = errors.New("store: already used")
+	// ErrLeaseHeld: another holder owns an unexpired lease on the record.
+	ErrLeaseHeld = errors.New("store: lease held by another owner")
+)
+
+// Store is everything lookout persists. Implementations are safe for
+// concurrent use by many goroutines and, for shared backends, by many
+// processes.
+type Store interface {
+	Grants
+	States
+	ParkedRequests
+	Clients
+	AuthCodes
+	Tokens
+	Approvals
+	Audit
+	Events
+
+	// Migrate applies every embedded migration not yet applied. It is
+	// idempotent and safe to run from several processes at once.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+	// DeleteExpired removes records expired at now and returns how many
+	// went. Grants and the audit log never expire this way.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+	Close() error
+}
+
+// Grant is one principal's upstream Sentry grant, sealed by internal/vault.
+type Grant struct {
+	Principal  string
+	KeyID      string // id of the vault key that sealed Ciphertext
+	Ciphertext []byte
+	// Version starts at 1 and grows by one on every successful write; it is
+	// the compare-and-swap token.
+	Version int64
+	// CreatedAt is kept across writes. UpdatedAt is the time of this write,
+	// set by the caller of PutGrant/SwapGrant (zero: the store's clock).
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Grants stores sealed grants. The refresh lease lets exactly one holder,
+// across processes, refresh a grant while others wait.
+type Grants interface {
+	// PutGrant creates or replaces the grant for g.Principal, ignoring any
+	// version: a fresh consent supersedes what was there. It returns the
+	// stored grant with its new Version. Any lease is released.
+	PutGrant(ctx context.Context, g Grant) (Grant, error)
+	// GetGrant returns ErrNotFound when the principal has no grant.
+	GetGrant(ctx context.Context, principal string) (Grant, error)
+	// SwapGrant replaces the grant only if the stored Version equals
+	// g.Version, and returns it with Version+1 (ErrConflict otherwise,
+	// ErrNotFound if it is gone). Any lease is released.
+	SwapGrant(ctx context.Context, g Grant) (Grant, error)
+	// DeleteGrant removes the grant; ErrNotFound if there was none.
+	DeleteGrant(ctx context.Context, principal string) error
+	// ListGrants returns up to limit grants whose principal sorts after
+	// `after`, in principal order: a resumable scan.
+	ListGrants(ctx context.Context, after string, limit int) ([]Grant, error)
+	// LeaseGrant gives owner the refresh lease until `until` if no other
+	// owner holds an unexpired one at now (ErrLeaseHeld otherwise; the same
+	// owner may extend its own). It returns the grant as stored.
+	LeaseGrant(ctx context.Context, principal, owner string, now, until time.Time) (Grant, error)
+	// ReleaseGrantLease drops owner's lease, if it still holds it (a no-op
+	// otherwise, also when the grant is gone).
+	ReleaseGrantLease(ctx context.Context, principal, owner string) error
+}
+
+// State is a server-side record behind a signed OAuth state or connect
+// link: what the callback needs (PKCE verifier, who asked, where to return).
+type State struct {
+	ID        string
+	Kind      string // e.g. "mcp-authorize", "slack-connect"
+	Principal string // who the flow is for, when known at start
+	Data      []byte // opaque to the store
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// States holds single-use flow state.
+type States interface {
+	// CreateState stores s; ErrAlreadyExists on a duplicate ID.
+	CreateState(ctx context.Context, s State) error
+	// ConsumeState atomically marks the state used and returns it. Exactly
+	// one caller ever succeeds; later ones get ErrAlreadyUsed. Expired
+	// states report ErrNotFound.
+	ConsumeState(ctx context.Context, id string, now time.Time) (State, error)
+	// PendingState returns the newest unconsumed, unexpired state of kind
+	// for principal (ErrNotFound if none): a connect link still worth
+	// reusing.
+	PendingState(ctx context.Context, kind, principal string, now time.Time) (State, error)
+}
+
+// ParkedRequest is a turn blocked on authorization, kept until the user
+// connects and it can be resumed.
+type ParkedRequest struct {
+	ID        string
+	Principal string
+	Data      []byte // where to answer and what was asked; opaque to the store
+	Ready     bool   // the principal has connected; resume it
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ParkedRequests is a small durable queue: park, mark ready on consent,
+// claim with a lease, complete. A claimant that crashes loses its lease and
+// the request is claimed again.
+type ParkedRequests interface {
+	// ParkRequest stores p (not ready). ErrAlreadyExists on a duplicate ID.
+	ParkRequest(ctx context.Context, p ParkedRequest) error
+	// MarkParkedReady marks every unexpired parked request of principal
+	// ready and returns how many.
+	MarkParkedReady(ctx context.Context, principal string, now time.Time) (int, error)
+	// ClaimParkedRequests leases up to limit ready, unexpired requests that
+	// no one holds (or whose lease ended) to owner until leaseUntil.
+	ClaimParkedRequests(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]ParkedRequest, error)
+	// CompleteParkedRequest removes a request; ErrNotFound if already gone.
+	CompleteParkedRequest(ctx context.Context, id string) error
+	// ListParkedRequests returns principal's unexpired requests, oldest first.
+	ListParkedRequests(ctx context.Context, principal string, now time.Time) ([]ParkedRequest, error)
+}
+
+// Client is an OAuth client registered with lookout's authorization server.
+type Client struct {
+	ID         string
+	SecretHash []byte // nil for public clients
+	Metadata   []byte // RFC 7591 metadata as JSON; opaque to the store
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time // zero: never; registrations unused until then go
+}
+
+// Clients stores registered MCP clients.
+type Clients interface {
+	CreateClient(ctx context.Context, c Client) error // ErrAlreadyExists
+	// GetClient returns ErrNotFound for unknown or expired clients.
+	GetClient(ctx context.Context, id string, now time.Time) (Client, error)
+	// TouchClient records use at now and moves ExpiresAt to expiresAt
+	// (zero: keep). ErrNotFound for unknown or expired clients: use does not
+	// revive a lapsed registration.
+	TouchClient(ctx context.Context, id string, now, expiresAt time.Time) error
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// AuthCode is one of lookout's authorization codes, stored by hash.
+type AuthCode struct {
+	Hash          string
+	ClientID      string
+	Principal     string // the MCP grant principal the code stands for
+	RedirectURI   string
+	CodeChallenge string // PKCE S256 challenge
+	Resource      string
+	Scope         string
+	FamilyID      string // tokens issued from this code share it
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+}
+
+// AuthCodes holds single-use authorization codes.
+type AuthCodes interface {
+	CreateAuthCode(ctx context.Context, c AuthCode) error // ErrAlreadyExists
+	// ConsumeAuthCode marks the code used and returns it; exactly one caller
+	// wins. A second consumption returns the code AND ErrAlreadyUsed so the
+	// caller can revoke what the first one issued. Expired: ErrNotFound.
+	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
+}
+
+// TokenKind tells access from refresh tokens.
+type TokenKind string
+
+const (
+	AccessToken  TokenKind = "access"
+	RefreshToken TokenKind = "refresh"
+)
+
+// Token is one of lookout's own tokens, stored by hash.
+type Token struct {
+	Hash      string
+	Kind      TokenKind
+	ClientID  string
+	Principal string
+	FamilyID  string // all tokens descending from one authorization code
+	Resource  string
+	Scope     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Revoked   bool
+}
+
+// Tokens holds lookout's access and refresh tokens.
+type Tokens interface {
+	CreateToken(ctx context.Context, t Token) error // ErrAlreadyExists
+	// GetToken returns ErrNotFound for unknown, expired or revoked tokens.
+	GetToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	// UseRefreshToken atomically marks a refresh token used and returns it.
+	// A token used before comes back with ErrAlreadyUsed (reuse: the caller
+	// revokes the family); unknown, expired or revoked: ErrNotFound.
+	UseRefreshToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	// RevokeToken revokes one token (again: no error); ErrNotFound if unknown.
+	RevokeToken(ctx context.Context, hash string) error
+	// RevokeFamily revokes every token of a family and returns how many
+	// were not revoked before.
+	RevokeFamily(ctx context.Context, familyID string) (int, error)
+	// RevokePrincipal revokes every token issued for principal and returns
+	// how many were not revoked before.
+	RevokePrincipal(ctx context.Context, principal string) (int, error)
+}
+
+// Approval records that a user approved an MCP client for a scope.
+type Approval struct {
+	ID        string
+	ClientID  string
+	Scope     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Approvals stores client approvals referenced from the approval cookie.
+type Approvals interface {
+	CreateApproval(ctx context.Context, a Approval) error // ErrAlreadyExists
+	// GetApproval returns ErrNotFound for unknown or expired approvals.
+	GetApproval(ctx context.Context, id string, now time.Time) (Approval, error)
+	DeleteApproval(ctx context.Context, id string) error
+}
+
+// AuditEvent is one entry of the grant audit log. Never token material.
+type AuditEvent struct {
+	ID        int64 // assigned by the store
+	Time      time.Time
+	Principal string
+	Action    string // "grant.connected", "grant.refreshed", ...
+	Detail    string // human readable, already free of secrets
+}
+
+// Audit is an append-only log.
+type Audit interface {
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	// ListAudit returns principal's events newest first (all principals when
+	// principal is empty), at most limit.
+	ListAudit(ctx context.Context, principal string, limit int) ([]AuditEvent, error)
+}
+
+// Events deduplicates deliveries such as Slack event retries.
+type Events interface {
+	// RecordEvent stores id until expiresAt; ErrAlreadyUsed if it was
+	// recorded before (a retry: drop it).
+	RecordEvent(ctx context.Context, id string, now, expiresAt time.Time) error
+}

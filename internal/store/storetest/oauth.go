@@ -1,0 +1,300 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/store"
+)
+
+func testClientCRUD(t *testing.T, s store.Store) {
+	_, err := s.GetClient(ctx(t), "c1", t0)
+	is(t, "get unknown", err, store.ErrNotFound)
+
+	// Zero ExpiresAt: never expires.
+	in := store.Client{ID: "c1", SecretHash: []byte("secret-hash"), Metadata: []byte(`{"client_name":"Claude"}`), CreatedAt: t0}
+	is(t, "create", s.CreateClient(ctx(t), in), nil)
+	dup := in
+	dup.Metadata = []byte(`{}`)
+	is(t, "create duplicate", s.CreateClient(ctx(t), dup), store.ErrAlreadyExists)
+
+	got, err := s.GetClient(ctx(t), "c1", t0)
+	is(t, "get", err, nil)
+	same(t, "client", got, in)
+	got, err = s.GetClient(ctx(t), "c1", at(100*365*24*time.Hour))
+	is(t, "get a century later", err, nil)
+	same(t, "client a century later", got, in)
+
+	// Touch with zero expiresAt keeps "never".
+	is(t, "touch", s.TouchClient(ctx(t), "c1", at(time.Minute), time.Time{}), nil)
+	got, err = s.GetClient(ctx(t), "c1", at(time.Minute))
+	is(t, "get after touch", err, nil)
+	want := in
+	want.LastUsedAt = at(time.Minute)
+	same(t, "touched client", got, want)
+
+	public := store.Client{ID: "public", Metadata: []byte(`{}`), CreatedAt: t0}
+	is(t, "create public client", s.CreateClient(ctx(t), public), nil)
+	got, err = s.GetClient(ctx(t), "public", t0)
+	is(t, "get public client", err, nil)
+	same(t, "public client", got, public)
+	if got.SecretHash != nil && len(got.SecretHash) != 0 {
+		t.Errorf("public client has SecretHash %q", got.SecretHash)
+	}
+
+	is(t, "delete", s.DeleteClient(ctx(t), "c1"), nil)
+	_, err = s.GetClient(ctx(t), "c1", t0)
+	is(t, "get deleted", err, store.ErrNotFound)
+	is(t, "delete again", s.DeleteClient(ctx(t), "c1"), store.ErrNotFound)
+	is(t, "touch deleted", s.TouchClient(ctx(t), "c1", t0, time.Time{}), store.ErrNotFound)
+}
+
+func testClientExpiry(t *testing.T, s store.Store) {
+	in := store.Client{ID: "c", Metadata: []byte(`{}`), CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	is(t, "create", s.CreateClient(ctx(t), in), nil)
+	got, err := s.GetClient(ctx(t), "c", at(time.Hour-time.Microsecond))
+	is(t, "get before expiry", err, nil)
+	same(t, "client", got, in)
+	_, err = s.GetClient(ctx(t), "c", at(time.Hour))
+	is(t, "get at expiry", err, store.ErrNotFound)
+
+	// Use moves the expiry.
+	is(t, "touch", s.TouchClient(ctx(t), "c", at(30*time.Minute), at(2*time.Hour)), nil)
+	got, err = s.GetClient(ctx(t), "c", at(time.Hour))
+	is(t, "get after touch", err, nil)
+	want := in
+	want.LastUsedAt, want.ExpiresAt = at(30*time.Minute), at(2*time.Hour)
+	same(t, "touched client", got, want)
+
+	// A lapsed registration is not revived by use.
+	is(t, "touch expired", s.TouchClient(ctx(t), "c", at(2*time.Hour), at(3*time.Hour)), store.ErrNotFound)
+	_, err = s.GetClient(ctx(t), "c", at(2*time.Hour))
+	is(t, "get after touching expired", err, store.ErrNotFound)
+}
+
+func newCode(hash string, expires time.Duration) store.AuthCode {
+	return store.AuthCode{Hash: hash, ClientID: "client-1", Principal: "mcp:g1", RedirectURI: "https://app.example/cb",
+		CodeChallenge: "challenge", Resource: "https://lookout.example/mcp", Scope: "read", FamilyID: "fam-" + hash,
+		CreatedAt: t0, ExpiresAt: at(expires)}
+}
+
+func testAuthCodeConsume(t *testing.T, s store.Store) {
+	_, err := s.ConsumeAuthCode(ctx(t), "unknown", t0)
+	is(t, "consume unknown", err, store.ErrNotFound)
+
+	in := newCode("code-hash-secret", 10*time.Minute)
+	is(t, "create", s.CreateAuthCode(ctx(t), in), nil)
+	dup := newCode("code-hash-secret", time.Hour)
+	dup.ClientID = "other"
+	is(t, "create duplicate", s.CreateAuthCode(ctx(t), dup), store.ErrAlreadyExists)
+
+	got, err := s.ConsumeAuthCode(ctx(t), in.Hash, at(time.Minute))
+	is(t, "consume", err, nil)
+	same(t, "consumed", got, in)
+
+	// Reuse returns the code too, so the caller can revoke its family.
+	got, err = s.ConsumeAuthCode(ctx(t), in.Hash, at(2*time.Minute))
+	is(t, "consume again", err, store.ErrAlreadyUsed)
+	same(t, "reused code", got, in)
+	noLeak(t, err, in.Hash)
+
+	// Expired, used or not: not found.
+	_, err = s.ConsumeAuthCode(ctx(t), in.Hash, at(10*time.Minute))
+	is(t, "consume used and expired", err, store.ErrNotFound)
+	fresh := newCode("fresh", 10*time.Minute)
+	is(t, "create", s.CreateAuthCode(ctx(t), fresh), nil)
+	_, err = s.ConsumeAuthCode(ctx(t), "fresh", at(10*time.Minute))
+	is(t, "consume at expiry", err, store.ErrNotFound)
+}
+
+func testAuthCodeConsumeConcurrent(t *testing.T, s store.Store) {
+	in := make([]store.AuthCode, records)
+	for r := range in {
+		in[r] = newCode(fmt.Sprintf("h%d", r), time.Hour)
+		is(t, "create", s.CreateAuthCode(ctx(t), in[r]), nil)
+	}
+	got := make([][contenders]store.AuthCode, records)
+	errs := raceEach(func(r, g int) (err error) {
+		got[r][g], err = s.ConsumeAuthCode(ctx(t), in[r].Hash, t0)
+		return err
+	})
+	exactlyOneWins(t, errs, store.ErrAlreadyUsed)
+	for r := range got {
+		for _, c := range got[r] { // losers get the code as well
+			same(t, "code", c, in[r])
+		}
+	}
+}
+
+func newToken(hash string, kind store.TokenKind, family, principal string, expires time.Duration) store.Token {
+	return store.Token{Hash: hash, Kind: kind, ClientID: "client-1", Principal: principal, FamilyID: family,
+		Resource: "https://lookout.example/mcp", Scope: "read", CreatedAt: t0, ExpiresAt: at(expires)}
+}
+
+func createTokens(t *testing.T, s store.Store, ts ...store.Token) {
+	t.Helper()
+	for _, tok := range ts {
+		is(t, "create token", s.CreateToken(ctx(t), tok), nil)
+	}
+}
+
+func testTokenCreateGet(t *testing.T, s store.Store) {
+	access := newToken("a1", store.AccessToken, "f", "p", time.Hour)
+	refresh := newToken("r1", store.RefreshToken, "f", "p", 24*time.Hour)
+	createTokens(t, s, access, refresh)
+	dup := newToken("a1", store.RefreshToken, "g", "q", time.Hour)
+	is(t, "create duplicate", s.CreateToken(ctx(t), dup), store.ErrAlreadyExists)
+
+	for _, want := range []store.Token{access, refresh} {
+		got, err := s.GetToken(ctx(t), want.Hash, t0)
+		is(t, "get "+want.Hash, err, nil)
+		same(t, "token "+want.Hash, got, want)
+	}
+	_, err := s.GetToken(ctx(t), "a1", at(time.Hour))
+	is(t, "get at expiry", err, store.ErrNotFound)
+	_, err = s.GetToken(ctx(t), "unknown", t0)
+	is(t, "get unknown", err, store.ErrNotFound)
+}
+
+func testTokenRevoke(t *testing.T, s store.Store) {
+	createTokens(t, s, newToken("a1", store.AccessToken, "f", "p", time.Hour), newToken("a2", store.AccessToken, "f", "p", time.Hour))
+	is(t, "revoke", s.RevokeToken(ctx(t), "a1"), nil)
+	_, err := s.GetToken(ctx(t), "a1", t0)
+	is(t, "get revoked", err, store.ErrNotFound)
+	_, err = s.GetToken(ctx(t), "a2", t0)
+	is(t, "get the other token", err, nil)
+	is(t, "revoke again", s.RevokeToken(ctx(t), "a1"), nil)
+	is(t, "revoke unknown", s.RevokeToken(ctx(t), "unknown"), store.ErrNotFound)
+}
+
+func testTokenUseRefresh(t *testing.T, s store.Store) {
+	refresh := newToken("refresh-hash-secret", store.RefreshToken, "f", "p", time.Hour)
+	createTokens(t, s, refresh,
+		newToken("access", store.AccessToken, "f", "p", time.Hour),
+		newToken("revoked", store.RefreshToken, "f", "p", time.Hour),
+		newToken("expiring", store.RefreshToken, "f", "p", time.Minute))
+	is(t, "revoke", s.RevokeToken(ctx(t), "revoked"), nil)
+
+	got, err := s.UseRefreshToken(ctx(t), refresh.Hash, t0)
+	is(t, "use", err, nil)
+	same(t, "used token", got, refresh)
+	got, err = s.UseRefreshToken(ctx(t), refresh.Hash, at(time.Second))
+	is(t, "reuse", err, store.ErrAlreadyUsed)
+	same(t, "reused token", got, refresh)
+	noLeak(t, err, refresh.Hash)
+
+	_, err = s.UseRefreshToken(ctx(t), "access", t0)
+	is(t, "use an access token", err, store.ErrNotFound)
+	_, err = s.UseRefreshToken(ctx(t), "revoked", t0)
+	is(t, "use a revoked token", err, store.ErrNotFound)
+	_, err = s.UseRefreshToken(ctx(t), "expiring", at(time.Minute))
+	is(t, "use at expiry", err, store.ErrNotFound)
+	_, err = s.UseRefreshToken(ctx(t), "unknown", t0)
+	is(t, "use unknown", err, store.ErrNotFound)
+
+	// Reuse after the family was revoked: gone.
+	_, err = s.RevokeFamily(ctx(t), "f")
+	is(t, "revoke family", err, nil)
+	_, err = s.UseRefreshToken(ctx(t), refresh.Hash, at(2*time.Second))
+	is(t, "reuse after revocation", err, store.ErrNotFound)
+}
+
+func testTokenUseRefreshConcurrent(t *testing.T, s store.Store) {
+	in := make([]store.Token, records)
+	for r := range in {
+		in[r] = newToken(fmt.Sprintf("r%d", r), store.RefreshToken, "f", "p", time.Hour)
+		createTokens(t, s, in[r])
+	}
+	got := make([][contenders]store.Token, records)
+	errs := raceEach(func(r, g int) (err error) {
+		got[r][g], err = s.UseRefreshToken(ctx(t), in[r].Hash, t0)
+		return err
+	})
+	exactlyOneWins(t, errs, store.ErrAlreadyUsed)
+	for r := range got {
+		for _, tok := range got[r] { // reuse returns the token as well
+			same(t, "token", tok, in[r])
+		}
+	}
+}
+
+func testTokenRevokeFamily(t *testing.T, s store.Store) {
+	createTokens(t, s,
+		newToken("f1", store.AccessToken, "f", "p", time.Hour),
+		newToken("f2", store.RefreshToken, "f", "p", time.Hour),
+		newToken("f3", store.RefreshToken, "f", "p", time.Hour),
+		newToken("g1", store.AccessToken, "g", "p", time.Hour))
+	is(t, "revoke f3", s.RevokeToken(ctx(t), "f3"), nil)
+
+	n, err := s.RevokeFamily(ctx(t), "f")
+	is(t, "revoke family", err, nil)
+	if n != 2 {
+		t.Errorf("revoked %d, want the 2 not yet revoked", n)
+	}
+	for _, h := range []string{"f1", "f2"} {
+		_, err := s.GetToken(ctx(t), h, t0)
+		is(t, "get "+h, err, store.ErrNotFound)
+	}
+	_, err = s.GetToken(ctx(t), "g1", t0)
+	is(t, "other family", err, nil)
+	n, err = s.RevokeFamily(ctx(t), "f")
+	is(t, "revoke family again", err, nil)
+	if n != 0 {
+		t.Errorf("revoking again revoked %d", n)
+	}
+	n, err = s.RevokeFamily(ctx(t), "unknown")
+	is(t, "revoke unknown family", err, nil)
+	if n != 0 {
+		t.Errorf("revoking an unknown family revoked %d", n)
+	}
+}
+
+func testTokenRevokePrincipal(t *testing.T, s store.Store) {
+	var ts []store.Token
+	for i := range 3 {
+		ts = append(ts, newToken(fmt.Sprintf("p%d", i), store.AccessToken, fmt.Sprintf("f%d", i), "p", time.Hour))
+	}
+	ts = append(ts, newToken("q1", store.RefreshToken, "fq", "q", time.Hour))
+	createTokens(t, s, ts...)
+	is(t, "revoke p0", s.RevokeToken(ctx(t), "p0"), nil)
+
+	n, err := s.RevokePrincipal(ctx(t), "p")
+	is(t, "revoke principal", err, nil)
+	if n != 2 {
+		t.Errorf("revoked %d, want 2", n)
+	}
+	for _, h := range []string{"p1", "p2"} {
+		_, err := s.GetToken(ctx(t), h, t0)
+		is(t, "get "+h, err, store.ErrNotFound)
+	}
+	got, err := s.UseRefreshToken(ctx(t), "q1", t0)
+	is(t, "other principal's refresh token", err, nil)
+	same(t, "q1", got, ts[3])
+	n, err = s.RevokePrincipal(ctx(t), "p")
+	is(t, "revoke principal again", err, nil)
+	if n != 0 {
+		t.Errorf("revoking again revoked %d", n)
+	}
+}
+
+func testApprovalCRUD(t *testing.T, s store.Store) {
+	_, err := s.GetApproval(ctx(t), "a", t0)
+	is(t, "get unknown", err, store.ErrNotFound)
+	in := store.Approval{ID: "a", ClientID: "c", Scope: "read write", CreatedAt: t0, ExpiresAt: at(30 * 24 * time.Hour)}
+	is(t, "create", s.CreateApproval(ctx(t), in), nil)
+	dup := in
+	dup.Scope = "admin"
+	is(t, "create duplicate", s.CreateApproval(ctx(t), dup), store.ErrAlreadyExists)
+
+	got, err := s.GetApproval(ctx(t), "a", t0)
+	is(t, "get", err, nil)
+	same(t, "approval", got, in)
+	_, err = s.GetApproval(ctx(t), "a", in.ExpiresAt)
+	is(t, "get at expiry", err, store.ErrNotFound)
+
+	is(t, "delete", s.DeleteApproval(ctx(t), "a"), nil)
+	_, err = s.GetApproval(ctx(t), "a", t0)
+	is(t, "get deleted", err, store.ErrNotFound)
+	is(t, "delete again", s.DeleteApproval(ctx(t), "a"), store.ErrNotFound)
+}

@@ -1,0 +1,567 @@
+package vault_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/store/storetest"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// backends runs fn against every store backend available to this run.
+func backends(t *testing.T, fn func(t *testing.T, newStore func(t *testing.T) store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, storetest.SQLite) })
+	t.Run("postgres", func(t *testing.T) { fn(t, storetest.Postgres) })
+}
+
+func newKey(t *testing.T, id string) vault.Key {
+	t.Helper()
+	k := vault.Key{ID: id, Secret: make([]byte, 32)}
+	if _, err := rand.Read(k.Secret); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newVault(t *testing.T, s store.Store, opts vault.Options, keys ...vault.Key) *vault.Vault {
+	t.Helper()
+	kr, err := vault.NewKeyring(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vault.New(s, kr, opts)
+}
+
+func sampleGrant(principal string, n int, expiry time.Time) vault.Grant {
+	return vault.Grant{
+		Principal: principal,
+		Token: vault.Token{
+			AccessToken:  fmt.Sprintf("sntryu_access_%s_%d_%s", principal, n, strings.Repeat("a", 20)),
+			RefreshToken: fmt.Sprintf("refresh_%s_%d_%s", principal, n, strings.Repeat("b", 20)),
+			Expiry:       expiry,
+		},
+		Scopes: []string{"org:read", "event:read"},
+		User:   vault.SentryUser{ID: "42", Name: "Alice", Email: "alice@example.com"},
+	}
+}
+
+func TestPutGetDelete(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		v := newVault(t, s, vault.Options{}, newKey(t, "k1"))
+
+		if _, err := v.Get(ctx, "slack:T1:U1"); !errors.Is(err, vault.ErrNoGrant) {
+			t.Fatalf("Get before Put: err = %v, want ErrNoGrant", err)
+		}
+		want := sampleGrant("slack:T1:U1", 1, time.Now().Add(time.Hour).UTC().Truncate(time.Second))
+		put, err := v.Put(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Get(ctx, want.Principal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Token.AccessToken != want.Token.AccessToken || got.Token.RefreshToken != want.Token.RefreshToken ||
+			!got.Token.Expiry.Equal(want.Token.Expiry) || got.User != want.User || !got.HasScope("event:read") ||
+			got.Version != put.Version || got.ConnectedAt.IsZero() {
+			t.Fatalf("round trip mismatch: got %+v", got)
+		}
+
+		// The row holds no plaintext token.
+		row, err := s.GetGrant(ctx, want.Principal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(row.Ciphertext, []byte(want.Token.AccessToken)) || bytes.Contains(row.Ciphertext, []byte("alice@")) {
+			t.Fatal("ciphertext contains plaintext")
+		}
+		if row.KeyID != "k1" {
+			t.Fatalf("KeyID = %q, want k1", row.KeyID)
+		}
+
+		if err := v.Delete(ctx, want.Principal, "user disconnected"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, want.Principal); !errors.Is(err, vault.ErrNoGrant) {
+			t.Fatalf("Get after Delete: err = %v, want ErrNoGrant", err)
+		}
+		if err := v.Delete(ctx, want.Principal, "again"); !errors.Is(err, vault.ErrNoGrant) {
+			t.Fatalf("second Delete: err = %v, want ErrNoGrant", err)
+		}
+		assertAudit(t, s, want.Principal, vault.ActionConnected, vault.ActionRevoked)
+	})
+}
+
+// A sealed row copied to another principal must not open: the additional
+// data binds each ciphertext to its principal.
+func TestSwappedRowsFailToDecrypt(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		v := newVault(t, s, vault.Options{}, newKey(t, "k1"), newKey(t, "k2"))
+		exp := time.Now().Add(time.Hour)
+		for _, p := range []string{"slack:T1:alice", "slack:T1:mallory"} {
+			if _, err := v.Put(ctx, sampleGrant(p, 1, exp)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		alice, err := s.GetGrant(ctx, "slack:T1:alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mallory, err := s.GetGrant(ctx, "slack:T1:mallory")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Swap the two rows' sealed contents in the database.
+		if _, err := s.PutGrant(ctx, store.Grant{Principal: "slack:T1:mallory", KeyID: alice.KeyID, Ciphertext: alice.Ciphertext}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutGrant(ctx, store.Grant{Principal: "slack:T1:alice", KeyID: mallory.KeyID, Ciphertext: mallory.Ciphertext}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"slack:T1:alice", "slack:T1:mallory"} {
+			g, err := v.Get(ctx, p)
+			if !errors.Is(err, vault.ErrDecrypt) {
+				t.Fatalf("Get(%s) after swap: grant %v, err %v; want ErrDecrypt", p, g, err)
+			}
+		}
+		// Relabelling the key id is refused too.
+		if _, err := s.PutGrant(ctx, store.Grant{Principal: "slack:T1:alice", KeyID: "k2", Ciphertext: alice.Ciphertext}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, "slack:T1:alice"); !errors.Is(err, vault.ErrDecrypt) {
+			t.Fatalf("Get after key relabel: err = %v, want ErrDecrypt", err)
+		}
+		// A flipped bit is refused.
+		tampered := bytes.Clone(alice.Ciphertext)
+		tampered[len(tampered)-1] ^= 1
+		if _, err := s.PutGrant(ctx, store.Grant{Principal: "slack:T1:alice", KeyID: alice.KeyID, Ciphertext: tampered}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, "slack:T1:alice"); !errors.Is(err, vault.ErrDecrypt) {
+			t.Fatalf("Get after tampering: err = %v, want ErrDecrypt", err)
+		}
+		assertAudit(t, s, "slack:T1:mallory", vault.ActionDecryptFailed)
+	})
+}
+
+// sentryRefresh imitates Sentry's token endpoint: every refresh rotates the
+// refresh token, and the old one is refused from then on.
+type sentryRefresh struct {
+	mu      sync.Mutex
+	current string // the one refresh token Sentry still accepts
+	n       int
+	calls   atomic.Int64
+	delay   time.Duration
+	expiry  time.Time
+}
+
+func (f *sentryRefresh) refresh(ctx context.Context, old vault.Token) (vault.Token, error) {
+	f.calls.Add(1)
+	time.Sleep(f.delay) // widen the race window
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if old.RefreshToken != f.current {
+		return vault.Token{}, fmt.Errorf("invalid_grant: %w", vault.ErrStale)
+	}
+	f.n++
+	f.current = fmt.Sprintf("refresh-%d", f.n)
+	return vault.Token{AccessToken: fmt.Sprintf("access-%d", f.n), RefreshToken: f.current, Expiry: f.expiry}, nil
+}
+
+// 200 callers find the grant expired at once; exactly one refresh reaches
+// Sentry, and everyone gets its token. The callers are spread over two
+// vaults on two store handles, as two processes sharing one database.
+func TestConcurrentRefreshCallsSentryOnce(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		key := newKey(t, "k1")
+		// Short poll so the test is quick; a real lease wait is the same code.
+		opts := vault.Options{PollInterval: 5 * time.Millisecond}
+		v1 := newVault(t, s, opts, key)
+		v2 := newVault(t, s, opts, key) // another "process": own lease owner, own local locks
+
+		g := sampleGrant("mcp:grant-1", 0, time.Now().Add(-time.Minute)) // expired
+		g.Token.RefreshToken = "refresh-0"
+		if _, err := v1.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		sentry := &sentryRefresh{current: "refresh-0", delay: 20 * time.Millisecond, expiry: time.Now().Add(time.Hour)}
+
+		const callers = 200
+		var wg sync.WaitGroup
+		tokens := make([]string, callers)
+		errs := make([]error, callers)
+		start := make(chan struct{})
+		for i := range callers {
+			v := v1
+			if i%2 == 1 {
+				v = v2
+			}
+			wg.Go(func() {
+				<-start
+				got, err := v.Refresh(ctx, "mcp:grant-1", sentry.refresh)
+				tokens[i], errs[i] = got.Token.AccessToken, err
+			})
+		}
+		close(start)
+		wg.Wait()
+
+		if n := sentry.calls.Load(); n != 1 {
+			t.Fatalf("refresher called %d times, want exactly 1", n)
+		}
+		for i := range callers {
+			if errs[i] != nil || tokens[i] != "access-1" {
+				t.Fatalf("caller %d: token %q err %v; want access-1", i, tokens[i], errs[i])
+			}
+		}
+		stored, err := v2.Get(ctx, "mcp:grant-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Token.RefreshToken != "refresh-1" || stored.RefreshedAt.IsZero() {
+			t.Fatalf("stored grant not updated: %+v", stored)
+		}
+		assertAudit(t, s, "mcp:grant-1", vault.ActionRefreshed)
+	})
+}
+
+func TestRefreshSkipsValidToken(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		v := newVault(t, newStore(t), vault.Options{}, newKey(t, "k1"))
+		g := sampleGrant("p", 0, time.Now().Add(time.Hour))
+		if _, err := v.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		sentry := &sentryRefresh{current: g.Token.RefreshToken}
+		got, err := v.Refresh(ctx, "p", sentry.refresh)
+		if err != nil || got.Token.AccessToken != g.Token.AccessToken || sentry.calls.Load() != 0 {
+			t.Fatalf("Refresh of a valid grant: token %q err %v calls %d", got.Token.AccessToken, err, sentry.calls.Load())
+		}
+		// Expiring within the skew counts as expired.
+		g.Token.Expiry = time.Now().Add(30 * time.Second)
+		if _, err := v.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Refresh(ctx, "p", sentry.refresh); err != nil || sentry.calls.Load() != 1 {
+			t.Fatalf("Refresh within skew: err %v calls %d, want one call", err, sentry.calls.Load())
+		}
+	})
+}
+
+// After a 401, Reauthorize refreshes unless someone already replaced the
+// rejected token.
+func TestReauthorize(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		v := newVault(t, newStore(t), vault.Options{}, newKey(t, "k1"))
+		g := sampleGrant("p", 0, time.Now().Add(time.Hour))
+		g.Token.RefreshToken = "refresh-0"
+		if _, err := v.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		got, err := v.Reauthorize(ctx, "p", g.Token.AccessToken, sentry.refresh)
+		if err != nil || got.Token.AccessToken != "access-1" {
+			t.Fatalf("Reauthorize: token %q err %v", got.Token.AccessToken, err)
+		}
+		// A second caller that also saw the old token gets the new one, no call.
+		got, err = v.Reauthorize(ctx, "p", g.Token.AccessToken, sentry.refresh)
+		if err != nil || got.Token.AccessToken != "access-1" || sentry.calls.Load() != 1 {
+			t.Fatalf("second Reauthorize: token %q err %v calls %d", got.Token.AccessToken, err, sentry.calls.Load())
+		}
+	})
+}
+
+// When Sentry refuses the refresh token the grant becomes stale, and stays
+// so until the user connects again.
+func TestRefusedRefreshMarksStale(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		v := newVault(t, s, vault.Options{}, newKey(t, "k1"))
+		g := sampleGrant("p", 0, time.Now().Add(-time.Hour))
+		if _, err := v.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		sentry := &sentryRefresh{current: "something-else"}
+		if _, err := v.Refresh(ctx, "p", sentry.refresh); !errors.Is(err, vault.ErrStale) {
+			t.Fatalf("Refresh with a refused refresh token: err = %v, want ErrStale", err)
+		}
+		if got, err := v.Get(ctx, "p"); err != nil || !got.Stale {
+			t.Fatalf("grant after refused refresh: stale=%t err=%v", got.Stale, err)
+		}
+		if _, err := v.Refresh(ctx, "p", sentry.refresh); !errors.Is(err, vault.ErrStale) || sentry.calls.Load() != 1 {
+			t.Fatalf("Refresh of stale grant: err %v calls %d; want ErrStale without calling Sentry", err, sentry.calls.Load())
+		}
+		if _, err := v.Put(ctx, sampleGrant("p", 2, time.Now().Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := v.Get(ctx, "p"); err != nil || got.Stale {
+			t.Fatalf("reconnected grant: stale=%t err=%v", got.Stale, err)
+		}
+		assertAudit(t, s, "p", vault.ActionStale)
+	})
+}
+
+// A refresher that died holding the lease does not block others forever.
+func TestExpiredLeaseIsTakenOver(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		v := newVault(t, s, vault.Options{PollInterval: time.Millisecond, LeaseTTL: 300 * time.Millisecond}, newKey(t, "k1"))
+		g := sampleGrant("p", 0, time.Now().Add(-time.Hour))
+		g.Token.RefreshToken = "refresh-0"
+		if _, err := v.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if _, err := s.LeaseGrant(ctx, "p", "crashed-process", now, now.Add(200*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		got, err := v.Refresh(ctx, "p", sentry.refresh)
+		if err != nil || got.Token.AccessToken != "access-1" {
+			t.Fatalf("Refresh after a dead lease: token %q err %v", got.Token.AccessToken, err)
+		}
+		if waited := time.Since(now); waited < 150*time.Millisecond {
+			t.Fatalf("refreshed after %v, before the other owner's lease ended", waited)
+		}
+	})
+}
+
+func TestRotate(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		k1, k2 := newKey(t, "k1"), newKey(t, "k2")
+		old := newVault(t, s, vault.Options{}, k1)
+		const n = 230 // more than one page
+		exp := time.Now().Add(time.Hour)
+		for i := range n {
+			if _, err := old.Put(ctx, sampleGrant(fmt.Sprintf("p%03d", i), i, exp)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rotated := newVault(t, s, vault.Options{}, k2, k1)
+		// An interrupted earlier run already moved some grants.
+		for i := range 50 {
+			g, err := rotated.Get(ctx, fmt.Sprintf("p%03d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rotated.Put(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err := rotated.Rotate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep != (vault.RotateReport{Scanned: n, Rotated: n - 50, Current: 50}) {
+			t.Fatalf("first Rotate: %+v", rep)
+		}
+		rep, err = rotated.Rotate(ctx)
+		if err != nil || rep != (vault.RotateReport{Scanned: n, Current: n}) {
+			t.Fatalf("second Rotate: %+v, %v; want everything current", rep, err)
+		}
+		// k1 can be retired: only k2 is needed now.
+		onlyNew := newVault(t, s, vault.Options{}, k2)
+		for i := range n {
+			g, err := onlyNew.Get(ctx, fmt.Sprintf("p%03d", i))
+			if err != nil || g.Token.AccessToken != sampleGrant(g.Principal, i, exp).Token.AccessToken {
+				t.Fatalf("grant %d after rotation: %v", i, err)
+			}
+		}
+		if _, err := old.Get(ctx, "p000"); !errors.Is(err, vault.ErrDecrypt) {
+			t.Fatalf("old keyring after rotation: err = %v, want ErrDecrypt", err)
+		}
+		assertAudit(t, s, "", vault.ActionRotated)
+	})
+}
+
+func TestRotateCountsUndecryptable(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		if _, err := newVault(t, s, vault.Options{}, newKey(t, "lost")).Put(ctx, sampleGrant("p", 1, time.Time{})); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := newVault(t, s, vault.Options{}, newKey(t, "k2")).Rotate(ctx)
+		if err != nil || rep != (vault.RotateReport{Scanned: 1, Failed: 1}) {
+			t.Fatalf("Rotate with an unknown key: %+v %v", rep, err)
+		}
+	})
+}
+
+// Printing, logging or marshalling grants and tokens never shows a token.
+func TestRedaction(t *testing.T) {
+	g := sampleGrant("slack:T1:U1", 7, time.Now())
+	secrets := []string{g.Token.AccessToken, g.Token.RefreshToken}
+
+	var outputs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		outputs = append(outputs,
+			fmt.Sprintf(verb, g), fmt.Sprintf(verb, &g), fmt.Sprintf(verb, g.Token),
+			fmt.Sprintf(verb, struct{ G vault.Grant }{g}), fmt.Sprintf(verb, []vault.Grant{g}))
+	}
+	for _, v := range []any{g, &g, g.Token, map[string]any{"grant": g}} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, string(b))
+	}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	logger.Info("grant", "grant", g, "token", g.Token, "ptr", &g)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("grant", "grant", g, "token", g.Token)
+	outputs = append(outputs, logs.String())
+
+	for _, out := range outputs {
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Fatalf("token leaked in %q", out)
+			}
+		}
+	}
+	if !strings.Contains(fmt.Sprint(g), "[redacted]") || !strings.Contains(fmt.Sprint(g), "slack:T1:U1") {
+		t.Fatalf("grant should print its principal and a redaction marker: %v", g)
+	}
+}
+
+func TestKeyringValidation(t *testing.T) {
+	good := vault.Key{ID: "k1", Secret: make([]byte, 32)}
+	for name, keys := range map[string][]vault.Key{
+		"none":      nil,
+		"short key": {{ID: "k1", Secret: make([]byte, 16)}},
+		"empty id":  {{ID: "", Secret: make([]byte, 32)}},
+		"duplicate": {good, good},
+	} {
+		if _, err := vault.NewKeyring(keys...); err == nil {
+			t.Errorf("%s: NewKeyring accepted %d keys", name, len(keys))
+		}
+	}
+}
+
+// assertAudit checks that each action was audited for principal, and that
+// no audit event anywhere carries token material.
+func assertAudit(t *testing.T, s store.Store, principal string, actions ...string) {
+	t.Helper()
+	events, err := s.ListAudit(context.Background(), "", 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range events {
+		if e.Principal == principal {
+			seen[e.Action] = true
+		}
+		for _, marker := range []string{"sntryu_", "refresh_", "access-", "refresh-"} {
+			if strings.Contains(e.Detail, marker) {
+				t.Fatalf("audit event %s carries token material: %q", e.Action, e.Detail)
+			}
+		}
+	}
+	for _, a := range actions {
+		if !seen[a] {
+			t.Errorf("no %s audit event for %q (have %v)", a, principal, seen)
+		}
+	}
+}
+
+// When Sentry's token endpoint fails transiently, callers queued behind
+// the failed attempt share its error: the rotating refresh token is not
+// spent again by each of them.
+func TestTransientRefreshFailureIsShared(t *testing.T) {
+	ctx := context.Background()
+	v := newVault(t, storetest.SQLite(t), vault.Options{}, newKey(t, "k1"))
+	if _, err := v.Put(ctx, sampleGrant("p", 0, time.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	unavailable := errors.New("sentry: 503 service unavailable")
+	failing := func(ctx context.Context, _ vault.Token) (vault.Token, error) {
+		calls.Add(1)
+		time.Sleep(100 * time.Millisecond) // everyone queues meanwhile
+		return vault.Token{}, unavailable
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = v.Refresh(ctx, "p", failing) })
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("refresher called %d times, want 1", n)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, unavailable) {
+			t.Fatalf("caller %d: err = %v, want the shared failure", i, err)
+		}
+	}
+	// A later caller tries again, and the grant is not stale.
+	if _, err := v.Refresh(ctx, "p", failing); !errors.Is(err, unavailable) || calls.Load() != 2 {
+		t.Fatalf("later Refresh: err %v, calls %d", err, calls.Load())
+	}
+	if g, err := v.Get(ctx, "p"); err != nil || g.Stale {
+		t.Fatalf("grant after transient failures: stale=%t err=%v", g.Stale, err)
+	}
+}
+
+// leaseHook runs before once, just before the wrapped store grants a lease.
+type leaseHook struct {
+	store.Store
+	once   sync.Once
+	before func()
+}
+
+func (h *leaseHook) LeaseGrant(ctx context.Context, principal, owner string, now, until time.Time) (store.Grant, error) {
+	h.once.Do(h.before)
+	return h.Store.LeaseGrant(ctx, principal, owner, now, until)
+}
+
+// A process that saw the expired token, but gets the lease only after
+// another process refreshed, must use that refresh rather than spend the
+// already-rotated refresh token.
+func TestLeaseAfterAnotherRefreshUsesIt(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		s := newStore(t)
+		key := newKey(t, "k1")
+		other := newVault(t, s, vault.Options{}, key)
+		g := sampleGrant("p", 0, time.Now().Add(-time.Hour))
+		g.Token.RefreshToken = "refresh-0"
+		if _, err := other.Put(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		hooked := &leaseHook{Store: s, before: func() {
+			if _, err := other.Refresh(ctx, "p", sentry.refresh); err != nil {
+				t.Error(err)
+			}
+		}}
+		late := newVault(t, hooked, vault.Options{}, key)
+		got, err := late.Refresh(ctx, "p", sentry.refresh)
+		if err != nil || got.Token.AccessToken != "access-1" || sentry.calls.Load() != 1 {
+			t.Fatalf("late refresher: token %q err %v calls %d; want the other process's token and one call",
+				got.Token.AccessToken, err, sentry.calls.Load())
+		}
+	})
+}
