@@ -154,8 +154,8 @@ func TestLoadVariables(t *testing.T) {
 
 		// SENTRY_ALLOWED_REGION_DOMAINS
 		{name: "regions default sentry.io", field: regions, want: []string{"sentry.io", "us.sentry.io", "de.sentry.io"}},
-		{name: "regions default self-hosted", env: env{"SENTRY_URL": "https://sentry.example.com:8443"}, field: regions, want: []string{"sentry.example.com"}},
-		{name: "regions default loopback", env: env{"SENTRY_URL": "http://127.0.0.1:9000"}, field: regions, want: []string{"127.0.0.1"}},
+		{name: "regions default self-hosted", env: env{"SENTRY_URL": "https://sentry.example.com:8443"}, field: regions, want: []string(nil)}, // the client always allows the Sentry host itself,
+		{name: "regions default loopback", env: env{"SENTRY_URL": "http://127.0.0.1:9000"}, field: regions, want: []string(nil)},
 		{name: "regions list normalized", env: env{"SENTRY_ALLOWED_REGION_DOMAINS": " US.Sentry.io, de.sentry.io.,,us.sentry.io "}, field: regions, want: []string{"us.sentry.io", "de.sentry.io"}},
 		{name: "regions single label", env: env{"SENTRY_ALLOWED_REGION_DOMAINS": "localhost"}, field: regions, want: []string{"localhost"}},
 		{name: "regions url", env: env{"SENTRY_ALLOWED_REGION_DOMAINS": "https://us.sentry.io"}, wantErr: []string{"SENTRY_ALLOWED_REGION_DOMAINS", `"https://us.sentry.io" is not a host name`}},

@@ -79,16 +79,13 @@ func parseSentryURL(raw string, insecure bool) (*url.URL, error) {
 }
 
 // defaultRegionDomains: sentry.io serves its data from regional hosts; a
-// self-hosted Sentry has just one host.
+// self-hosted Sentry has just its own host, which the Sentry client always
+// allows, so the list stays empty.
 func defaultRegionDomains(sentryHost string) []string {
-	switch sentryHost = strings.ToLower(sentryHost); sentryHost {
-	case "":
-		return nil
-	case "sentry.io":
+	if strings.EqualFold(sentryHost, "sentry.io") {
 		return []string{"sentry.io", "us.sentry.io", "de.sentry.io"}
-	default:
-		return []string{sentryHost}
 	}
+	return nil
 }
 
 func parseRegionDomains(raw string) ([]string, error) {

@@ -1,0 +1,356 @@
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/tools"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// HTTPOptions configure the remote MCP endpoint at /mcp and
+// /mcp/{org}[/{project}].
+type HTTPOptions struct {
+	// BaseURL is LOOKOUT_BASE_URL; resources are BaseURL+"/mcp"...
+	BaseURL string
+	// Verify checks lookout access tokens (authserver.VerifyAccessToken).
+	// TokenInfo.UserID is the grant principal, Extra["resource"] the
+	// resource the token was issued for, Scopes the lookout scopes.
+	Verify auth.TokenVerifier
+	// MetadataURL gives a resource's protected-resource metadata URL, for
+	// WWW-Authenticate.
+	MetadataURL func(resource string) string
+	// Vault and Refresher bind each call to its principal's Sentry grant.
+	Vault     *vault.Vault
+	Refresher vault.Refresher
+	// Sentry is the base of every Sentry client (URL, region domains...).
+	Sentry sentry.Options
+	// AllowSentryTokens accepts a raw Sentry token as the bearer
+	// (LOOKOUT_ALLOW_SENTRY_TOKENS, for CI and headless use).
+	AllowSentryTokens bool
+	// AllowedOrigins may send an Origin header besides BaseURL's own.
+	AllowedOrigins []string
+	// MaxBodyBytes bounds a request body (default 1 MiB).
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// accessTokenPrefix marks lookout's own access tokens; any other bearer is
+// a Sentry token, accepted only with AllowSentryTokens.
+const accessTokenPrefix = "lka_"
+
+// HTTP serves MCP over Streamable HTTP for many users, each call bound to
+// its caller's own Sentry grant.
+type HTTP struct {
+	opts     HTTPOptions
+	base     *url.URL
+	loopback bool
+	streams  *mcp.StreamableHTTPHandler
+
+	mu      sync.Mutex
+	servers map[serverKey]*mcp.Server
+	visible map[string]time.Time // principal|org|project -> checked until
+}
+
+// serverKey: the tool list depends only on permissions and pins; who is
+// calling is read from each request.
+type serverKey struct {
+	triage       bool
+	org, project string
+}
+
+// NewHTTP returns the remote MCP endpoint.
+func NewHTTP(opts HTTPOptions) (*HTTP, error) {
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("mcpserver: bad base URL %q", opts.BaseURL)
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &HTTP{opts: opts, base: base, loopback: isLoopbackHost(base.Hostname()),
+		servers: map[serverKey]*mcp.Server{}, visible: map[string]time.Time{}}
+	// Stateless: any replica can serve any request; nothing of a session
+	// lives in one process's memory.
+	h.streams = mcp.NewStreamableHTTPHandler(h.server, &mcp.StreamableHTTPOptions{
+		Stateless: true, JSONResponse: true, MaxRequestBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger,
+	})
+	return h, nil
+}
+
+// Register mounts the endpoint on mux.
+func (h *HTTP) Register(mux *http.ServeMux) {
+	mux.Handle("/mcp", h)
+	mux.Handle("/mcp/", h)
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// target is what a request's path pins.
+type target struct {
+	resource     string
+	org, project string
+}
+
+func (h *HTTP) target(path string) (target, bool) {
+	rest, ok := strings.CutPrefix(path, "/mcp")
+	if !ok || (rest != "" && rest[0] != '/') {
+		return target{}, false
+	}
+	parts := strings.FieldsFunc(rest, func(r rune) bool { return r == '/' })
+	if len(parts) > 2 || strings.HasSuffix(rest, "//") {
+		return target{}, false
+	}
+	t := target{resource: strings.TrimSuffix(h.opts.BaseURL, "/") + "/mcp"}
+	for i, p := range parts {
+		if !slugRe.MatchString(p) {
+			return target{}, false
+		}
+		t.resource += "/" + p
+		if i == 0 {
+			t.org = p
+		} else {
+			t.project = p
+		}
+	}
+	return t, true
+}
+
+func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if msg, ok := h.checkOrigin(r); !ok {
+		http.Error(w, msg, http.StatusForbidden)
+		return
+	}
+	t, ok := h.target(r.URL.Path)
+	if !ok {
+		http.Error(w, "not found: MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}", http.StatusNotFound)
+		return
+	}
+	verify := func(ctx context.Context, token string, r *http.Request) (*auth.TokenInfo, error) {
+		return h.verify(ctx, token, r, t)
+	}
+	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource)})(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			info := auth.TokenInfoFromContext(r.Context())
+			if err := h.checkVisible(r.Context(), info, t); err != nil {
+				http.Error(w, err.Error(), http.StatusForbidden)
+				return
+			}
+			h.streams.ServeHTTP(w, r.WithContext(withTarget(r.Context(), t)))
+		})).ServeHTTP(w, r)
+}
+
+// checkOrigin defends against DNS rebinding: a browser page may not drive
+// this endpoint from another origin, and a loopback server answers only to
+// loopback host names.
+func (h *HTTP) checkOrigin(r *http.Request) (string, bool) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		own := h.base.Scheme + "://" + h.base.Host
+		if !strings.EqualFold(origin, own) && !slices.Contains(h.opts.AllowedOrigins, strings.ToLower(origin)) {
+			return "forbidden: requests from origin " + origin + " are not allowed (set LOOKOUT_ALLOWED_ORIGINS to allow it)", false
+		}
+	}
+	if h.loopback {
+		host := r.Host
+		if hn, _, err := net.SplitHostPort(host); err == nil {
+			host = hn
+		}
+		if !isLoopbackHost(strings.Trim(host, "[]")) {
+			return "forbidden: this lookout listens on a loopback address and answers only to loopback host names", false
+		}
+	}
+	return "", true
+}
+
+// verify authenticates a bearer for target t: the token must be valid,
+// issued for exactly this resource, and its grant still usable. Every
+// refusal is a 401, so the client runs OAuth again.
+func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t target) (*auth.TokenInfo, error) {
+	if !strings.HasPrefix(token, accessTokenPrefix) {
+		if !h.opts.AllowSentryTokens {
+			return nil, fmt.Errorf("%w: not a lookout access token; sign in through your MCP client's OAuth flow", auth.ErrInvalidToken)
+		}
+		// A raw Sentry token (CI, headless); Sentry itself judges it.
+		return &auth.TokenInfo{UserID: "", Scopes: []string{"read"}, Expiration: h.opts.Now().Add(time.Hour),
+			Extra: map[string]any{sentryTokenKey: token}}, nil
+	}
+	info, err := h.opts.Verify(ctx, token, r)
+	if err != nil {
+		return nil, err
+	}
+	if res, _ := info.Extra["resource"].(string); res != t.resource {
+		return nil, fmt.Errorf("%w: this token was issued for %s, not %s; sign in again for this URL", auth.ErrInvalidToken, res, t.resource)
+	}
+	g, err := h.opts.Vault.Get(ctx, info.UserID)
+	switch {
+	case errors.Is(err, vault.ErrNoGrant) || (err == nil && g.Stale):
+		return nil, fmt.Errorf("%w: your Sentry connection has expired or was revoked; sign in again", auth.ErrInvalidToken)
+	case errors.Is(err, vault.ErrDecrypt):
+		h.opts.Logger.Error("grant cannot be decrypted", "principal", info.UserID, "err", err)
+		return nil, fmt.Errorf("%w: your Sentry connection cannot be read; sign in again", auth.ErrInvalidToken)
+	case err != nil:
+		return nil, err // 500: the store is down
+	}
+	return info, nil
+}
+
+const sentryTokenKey = "sentry_token"
+
+// checkVisible refuses a pinned organization or project the grant cannot
+// see, with a clear message instead of Sentry 404s on every call. Results
+// are remembered for a few minutes per principal.
+func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) error {
+	if t.org == "" {
+		return nil
+	}
+	key := info.UserID + "|" + t.org + "|" + t.project
+	now := h.opts.Now()
+	h.mu.Lock()
+	until, ok := h.visible[key]
+	h.mu.Unlock()
+	if info.UserID != "" && ok && now.Before(until) {
+		return nil
+	}
+	c, err := h.client(ctx, info)
+	if err != nil {
+		return err
+	}
+	if t.project != "" {
+		_, err = c.GetProject(ctx, t.org, t.project)
+	} else {
+		_, err = c.GetOrganization(ctx, t.org)
+	}
+	switch {
+	case errors.Is(err, sentry.ErrNoAccess), errors.Is(err, sentry.ErrNotFound):
+		what := "organization " + t.org
+		if t.project != "" {
+			what = "project " + t.org + "/" + t.project
+		}
+		return fmt.Errorf("forbidden: your Sentry account cannot access %s; connect to %s/mcp, or sign in with an account that can", what, h.opts.BaseURL)
+	case err != nil:
+		return fmt.Errorf("checking access to %s: %s", t.org, tools.TokenGuide(h.opts.Sentry.BaseURL).Explain(err))
+	}
+	h.mu.Lock()
+	if len(h.visible) > 10000 {
+		clear(h.visible)
+	}
+	h.visible[key] = now.Add(5 * time.Minute)
+	h.mu.Unlock()
+	return nil
+}
+
+// client builds the Sentry client of one request for its caller.
+func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client, error) {
+	if raw, ok := info.Extra[sentryTokenKey].(string); ok {
+		opts := h.opts.Sentry
+		opts.Token = sentry.StaticToken(raw)
+		return sentry.New(opts)
+	}
+	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, h.opts.Sentry)
+	return c, err
+}
+
+type targetKey struct{}
+
+func withTarget(ctx context.Context, t target) context.Context {
+	return context.WithValue(ctx, targetKey{}, t)
+}
+
+// server returns the MCP server for a request: the catalog its caller's
+// permissions and the URL's pins allow.
+func (h *HTTP) server(r *http.Request) *mcp.Server {
+	t, _ := r.Context().Value(targetKey{}).(target)
+	info := auth.TokenInfoFromContext(r.Context())
+	key := serverKey{triage: info != nil && slices.Contains(info.Scopes, string(tools.Triage)), org: t.org, project: t.project}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s, ok := h.servers[key]; ok {
+		return s
+	}
+	perms := []tools.Permission{tools.Read}
+	if key.triage {
+		perms = append(perms, tools.Triage)
+	}
+	s := New(Options{
+		Catalog: tools.Catalog(tools.Options{Permissions: perms, Org: t.org, Project: t.project}),
+		Guide:   remoteGuide(),
+		Logger:  h.opts.Logger,
+		Bind: func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error) {
+			info := req.Extra.TokenInfo
+			if info == nil {
+				return nil, errors.New("no caller identity on this request")
+			}
+			c, err := h.client(ctx, info)
+			if err != nil {
+				return nil, err
+			}
+			return &tools.Env{Sentry: c, Org: t.org, Project: t.project}, nil
+		},
+		OnUnauthorized: func(ctx context.Context, req *mcp.CallToolRequest) {
+			// Sentry refused the grant even after a refresh: mark it stale
+			// so the client's next request gets a 401 and signs in again.
+			if info := req.Extra.TokenInfo; info != nil && info.UserID != "" {
+				if err := h.opts.Vault.MarkStale(ctx, info.UserID, "Sentry answered 401 after a refresh"); err != nil && !errors.Is(err, vault.ErrNoGrant) {
+					h.opts.Logger.Warn("could not mark grant stale", "principal", info.UserID, "err", err)
+				}
+			}
+		},
+	})
+	if len(h.servers) > 1000 { // pins are unbounded; keep the cache so
+		clear(h.servers)
+	}
+	h.servers[key] = s
+	return s
+}
+
+// remoteGuide words errors for users of the remote server, who sign in
+// through their MCP client rather than paste a token.
+func remoteGuide() tools.Guide {
+	return tools.Guide{
+		Unauthorized: "Sentry no longer accepts your connection (it expired or was revoked). " +
+			"Sign in again: your MCP client will start the sign-in on its next request, or reconnect the server in its settings.",
+		MissingScope: func(scope string) string {
+			if scope == "" {
+				return "Your Sentry connection lacks a permission this call needs. Sign in again and approve all requested permissions."
+			}
+			return "Your Sentry connection lacks the scope " + scope + ". Sign in again and approve it" +
+				triageHint(scope) + "."
+		},
+	}
+}
+
+func triageHint(scope string) string {
+	if strings.HasSuffix(scope, ":write") {
+		return " (write access needs the triage permission: reconnect asking for scope \"read triage\")"
+	}
+	return ""
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,111 @@
+// Package mcpserver serves lookout's tool catalog over MCP, on stdio for a
+// local `lookout mcp` and over Streamable HTTP for the remote server. The
+// protocol is github.com/modelcontextprotocol/go-sdk's; this package only
+// adapts the catalog and binds each call to its caller's Sentry access.
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/tools"
+	"github.com/lookout-hq/lookout/internal/vault"
+	"github.com/lookout-hq/lookout/internal/version"
+)
+
+// Binder returns the Env of one tool call: a Sentry client bound to the
+// caller, and the caller's pins. It runs once per call, so a client (and
+// the token behind it) lives for one call only.
+type Binder func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error)
+
+// Options configure a server.
+type Options struct {
+	// Catalog is what this caller is offered (tools.Catalog with their
+	// permissions and pins).
+	Catalog []tools.Tool
+	Bind    Binder
+	// Guide words errors for this front door.
+	Guide tools.Guide
+	// Logger gets one line per call; it must redact (internal/logging).
+	Logger *slog.Logger
+	// OnUnauthorized runs when Sentry refused the caller's grant for good
+	// (401 after a refresh, or the grant is stale or gone).
+	OnUnauthorized func(ctx context.Context, req *mcp.CallToolRequest)
+}
+
+const instructions = `lookout answers questions about Sentry with the caller's own Sentry access.
+Start with find_organizations when you do not know the organization slug; search_issues finds
+issues; get_issue_details, get_event_stacktrace and get_trace_details dig into one. Sentry URLs
+can be passed whole to get_sentry_resource or as issueUrl.`
+
+// New returns an MCP server offering opts.Catalog.
+func New(opts Options) *mcp.Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "lookout", Title: "lookout for Sentry", Version: version.String()},
+		&mcp.ServerOptions{Instructions: instructions})
+	for _, t := range opts.Catalog {
+		s.AddTool(mcpTool(t), handler(t, opts))
+	}
+	return s
+}
+
+// mcpTool describes t in MCP terms.
+func mcpTool(t tools.Tool) *mcp.Tool {
+	openWorld := true
+	destructive := t.Destructive
+	return &mcp.Tool{
+		Name:        t.Name,
+		Title:       t.Title,
+		Description: t.Description,
+		InputSchema: t.InputSchema(),
+		Annotations: &mcp.ToolAnnotations{
+			Title:           t.Title,
+			ReadOnlyHint:    t.ReadOnly,
+			DestructiveHint: &destructive,
+			IdempotentHint:  t.Idempotent,
+			OpenWorldHint:   &openWorld,
+		},
+	}
+}
+
+// handler runs one call. Failures are tool results with isError set and a
+// message saying what to do, never protocol errors: the model can read
+// and act on them.
+func handler(t tools.Tool, opts Options) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		start := time.Now()
+		env, err := opts.Bind(ctx, req)
+		var out string
+		if err == nil {
+			out, err = t.Call(ctx, env, req.Params.Arguments)
+		}
+		if err != nil {
+			opts.Logger.Info("tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
+			if needsSignIn(err) {
+				if opts.OnUnauthorized != nil {
+					opts.OnUnauthorized(ctx, req)
+				}
+				return errorResult(opts.Guide.Unauthorized), nil
+			}
+			return errorResult(opts.Guide.Explain(err)), nil
+		}
+		opts.Logger.Info("tool call", "tool", t.Name, "duration", time.Since(start), "bytes", len(out))
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: out}}}, nil
+	}
+}
+
+// needsSignIn reports errors only a new consent can fix.
+func needsSignIn(err error) bool {
+	return errors.Is(err, sentry.ErrUnauthorized) || errors.Is(err, vault.ErrStale) || errors.Is(err, vault.ErrNoGrant)
+}
+
+func errorResult(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}

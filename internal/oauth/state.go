@@ -1,0 +1,128 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/store"
+)
+
+var (
+	// ErrReplayed: the state was used before.
+	ErrReplayed = errors.New("oauth: state was already used")
+	// ErrUnknownState: the signature is good but the store has no such
+	// state (expired and swept, or never created on this deployment).
+	ErrUnknownState = errors.New("oauth: unknown state")
+)
+
+// DefaultStateTTL is how long a flow may take from Begin to Finish.
+const DefaultStateTTL = 10 * time.Minute
+
+// minReissueTTL: a pending state closer than this to expiry is not worth
+// handing out again; the caller should Begin a new one.
+const minReissueTTL = time.Minute
+
+// StateManager runs single-use flow state: a record in the store holding
+// what the callback needs, and a signed token naming it that travels
+// through the browser. The signature keeps guessed or altered ids from
+// reaching the store; the store makes each state usable once.
+type StateManager struct {
+	Signer *Signer // for purpose "state"
+	Store  store.States
+	Now    func() time.Time // nil: time.Now
+}
+
+// statePayload is all the token carries; everything else stays server-side.
+type statePayload struct {
+	ID   string `json:"id"`
+	Kind string `json:"k"`
+}
+
+// Begin stores a new state of kind for principal (empty when not yet
+// known) holding data, and returns the signed token to put in the URL.
+// ttl <= 0 means DefaultStateTTL.
+func (m *StateManager) Begin(ctx context.Context, kind, principal string, data []byte, ttl time.Duration) (string, error) {
+	if ttl <= 0 {
+		ttl = DefaultStateTTL
+	}
+	now := m.now()
+	st := store.State{
+		ID:        rand.Text(), // 128 bits
+		Kind:      kind,
+		Principal: principal,
+		Data:      data,
+		CreatedAt: now,
+		ExpiresAt: now.Add(ttl),
+	}
+	if err := m.Store.CreateState(ctx, st); err != nil {
+		return "", fmt.Errorf("oauth: create state: %w", err)
+	}
+	// The token expires with the record, so both sides agree.
+	return m.Signer.sign(statePayload{ID: st.ID, Kind: kind}, now, st.ExpiresAt)
+}
+
+// Finish checks signed and consumes its state, which must be of kind.
+// Errors wrap ErrTampered, ErrExpired, ErrReplayed or ErrUnknownState. A
+// token of another kind is refused before the store is touched, so it does
+// not burn the state. Finish does not know who is at the browser: callers
+// compare the returned Principal with the session when it matters.
+func (m *StateManager) Finish(ctx context.Context, signed, kind string) (store.State, error) {
+	var p statePayload
+	if err := m.Signer.Verify(signed, &p); err != nil {
+		return store.State{}, err
+	}
+	if p.ID == "" || p.Kind != kind {
+		return store.State{}, fmt.Errorf("%w: state is for another flow", ErrTampered)
+	}
+	st, err := m.Store.ConsumeState(ctx, p.ID, m.now())
+	switch {
+	case errors.Is(err, store.ErrAlreadyUsed):
+		return store.State{}, ErrReplayed
+	case errors.Is(err, store.ErrNotFound):
+		return store.State{}, ErrUnknownState
+	case err != nil:
+		return store.State{}, fmt.Errorf("oauth: consume state: %w", err)
+	}
+	if st.Kind != kind { // the record is authoritative
+		return store.State{}, fmt.Errorf("%w: state is for another flow", ErrTampered)
+	}
+	return st, nil
+}
+
+// Reissue returns a new token for principal's newest pending state of kind,
+// so a repeated request can reuse a connect link instead of starting a new
+// flow. The token names the same state and expires with it. ok is false
+// when there is none, or it expires within a minute.
+func (m *StateManager) Reissue(ctx context.Context, kind, principal string) (signed string, ok bool, err error) {
+	if principal == "" {
+		// States begun without a principal belong to whoever started
+		// them; matching "" would hand one to someone else.
+		return "", false, errors.New("oauth: reissue needs a principal")
+	}
+	now := m.now()
+	st, err := m.Store.PendingState(ctx, kind, principal, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("oauth: pending state: %w", err)
+	}
+	if st.ExpiresAt.Sub(now) < minReissueTTL {
+		return "", false, nil
+	}
+	signed, err = m.Signer.sign(statePayload{ID: st.ID, Kind: st.Kind}, now, st.ExpiresAt)
+	if err != nil {
+		return "", false, err
+	}
+	return signed, true, nil
+}
+
+func (m *StateManager) now() time.Time {
+	if m.Now == nil {
+		return time.Now()
+	}
+	return m.Now()
+}

@@ -1,0 +1,383 @@
+package oauth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/store"
+)
+
+// memStates is a minimal store.States following the interface's contract,
+// so the manager's logic is tested without a database. The same tests run
+// on SQLite in state_sqlite_test.go.
+type memStates struct {
+	mu       sync.Mutex
+	states   map[string]store.State
+	used     map[string]bool
+	consumes atomic.Int64
+}
+
+func newMemStates() *memStates {
+	return &memStates{states: map[string]store.State{}, used: map[string]bool{}}
+}
+
+func (m *memStates) CreateState(_ context.Context, s store.State) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.states[s.ID]; ok {
+		return store.ErrAlreadyExists
+	}
+	m.states[s.ID] = s
+	return nil
+}
+
+func (m *memStates) ConsumeState(_ context.Context, id string, now time.Time) (store.State, error) {
+	m.consumes.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.states[id]
+	if !ok || !now.Before(s.ExpiresAt) {
+		return store.State{}, store.ErrNotFound
+	}
+	if m.used[id] {
+		return store.State{}, store.ErrAlreadyUsed
+	}
+	m.used[id] = true
+	return s, nil
+}
+
+func (m *memStates) PendingState(_ context.Context, kind, principal string, now time.Time) (store.State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var best store.State
+	found := false
+	for id, s := range m.states {
+		if s.Kind == kind && s.Principal == principal && !m.used[id] && now.Before(s.ExpiresAt) &&
+			(!found || s.CreatedAt.After(best.CreatedAt)) {
+			best, found = s, true
+		}
+	}
+	if !found {
+		return store.State{}, store.ErrNotFound
+	}
+	return best, nil
+}
+
+// stateBackends are the store.States the manager tests run against.
+var stateBackends = map[string]func(t *testing.T) store.States{
+	"memory": func(*testing.T) store.States { return newMemStates() },
+}
+
+func newManager(t *testing.T, states store.States) (*StateManager, *clock) {
+	t.Helper()
+	c := newClock()
+	return &StateManager{Signer: NewSigner(testSecret, "state", c.Now), Store: states, Now: c.Now}, c
+}
+
+func forEachBackend(t *testing.T, f func(t *testing.T, states store.States)) {
+	for name, open := range stateBackends {
+		t.Run(name, func(t *testing.T) { f(t, open(t)) })
+	}
+}
+
+// payloadOf reads a state token's payload without verifying it.
+func payloadOf(t *testing.T, tok string) (p statePayload, iat, exp int64) {
+	t.Helper()
+	_, body, _ := strings.Cut(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(env.Data, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p, env.IssuedAt, env.ExpiresAt
+}
+
+func TestStateBeginFinish(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, states store.States) {
+		ctx := context.Background()
+		m, c := newManager(t, states)
+		tok, err := m.Begin(ctx, "slack-connect", "slack:T1:U1", []byte(`{"verifier":"v"}`), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, exp := payloadOf(t, tok)
+		if len(p.ID) < 22 || p.Kind != "slack-connect" {
+			t.Errorf("payload %+v", p)
+		}
+		if want := c.Now().Add(DefaultStateTTL).Unix(); exp != want {
+			t.Errorf("default ttl: exp %d, want %d", exp, want)
+		}
+		if strings.Contains(tok, "slack:T1:U1") || strings.Contains(tok, "verifier") {
+			t.Errorf("token carries server-side data: %s", tok)
+		}
+		c.Advance(5 * time.Minute)
+		st, err := m.Finish(ctx, tok, "slack-connect")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ID != p.ID || st.Kind != "slack-connect" || st.Principal != "slack:T1:U1" || string(st.Data) != `{"verifier":"v"}` {
+			t.Errorf("state %+v", st)
+		}
+		if !st.ExpiresAt.Equal(newClock().Now().Add(DefaultStateTTL)) {
+			t.Errorf("ExpiresAt %v", st.ExpiresAt)
+		}
+
+		_, err = m.Finish(ctx, tok, "slack-connect")
+		if !errors.Is(err, ErrReplayed) {
+			t.Errorf("replay: err = %v, want ErrReplayed", err)
+		}
+	})
+}
+
+func TestStateIDsAreUnique(t *testing.T) {
+	m, _ := newManager(t, newMemStates())
+	seen := map[string]bool{}
+	for range 200 {
+		tok, err := m.Begin(context.Background(), "k", "p", nil, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, _ := payloadOf(t, tok)
+		if seen[p.ID] {
+			t.Fatalf("duplicate id %s", p.ID)
+		}
+		seen[p.ID] = true
+	}
+}
+
+func TestStateFinishRefusals(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, states store.States) {
+		ctx := context.Background()
+		m, c := newManager(t, states)
+		begin := func(kind string, ttl time.Duration) string {
+			tok, err := m.Begin(ctx, kind, "slack:T1:U1", []byte("data"), ttl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+
+		// Another kind is refused and does not burn the state.
+		tok := begin("slack-connect", 0)
+		if _, err := m.Finish(ctx, tok, "mcp-authorize"); !errors.Is(err, ErrTampered) {
+			t.Errorf("wrong kind: err = %v, want ErrTampered", err)
+		}
+		if _, err := m.Finish(ctx, tok, "slack-connect"); err != nil {
+			t.Errorf("right kind after a wrong-kind attempt: %v", err)
+		}
+
+		// Expired.
+		tok = begin("slack-connect", time.Minute)
+		c.Advance(time.Minute)
+		if _, err := m.Finish(ctx, tok, "slack-connect"); !errors.Is(err, ErrExpired) {
+			t.Errorf("expired: err = %v, want ErrExpired", err)
+		}
+
+		// Signed by us but never stored (e.g. another deployment's DB).
+		ghost, err := m.Signer.Sign(statePayload{ID: "never-stored", Kind: "slack-connect"}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Finish(ctx, ghost, "slack-connect"); !errors.Is(err, ErrUnknownState) {
+			t.Errorf("unknown: err = %v, want ErrUnknownState", err)
+		}
+
+		// Forged: a stored id under a signature that is not ours.
+		tok = begin("slack-connect", 0)
+		p, _, _ := payloadOf(t, tok)
+		forged, _ := NewSigner([]byte(strings.Repeat("k", 32)), "state", c.Now).Sign(p, time.Minute)
+		if _, err := m.Finish(ctx, forged, "slack-connect"); !errors.Is(err, ErrTampered) {
+			t.Errorf("forged: err = %v, want ErrTampered", err)
+		}
+		// Signed for another purpose (e.g. the approval cookie).
+		cookie, _ := NewSigner(testSecret, "approval", c.Now).Sign(p, time.Minute)
+		if _, err := m.Finish(ctx, cookie, "slack-connect"); !errors.Is(err, ErrTampered) {
+			t.Errorf("cross-purpose: err = %v, want ErrTampered", err)
+		}
+		// Empty id.
+		empty, _ := m.Signer.Sign(statePayload{Kind: "slack-connect"}, time.Minute)
+		if _, err := m.Finish(ctx, empty, "slack-connect"); !errors.Is(err, ErrTampered) {
+			t.Errorf("empty id: err = %v, want ErrTampered", err)
+		}
+		// None of those burned the real state.
+		if _, err := m.Finish(ctx, tok, "slack-connect"); err != nil {
+			t.Errorf("genuine token after forgeries: %v", err)
+		}
+	})
+}
+
+func TestStateRejectedTokensNeverReachTheStore(t *testing.T) {
+	states := newMemStates()
+	m, _ := newManager(t, states)
+	tok, _ := m.Begin(context.Background(), "k", "p", nil, 0)
+	flipped := []byte(tok)
+	flipped[0] ^= 1 // always a different signature
+	for _, bad := range []string{"", "x.y", tok + "x", string(flipped)} {
+		if _, err := m.Finish(context.Background(), bad, "k"); !errors.Is(err, ErrTampered) {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+	if _, err := m.Finish(context.Background(), tok, "other"); !errors.Is(err, ErrTampered) {
+		t.Errorf("wrong kind: err = %v", err)
+	}
+	if n := states.consumes.Load(); n != 0 {
+		t.Errorf("%d ConsumeState calls for rejected tokens", n)
+	}
+}
+
+func TestStateFinishConcurrent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, states store.States) {
+		ctx := context.Background()
+		m, _ := newManager(t, states)
+		const n, rounds = 100, 5 // rounds: more chances to hit a racy store
+		for round := range rounds {
+			tok, err := m.Begin(ctx, "mcp-authorize", "", []byte("x"), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wins, replays atomic.Int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for range n {
+				wg.Go(func() {
+					<-start
+					_, err := m.Finish(ctx, tok, "mcp-authorize")
+					switch {
+					case err == nil:
+						wins.Add(1)
+					case errors.Is(err, ErrReplayed):
+						replays.Add(1)
+					default:
+						t.Errorf("unexpected error: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if wins.Load() != 1 || replays.Load() != n-1 {
+				t.Errorf("round %d: %d of %d concurrent Finish calls succeeded and %d replayed, want 1 and %d",
+					round, wins.Load(), n, replays.Load(), n-1)
+			}
+		}
+	})
+}
+
+func TestStateReissue(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, states store.States) {
+		ctx := context.Background()
+		m, c := newManager(t, states)
+		const who = "slack:T1:U1"
+
+		if _, ok, err := m.Reissue(ctx, "slack-connect", who); ok || err != nil {
+			t.Fatalf("nothing pending: ok=%v err=%v", ok, err)
+		}
+		first, err := m.Begin(ctx, "slack-connect", who, []byte("d"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p1, _, exp1 := payloadOf(t, first)
+
+		c.Advance(3 * time.Minute)
+		again, ok, err := m.Reissue(ctx, "slack-connect", who)
+		if err != nil || !ok {
+			t.Fatalf("Reissue: ok=%v err=%v", ok, err)
+		}
+		p2, iat2, exp2 := payloadOf(t, again)
+		if p2 != p1 {
+			t.Errorf("reissued %+v, want the same state %+v", p2, p1)
+		}
+		if exp2 != exp1 || iat2 != c.Now().Unix() {
+			t.Errorf("reissued iat %d exp %d, want iat now (%d) and the state's exp %d", iat2, exp2, c.Now().Unix(), exp1)
+		}
+		// Other principals and kinds see nothing.
+		if _, ok, _ := m.Reissue(ctx, "slack-connect", "slack:T1:U2"); ok {
+			t.Error("reissued another principal's state")
+		}
+		if _, ok, _ := m.Reissue(ctx, "mcp-authorize", who); ok {
+			t.Error("reissued a state of another kind")
+		}
+
+		// Either token finishes the flow, once.
+		st, err := m.Finish(ctx, again, "slack-connect")
+		if err != nil || st.ID != p1.ID {
+			t.Fatalf("Finish reissued: %+v %v", st, err)
+		}
+		if _, err := m.Finish(ctx, first, "slack-connect"); !errors.Is(err, ErrReplayed) {
+			t.Errorf("original after reissued: err = %v, want ErrReplayed", err)
+		}
+		if _, err := m.Finish(ctx, again, "slack-connect"); !errors.Is(err, ErrReplayed) {
+			t.Errorf("reissued twice: err = %v, want ErrReplayed", err)
+		}
+		if _, ok, err := m.Reissue(ctx, "slack-connect", who); ok || err != nil {
+			t.Errorf("after consumption: ok=%v err=%v", ok, err)
+		}
+	})
+}
+
+func TestStateReissueNearExpiry(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, states store.States) {
+		ctx := context.Background()
+		m, c := newManager(t, states)
+		if _, err := m.Begin(ctx, "slack-connect", "u", nil, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(90 * time.Second)
+		if _, ok, err := m.Reissue(ctx, "slack-connect", "u"); ok || err != nil {
+			t.Errorf("30s left: ok=%v err=%v, want a fresh Begin instead", ok, err)
+		}
+	})
+}
+
+func TestStateReissueNeedsPrincipal(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, states store.States) {
+		ctx := context.Background()
+		m, _ := newManager(t, states)
+		// Someone's MCP flow, begun before the principal is known.
+		if _, err := m.Begin(ctx, "mcp-authorize", "", []byte("their verifier"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if tok, ok, err := m.Reissue(ctx, "mcp-authorize", ""); ok || tok != "" || err == nil {
+			t.Errorf("Reissue with no principal: %q ok=%v err=%v", tok, ok, err)
+		}
+	})
+}
+
+func TestStateErrorsHoldNoSecrets(t *testing.T) {
+	ctx := context.Background()
+	m, c := newManager(t, newMemStates())
+	tok, _ := m.Begin(ctx, "k", "p", []byte("PKCE-VERIFIER-in-data"), time.Minute)
+	var errs []error
+	for _, f := range []func() error{
+		func() error { _, err := m.Finish(ctx, tok+"x", "k"); return err },
+		func() error { _, err := m.Finish(ctx, tok, "other"); return err },
+		func() error { _, err := m.Finish(ctx, tok, "k"); return err },
+		func() error { _, err := m.Finish(ctx, tok, "k"); return err },
+		func() error { c.Advance(time.Hour); _, err := m.Finish(ctx, tok, "k"); return err },
+	} {
+		if err := f(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) != 4 {
+		t.Fatalf("%d errors, want 4: %v", len(errs), errs)
+	}
+	for _, err := range errs {
+		assertNoSignerSecrets(t, m.Signer, err)
+		if strings.Contains(err.Error(), "PKCE-VERIFIER") || strings.Contains(err.Error(), tok) {
+			t.Errorf("error %q shows state data or the token", err)
+		}
+	}
+}

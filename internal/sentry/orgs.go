@@ -1,0 +1,173 @@
+package sentry
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+)
+
+// User is a Sentry user as /auth/ and activity entries show it.
+type User struct {
+	ID       FlexString `json:"id"`
+	Name     string     `json:"name"`
+	Email    string     `json:"email"`
+	Username string     `json:"username"`
+}
+
+// Region is one Sentry region where the user has organizations.
+type Region struct {
+	Name string `json:"name"`
+	URL  string `json:"url"` // not validated: pass it to ListOrganizationsInRegion, which does
+}
+
+// Organization is a Sentry organization. Links.RegionURL is where its API
+// lives; missing on older self-hosted Sentry, which means BaseURL.
+type Organization struct {
+	ID          FlexString        `json:"id"`
+	Slug        string            `json:"slug"`
+	Name        string            `json:"name"`
+	DateCreated Time              `json:"dateCreated"`
+	Links       OrganizationLinks `json:"links"`
+}
+
+// OrganizationLinks are the URLs Sentry gives for an organization.
+type OrganizationLinks struct {
+	RegionURL       string `json:"regionUrl"`
+	OrganizationURL string `json:"organizationUrl"`
+}
+
+// Team is a team of an organization.
+type Team struct {
+	ID          FlexString `json:"id"`
+	Slug        string     `json:"slug"`
+	Name        string     `json:"name"`
+	DateCreated Time       `json:"dateCreated"`
+	IsMember    bool       `json:"isMember"`
+	HasAccess   bool       `json:"hasAccess"`
+	MemberCount FlexInt    `json:"memberCount"`
+}
+
+// Tag is a tag key searchable in an organization.
+type Tag struct {
+	Key          string  `json:"key"`
+	Name         string  `json:"name"`
+	UniqueValues FlexInt `json:"uniqueValues"`
+	TotalValues  FlexInt `json:"totalValues"`
+}
+
+// TagsQuery narrows ListTags.
+type TagsQuery struct {
+	Dataset     string   // "events" (default), "errors", "search_issues"...
+	Projects    []string // ids or slugs
+	StatsPeriod string   // e.g. "24h"
+}
+
+// WhoAmI returns the user the token belongs to (GET /auth/ on BaseURL).
+func (c *Client) WhoAmI(ctx context.Context) (*User, error) {
+	var u User
+	if _, err := c.get(ctx, call{path: []string{"auth"}}, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// UserRegions lists the regions holding the user's organizations (GET
+// /users/me/regions/ on BaseURL; sentry.io only, self-hosted answers 404).
+func (c *Client) UserRegions(ctx context.Context) ([]Region, error) {
+	var v struct {
+		Regions []Region `json:"regions"`
+	}
+	if _, err := c.get(ctx, call{path: []string{"users", "me", "regions"}}, &v); err != nil {
+		return nil, err
+	}
+	return v.Regions, nil
+}
+
+// ListOrganizations lists the organizations the token can see, asking
+// BaseURL. Their region URLs are validated and remembered, so later calls for
+// them go straight to their region. On sentry.io an organization may only be
+// listed by its own region: to be complete, call UserRegions and
+// ListOrganizationsInRegion for each.
+func (c *Client) ListOrganizations(ctx context.Context, opts ListOptions) ([]Organization, Page, error) {
+	return c.listOrganizations(ctx, nil, opts)
+}
+
+// ListOrganizationsInRegion is ListOrganizations asked of one region, whose
+// URL (from UserRegions or a tool argument) is validated first.
+func (c *Client) ListOrganizationsInRegion(ctx context.Context, regionURL string, opts ListOptions) ([]Organization, Page, error) {
+	u, err := c.ValidateRegionURL(regionURL)
+	if err != nil {
+		return nil, Page{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	return c.listOrganizations(ctx, u, opts)
+}
+
+func (c *Client) listOrganizations(ctx context.Context, base *url.URL, opts ListOptions) ([]Organization, Page, error) {
+	q := url.Values{}
+	if err := setPage(q, "per_page", opts.Limit, opts.Cursor); err != nil {
+		return nil, Page{}, err
+	}
+	var orgs []Organization
+	page, err := c.get(ctx, call{base: base, path: []string{"organizations"}, query: q, scope: "org:read"}, &orgs)
+	if err != nil {
+		return nil, Page{}, err
+	}
+	for i := range orgs {
+		// A refused region is not remembered; calls for that organization
+		// then fail with ErrUntrustedRegion. The listing itself stands.
+		_, _ = c.learnRegion(&orgs[i])
+	}
+	return orgs, page, nil
+}
+
+// GetOrganization returns one organization (by slug or id), asking BaseURL,
+// and remembers its region.
+func (c *Client) GetOrganization(ctx context.Context, org string) (*Organization, error) {
+	o, err := c.lookupOrganization(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = c.learnRegion(o, org)
+	return o, nil
+}
+
+func (c *Client) lookupOrganization(ctx context.Context, org string) (*Organization, error) {
+	if err := checkArgs("organization", org); err != nil {
+		return nil, err
+	}
+	var o Organization
+	if _, err := c.get(ctx, call{path: []string{"organizations", org}, scope: "org:read"}, &o); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// ListTeams lists an organization's teams.
+func (c *Client) ListTeams(ctx context.Context, org string, opts ListOptions) ([]Team, Page, error) {
+	q := url.Values{}
+	if err := setPage(q, "per_page", opts.Limit, opts.Cursor); err != nil {
+		return nil, Page{}, err
+	}
+	var teams []Team
+	page, err := c.get(ctx, call{org: org, path: []string{"organizations", org, "teams"}, query: q, scope: "team:read"}, &teams)
+	if err != nil {
+		return nil, Page{}, err
+	}
+	return teams, page, nil
+}
+
+// ListTags lists the tag keys searchable in an organization, to help write
+// search queries. Sentry does not paginate it.
+func (c *Client) ListTags(ctx context.Context, org string, tq TagsQuery) ([]Tag, error) {
+	q := url.Values{}
+	setIf(q, "dataset", tq.Dataset)
+	setIf(q, "statsPeriod", tq.StatsPeriod)
+	if err := addProjects(q, tq.Projects); err != nil {
+		return nil, err
+	}
+	var tags []Tag
+	if _, err := c.get(ctx, call{org: org, path: []string{"organizations", org, "tags"}, query: q, scope: "event:read"}, &tags); err != nil {
+		return nil, err
+	}
+	return tags, nil
+}

@@ -1,0 +1,310 @@
+package sentry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// call is one API request as a method describes it.
+type call struct {
+	method string
+	org    string   // route to this organization's region; "" for BaseURL
+	base   *url.URL // explicit, already validated origin; wins over org
+	path   []string // segments after /api/0/, escaped here
+	query  url.Values
+	body   any
+	scope  string // the scope Sentry requires for this endpoint, for 403s
+}
+
+// checkArgs refuses empty and dot arguments before any request: escaped or
+// not, "." and ".." would change which endpoint a path names. Arguments come
+// in name, value pairs so the error can name the argument.
+func checkArgs(nameValues ...string) error {
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		name, v := nameValues[i], nameValues[i+1]
+		switch strings.TrimSpace(v) {
+		case "":
+			return fmt.Errorf("%w: %s must not be empty", ErrInvalidArgument, name)
+		case ".", "..":
+			return fmt.Errorf("%w: %s must not be %q", ErrInvalidArgument, name, v)
+		}
+	}
+	return nil
+}
+
+// apiPath builds /api/0/seg/seg/ with every segment escaped like
+// encodeURIComponent, so "/" and "+" in release versions stay inside their
+// segment.
+func apiPath(segs ...string) (string, error) {
+	var b strings.Builder
+	b.WriteString("/api/0/")
+	for _, s := range segs {
+		if s == "" || s == "." || s == ".." {
+			return "", fmt.Errorf("%w: path segment %q", ErrInvalidArgument, s)
+		}
+		b.WriteString(strings.ReplaceAll(url.PathEscape(s), "+", "%2B"))
+		b.WriteByte('/')
+	}
+	return b.String(), nil
+}
+
+// get runs a GET call; do runs any call. Both decode the JSON answer into out
+// (when out is not nil) and return the page position from its Link header.
+func (c *Client) get(ctx context.Context, cl call, out any) (Page, error) {
+	cl.method = http.MethodGet
+	return c.do(ctx, cl, out)
+}
+
+func (c *Client) do(ctx context.Context, cl call, out any) (Page, error) {
+	path, err := apiPath(cl.path...)
+	if err != nil {
+		return Page{}, err
+	}
+	base := cl.base
+	if base == nil {
+		base = c.base
+		if cl.org != "" {
+			if base, err = c.orgRegion(ctx, cl.org); err != nil {
+				return Page{}, err
+			}
+		}
+	}
+	target := base.Scheme + "://" + base.Host + path
+	if len(cl.query) > 0 {
+		target += "?" + cl.query.Encode()
+	}
+	var body []byte
+	if cl.body != nil {
+		if body, err = json.Marshal(cl.body); err != nil {
+			return Page{}, fmt.Errorf("sentry: %s %s: encoding request: %w", cl.method, path, err)
+		}
+	}
+	return c.send(ctx, cl, target, path, body, out)
+}
+
+// response is a read answer: the body is complete (or the request failed).
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+var errTooLarge = errors.New("too large")
+
+// send performs the request with the retry policy: GETs are retried after
+// 429, 5xx and network errors with exponential backoff and jitter, at most
+// MaxRetries times; writes never are, because Sentry may have applied them.
+// Any method is repeated once after a 401 when the token source can
+// reauthorize, since a 401 means Sentry did nothing.
+func (c *Client) send(ctx context.Context, cl call, target, path string, body []byte, out any) (Page, error) {
+	token, err := c.token.Token(ctx)
+	if err != nil {
+		return Page{}, fmt.Errorf("sentry: %s %s: getting the Sentry token: %w", cl.method, path, err)
+	}
+	if token == "" {
+		return Page{}, &APIError{Kind: ErrUnauthorized, Method: cl.method, Path: path, Detail: "no Sentry token"}
+	}
+	reauthorized := false
+	for attempt := 0; ; attempt++ {
+		resp, err := c.exchange(ctx, cl.method, target, body, token)
+		if err != nil {
+			switch {
+			case errors.Is(err, errTooLarge):
+				return Page{}, &APIError{Kind: ErrResponseTooLarge, Method: cl.method, Path: path, Status: resp.status,
+					Detail: fmt.Sprintf("answer exceeds %d bytes; ask for less (smaller limit, fewer fields, shorter period)", c.maxBody)}
+			case ctx.Err() != nil:
+				return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, ctx.Err())
+			}
+			if wait, ok := c.retryWait(ctx, cl.method, attempt, 0); ok {
+				if err := c.sleep(ctx, wait); err != nil {
+					return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, err)
+				}
+				continue
+			}
+			return Page{}, &APIError{Kind: ErrUnavailable, Method: cl.method, Path: path, Err: err}
+		}
+
+		if resp.status >= 200 && resp.status < 300 {
+			trimmed := bytes.TrimSpace(resp.body)
+			if out != nil && bytes.HasPrefix(trimmed, []byte("<")) {
+				// A login page of a proxy in front of a self-hosted Sentry, or
+				// the Sentry web UI because the URL is not the API's.
+				return Page{}, fmt.Errorf("sentry: %s %s: the answer is HTML, not JSON: check the Sentry URL and any proxy in front of Sentry", cl.method, path)
+			}
+			if out != nil && len(trimmed) > 0 {
+				dec := json.NewDecoder(bytes.NewReader(resp.body))
+				dec.UseNumber()
+				if err := dec.Decode(out); err != nil {
+					return Page{}, fmt.Errorf("sentry: %s %s: decoding the answer: %w", cl.method, path, err)
+				}
+			}
+			return parseLink(resp.header.Get("Link")), nil
+		}
+
+		apiErr := c.apiError(resp, cl, path, token)
+		if resp.status == http.StatusUnauthorized && !reauthorized {
+			if ra, ok := c.token.(Reauthorizer); ok {
+				reauthorized = true
+				fresh, err := ra.Reauthorize(ctx, token)
+				if err != nil {
+					return Page{}, fmt.Errorf("%w (getting a new token failed: %w)", apiErr, err)
+				}
+				if fresh != "" && fresh != token {
+					token = fresh
+					attempt-- // a reauthorization is not a retry
+					continue
+				}
+			}
+		}
+		if resp.status == http.StatusTooManyRequests || resp.status >= 500 {
+			if wait, ok := c.retryWait(ctx, cl.method, attempt, apiErr.RetryAfter); ok {
+				if err := c.sleep(ctx, wait); err != nil {
+					return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, err)
+				}
+				continue
+			}
+		}
+		return Page{}, apiErr
+	}
+}
+
+// retryWait decides whether attempt may be followed by another and how long
+// to wait first. It gives up early when the wait would exceed MaxRetryWait or
+// outlast the context's deadline: sleeping into a certain failure only delays
+// telling the user.
+func (c *Client) retryWait(ctx context.Context, method string, attempt int, retryAfter time.Duration) (time.Duration, bool) {
+	if method != http.MethodGet || attempt >= c.maxRetries {
+		return 0, false
+	}
+	wait := retryAfter
+	if wait <= 0 {
+		// Exponential backoff with equal jitter: 250ms, 500ms, 1s... capped
+		// at 8s, each between half and all of that.
+		d := min(250*time.Millisecond<<min(attempt, 10), 8*time.Second)
+		wait = d/2 + rand.N(d/2+1)
+	}
+	if wait > c.maxWait {
+		return 0, false
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return 0, false
+	}
+	return wait, true
+}
+
+// exchange sends one request and reads the whole answer, bounded: success
+// bodies by MaxBodyBytes (a larger one is errTooLarge), error bodies by 64 KiB
+// (only the detail matters).
+func (c *Client) exchange(ctx context.Context, method, target string, body []byte, token string) (*response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	r := &response{status: res.StatusCode, header: res.Header}
+	limit := c.maxBody
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		limit = 64 << 10
+	} else if res.ContentLength > limit {
+		return r, errTooLarge
+	}
+	r.body, err = io.ReadAll(io.LimitReader(res.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(r.body)) > limit {
+		if res.StatusCode >= 200 && res.StatusCode <= 299 {
+			return r, errTooLarge
+		}
+		r.body = r.body[:limit]
+	}
+	return r, nil
+}
+
+// apiError turns a non-2xx answer into an *APIError.
+func (c *Client) apiError(resp *response, cl call, path, token string) *APIError {
+	e := &APIError{Method: cl.method, Path: path, Status: resp.status, Detail: scrub(detailOf(resp.body), token)}
+	e.Kind, e.Scope = classify(resp.status, e.Detail, cl.scope, c.scopes)
+	for _, h := range []string{"X-Sentry-Request-Id", "X-Request-Id", "Request-Id"} {
+		if v := resp.header.Get(h); v != "" {
+			e.RequestID = shorten(v)
+			break
+		}
+	}
+	if resp.status == http.StatusTooManyRequests {
+		e.RetryAfter = c.retryAfter(resp.header)
+	}
+	if resp.status >= 300 && resp.status < 400 {
+		e.Detail = "Sentry answered with a redirect, which lookout does not follow: check that the Sentry URL is right (https, no path)"
+	}
+	return e
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date) or, failing that,
+// Sentry's X-Sentry-Rate-Limit-Reset (Unix seconds).
+func (c *Client) retryAfter(h http.Header) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+			return time.Duration(s * float64(time.Second))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(c.now()), 0)
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-Sentry-Rate-Limit-Reset")); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil {
+			reset := time.Unix(0, int64(s*float64(time.Second)))
+			return max(reset.Sub(c.now()), 0)
+		}
+	}
+	return 0
+}
+
+// addProjects adds project filters the way Sentry's organization endpoints
+// take them: numeric ids (and -1, "all projects") as project=, slugs as
+// projectSlug=.
+func addProjects(q url.Values, projects []string) error {
+	for _, p := range projects {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return fmt.Errorf("%w: empty project", ErrInvalidArgument)
+		}
+		if _, err := strconv.ParseInt(p, 10, 64); err == nil {
+			q.Add("project", p)
+		} else {
+			q.Add("projectSlug", p)
+		}
+	}
+	return nil
+}
+
+// setIf sets q[key] when value is not empty.
+func setIf(q url.Values, key, value string) {
+	if value != "" {
+		q.Set(key, value)
+	}
+}

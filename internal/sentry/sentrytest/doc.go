@@ -1,0 +1,75 @@
+// Package sentrytest is a fake Sentry that speaks raw HTTP and JSON the way
+// sentry.io does. It backs lookout's test suites and the `lookout demo`
+// command, so it stands alone: it imports nothing of lookout.
+//
+// It serves two regions, like multi-region Sentry: the main server (region
+// "us", also answering /auth/, /users/me/regions/ and /organizations/) and a
+// "de" server. An organization's endpoints answer only on its own region's
+// server; elsewhere they are a 404, as in Sentry.
+//
+//	f := sentrytest.NewServer(t, sentrytest.Options{
+//		AutoConsent:  true,
+//		RedirectURIs: []string{base + "/api/oauth/callback/sentry"},
+//	})
+//	// f.URL is the Sentry URL; f.RegionURL("de") the second region.
+//	tok := f.IssueToken(sentrytest.AliceID, sentrytest.ReadScopes, 0)
+//
+// What it covers:
+//   - OAuth: /oauth/authorize/ (auto-consent for tests, a consent page for the
+//     demo), /oauth/token/ with authorization_code (PKCE S256, single-use
+//     codes bound to client and redirect URI) and refresh_token (rotation:
+//     the previous access and refresh tokens stop working at once, as with
+//     Sentry's ApiToken.refresh()).
+//   - The REST API under /api/0/ that lookout's tool catalog uses, with
+//     bearer tokens, per-user organization access and per-endpoint scopes.
+//   - Fault injection (Inject), a request log naming the user and a token
+//     fingerprint (Requests), token-endpoint call counts (TokenCalls), and a
+//     clock that tests can move (Advance, ExpireTokens).
+//
+// # Seeded data
+//
+// Generated from a fixed seed, with every timestamp relative to Options.Now
+// (default DefaultNow), so two fakes with the same Now serve identical
+// bytes.
+//
+// Users: alice (id "1", alice@example.com) is owner of acme and member of
+// globex; bob ("2", bob@example.com) is a member of acme only; carol ("3",
+// carol@example.com) belongs to no organization.
+//
+// Organizations: acme (Acme Corp, region "us") with teams frontend,
+// payments, platform and projects web (javascript-react), checkout
+// (python-django), api (go); globex (Globex Corporation, region "de") with
+// teams apps, core and projects mobile (apple-ios), backend
+// (java-spring-boot). Each project has one DSN key.
+//
+// Issues: 50, short ids from <PROJECT>-1A on in Sentry's base32 (WEB-1A …
+// WEB-1N, CHECKOUT-1A … CHECKOUT-1K, API-1A … API-1K, MOBILE-1A … MOBILE-1J,
+// BACKEND-1A … BACKEND-1J; I, L, O and U are skipped). Each has 3 to 5
+// error events with stack traces, breadcrumbs, tags and contexts, tag value
+// distributions and activity. Fixed ones for tests and the demo script:
+//   - WEB-1A TypeError in CartSummary, since web@1.2.3+build.4, unassigned,
+//     a note by bob; its latest event is in the seeded trace.
+//   - CHECKOUT-1A PaymentGatewayTimeout, since checkout@2.0.0, assigned to
+//     alice, with a note; one event is in the seeded trace.
+//   - CHECKOUT-1H "Coupon service degraded" (a message event, warning): the
+//     trace's standalone error.
+//   - API-1A nil pointer panic (fatal), assigned to team platform.
+//   - MOBILE-1A NSInvalidArgumentException (fatal), assigned to alice.
+//   - BACKEND-1A NullPointerException.
+//
+// Trace: TraceID crosses acme/web (a click transaction) and acme/checkout
+// (POST /api/checkout/pay, 10 s waiting on the payment provider), with 9
+// spans, the errors above and 5 logs.
+//
+// Releases (newest first): acme checkout@2.0.0, web@1.2.3+build.4,
+// api@release/3.4 (a "/" in the version, for path-escaping tests),
+// web@1.2.2+build.9, checkout@1.9.1, api@3.3.2; globex backend@2.3.0,
+// mobile@4.1.0+412, backend@2.2.5, mobile@4.0.2+398.
+//
+// Monitors: acme nightly-import (ok; staging missed a check-in) and
+// cache-warmup (error); globex data-retention (ok).
+//
+// Counts in issues and tags are Sentry-sized (CHECKOUT-1A has 5210 events);
+// only the few sample events are stored, so Discover's count() counts
+// samples.
+package sentrytest

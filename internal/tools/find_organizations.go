@@ -1,0 +1,84 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+)
+
+type findOrganizationsInput struct {
+	Query *string `json:"query,omitempty" jsonschema:"Filter organizations by slug or name (case-insensitive substring). Omit to list all."`
+}
+
+func findOrganizationsTool() Tool {
+	return newTool(spec{
+		Name:  "find_organizations",
+		Title: "Find organizations",
+		Description: `List the Sentry organizations you can access, with their slugs and region URLs.
+
+Use it first when you do not know the organizationSlug other tools need.
+Example: find_organizations() or find_organizations(query='acme').`,
+		Scopes: []string{"org:read"},
+		Schema: func(s *schemaT) { nullable(s, "query") },
+	}, func(ctx context.Context, env *Env, in findOrganizationsInput) (string, error) {
+		orgs, err := allOrganizations(ctx, env.Sentry)
+		if err != nil {
+			return "", err
+		}
+		q := ""
+		if in.Query != nil {
+			q = strings.ToLower(strings.TrimSpace(*in.Query))
+		}
+		var b strings.Builder
+		b.WriteString("# Organizations\n\n")
+		n := 0
+		for _, o := range orgs {
+			if q != "" && !strings.Contains(strings.ToLower(o.Slug), q) && !strings.Contains(strings.ToLower(o.Name), q) {
+				continue
+			}
+			n++
+			fmt.Fprintf(&b, "## **%s**\n\n- Name: %s\n", o.Slug, o.Name)
+			if o.Links.OrganizationURL != "" {
+				fmt.Fprintf(&b, "- Web URL: %s\n", o.Links.OrganizationURL)
+			}
+			if o.Links.RegionURL != "" {
+				fmt.Fprintf(&b, "- Region URL: %s\n", o.Links.RegionURL)
+			}
+			b.WriteString("\n")
+		}
+		if n == 0 {
+			if q != "" {
+				return fmt.Sprintf("No organization matches %q. Call find_organizations without a query to list them all.", q), nil
+			}
+			return "This Sentry account belongs to no organization.", nil
+		}
+		b.WriteString("Use the slug as `organizationSlug` in other tools.\n")
+		return b.String(), nil
+	})
+}
+
+// allOrganizations lists every organization of the account, asking each of
+// the user's regions on multi-region Sentry (sentry.io) and BaseURL
+// elsewhere.
+func allOrganizations(ctx context.Context, c *sentry.Client) ([]sentry.Organization, error) {
+	regions, err := c.UserRegions(ctx)
+	if err != nil && !errors.Is(err, sentry.ErrNotFound) {
+		return nil, err
+	}
+	if len(regions) == 0 { // self-hosted: one region
+		orgs, _, err := c.ListOrganizations(ctx, sentry.ListOptions{Limit: 100})
+		return orgs, err
+	}
+	var all []sentry.Organization
+	for _, r := range regions {
+		orgs, _, err := c.ListOrganizationsInRegion(ctx, r.URL, sentry.ListOptions{Limit: 100})
+		if err != nil {
+			return nil, fmt.Errorf("region %s: %w", r.Name, err)
+		}
+		all = append(all, orgs...)
+	}
+	return all, nil
+}

@@ -1,0 +1,50 @@
+package tools
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxOutput bounds what one tool call returns, so a model's context and a
+// Slack message stay usable. Handlers page and truncate lists themselves
+// and say how to get more; this is the last guard.
+const maxOutput = 24 << 10
+
+// truncate cuts s to at most n bytes on a line boundary and says so.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	if i := strings.LastIndexByte(cut, '\n'); i > n/2 {
+		cut = cut[:i]
+	}
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + "\n\n_(output truncated: narrow the query or lower the limit to see the rest)_\n"
+}
+
+// shorten cuts s to n runes with an ellipsis.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// cell makes s safe inside a markdown table cell.
+func cell(s string) string {
+	s = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ").Replace(s)
+	return strings.TrimSpace(s)
+}
+
+// moreNote tells the reader how to get the next page.
+func moreNote(shown int, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	return fmt.Sprintf("\n_Showing the first %d. More results exist: narrow the query or raise `limit`._\n", shown)
+}

@@ -1,0 +1,126 @@
+package tools
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// resource is what a Sentry web URL points at. URLs are parsed, never
+// fetched.
+type resource struct {
+	Kind    string // "issue", "event", "trace", "release", "project"
+	Org     string
+	IssueID string
+	EventID string
+	TraceID string
+	Project string
+	Release string
+}
+
+var (
+	slugRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	hex32Re   = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+	issueIDRe = regexp.MustCompile(`^(\d+|[A-Za-z0-9][A-Za-z0-9_-]*-[A-Za-z0-9]+)$`)
+)
+
+// parseResourceURL reads a Sentry web URL. Its host must be the Sentry host
+// (sentryURL's) or an organization subdomain of it (acme.sentry.io), so a
+// look-alike URL can never steer a call elsewhere. Recognized paths:
+//
+//	/organizations/{org}/issues/{id}/[events/{event}/]  (any host form)
+//	/issues/{id}/[events/{event}/]                     (org subdomain)
+//	/organizations/{org}/performance/trace/{trace}/, /explore/traces/trace/{trace}/
+//	/organizations/{org}/releases/{version}/, /projects/{project}/
+func parseResourceURL(raw, sentryURL string) (resource, error) {
+	bad := func(why string) (resource, error) {
+		return resource{}, fmt.Errorf("%q is not a Sentry URL lookout can read: %s", shorten(raw, 120), why)
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return bad("it must be an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return bad("it carries user information")
+	}
+	base, err := url.Parse(sentryURL)
+	if err != nil || base.Host == "" {
+		return bad("the Sentry URL is not configured")
+	}
+	host, sentryHost := strings.ToLower(u.Hostname()), strings.ToLower(base.Hostname())
+	if u.Port() != base.Port() || (u.Scheme != base.Scheme && !(u.Scheme == "https" && base.Scheme == "https")) {
+		return bad("its scheme or port is not " + base.Scheme + "://" + base.Host + "'s")
+	}
+	var r resource
+	switch {
+	case host == sentryHost:
+	case strings.HasSuffix(host, "."+sentryHost):
+		sub := strings.TrimSuffix(host, "."+sentryHost)
+		if !slugRe.MatchString(sub) || strings.Contains(sub, ".") {
+			return bad("its host is not " + sentryHost + " or an organization subdomain of it")
+		}
+		if sub != "us" && sub != "de" { // region hosts are not organizations
+			r.Org = sub
+		}
+	default:
+		return bad("its host is not " + sentryHost + " or an organization subdomain of it")
+	}
+
+	segs := strings.FieldsFunc(u.EscapedPath(), func(c rune) bool { return c == '/' })
+	releasePage := slicesIndex(segs, "releases")
+	for i, s := range segs {
+		un, err := url.PathUnescape(s)
+		// An escaped slash is part of a release version (api@release/3.4),
+		// never of a slug or id.
+		if err != nil || un == "." || un == ".." || (strings.Contains(un, "/") && i != releasePage+1) {
+			return bad("its path has an invalid segment")
+		}
+		segs[i] = un
+	}
+	if len(segs) >= 2 && segs[0] == "organizations" {
+		if r.Org != "" && r.Org != segs[1] {
+			return bad("its subdomain and path name different organizations")
+		}
+		r.Org, segs = segs[1], segs[2:]
+	}
+	if r.Org == "" || !slugRe.MatchString(r.Org) {
+		return bad("it names no organization")
+	}
+	switch {
+	case len(segs) >= 2 && segs[0] == "issues":
+		if !issueIDRe.MatchString(segs[1]) {
+			return bad("its issue id is malformed")
+		}
+		r.Kind, r.IssueID = "issue", segs[1]
+		if len(segs) >= 4 && segs[2] == "events" {
+			r.Kind, r.EventID = "event", segs[3]
+			if !hex32Re.MatchString(r.EventID) && r.EventID != "latest" && r.EventID != "oldest" && r.EventID != "recommended" {
+				return bad("its event id is malformed")
+			}
+		}
+	case len(segs) >= 3 && (segs[0] == "performance" || segs[0] == "traces" || segs[0] == "explore") && slicesIndex(segs, "trace") >= 0:
+		i := slicesIndex(segs, "trace")
+		if i+1 >= len(segs) || !hex32Re.MatchString(segs[i+1]) {
+			return bad("its trace id is malformed")
+		}
+		r.Kind, r.TraceID = "trace", strings.ToLower(segs[i+1])
+	case len(segs) >= 2 && segs[0] == "releases":
+		r.Kind, r.Release = "release", segs[1]
+	case len(segs) >= 2 && segs[0] == "projects":
+		r.Kind, r.Project = "project", segs[1]
+	default:
+		return bad("it is not an issue, event, trace, release or project page")
+	}
+	// The issue page's ?project= and event query are ignored: the path says it all.
+	return r, nil
+}
+
+func slicesIndex(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,243 @@
+// Package tools is lookout's investigation catalog: one file per tool, each
+// a typed input struct, a description written for a model, and a handler
+// that answers in concise markdown. The same catalog serves MCP clients and
+// the Slack bot, so it knows nothing of either; a handler gets the Sentry
+// client bound to the turn's principal and never sees a token.
+//
+// Tool names and parameters follow @sentry/mcp-server 0.39.0, so prompts
+// written for it work unchanged (compat_test.go holds us to that).
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+)
+
+// Permission gates which tools a caller is offered.
+type Permission string
+
+const (
+	// Read tools only look. Every caller has them.
+	Read Permission = "read"
+	// Triage tools change issues (status, assignee, notes). Offered only
+	// when the caller's permissions include triage.
+	Triage Permission = "triage"
+)
+
+// ParsePermissions reads a comma list such as "read,triage".
+func ParsePermissions(s string) ([]Permission, error) {
+	var ps []Permission
+	for _, f := range strings.Split(s, ",") {
+		switch p := Permission(strings.TrimSpace(f)); p {
+		case Read, Triage:
+			if !slices.Contains(ps, p) {
+				ps = append(ps, p)
+			}
+		case "":
+		default:
+			return nil, fmt.Errorf("unknown permission %q: use read, triage or both (read,triage)", f)
+		}
+	}
+	if !slices.Contains(ps, Read) {
+		ps = append([]Permission{Read}, ps...)
+	}
+	return ps, nil
+}
+
+// Env is what one tool call may use.
+type Env struct {
+	// Sentry is bound to the turn's principal.
+	Sentry *sentry.Client
+	// Org and Project pin the call to one organization (and project): the
+	// pinned parameters are filled in and may not be overridden.
+	Org, Project string
+}
+
+// Tool is one entry of the catalog.
+type Tool struct {
+	Name        string
+	Title       string
+	Description string // written for a model: when to use it, examples
+	Permission  Permission
+	ReadOnly    bool // readOnlyHint
+	Destructive bool // destructiveHint
+	Idempotent  bool // idempotentHint
+	// Scopes are the Sentry scopes the tool needs: what a reconnect must ask
+	// for when Sentry says one is missing.
+	Scopes []string
+
+	schema   *jsonschema.Schema
+	resolved *jsonschema.Resolved
+	call     func(ctx context.Context, env *Env, args map[string]any) (string, error)
+}
+
+// spec is what a tool file declares; newTool adds the schema and the
+// decoding around its handler.
+type spec struct {
+	Name, Title, Description string
+	Permission               Permission
+	Destructive, Idempotent  bool
+	Scopes                   []string
+	// Schema adjusts the schema inferred from the input struct: defaults,
+	// enums, patterns, nullable types.
+	Schema func(s *jsonschema.Schema)
+}
+
+// newTool builds a Tool whose input is In. The JSON Schema is inferred from
+// In's json and jsonschema tags, then adjusted by s.Schema.
+func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) (string, error)) Tool {
+	schema, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("tools: schema of %s: %v", s.Name, err))
+	}
+	schema.AdditionalProperties = nil // like the reference server: ignore extra keys
+	if s.Schema != nil {
+		s.Schema(schema)
+	}
+	resolved, err := schema.Resolve(nil)
+	if err != nil {
+		panic(fmt.Sprintf("tools: resolve schema of %s: %v", s.Name, err))
+	}
+	if s.Permission == "" {
+		s.Permission = Read
+	}
+	return Tool{
+		Name: s.Name, Title: s.Title, Description: strings.TrimSpace(s.Description),
+		Permission: s.Permission, ReadOnly: s.Permission == Read,
+		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes,
+		schema: schema, resolved: resolved,
+		call: func(ctx context.Context, env *Env, args map[string]any) (string, error) {
+			var in In
+			if err := decode(args, &in); err != nil {
+				return "", &InputError{Tool: s.Name, Problem: err.Error()}
+			}
+			return handler(ctx, env, in)
+		},
+	}
+}
+
+// InputSchema returns a copy of the tool's JSON Schema.
+func (t Tool) InputSchema() *jsonschema.Schema { return t.schema.CloneSchemas() }
+
+// Call validates args against the schema (after filling in env's pins and
+// defaults) and runs the tool. Nothing reaches Sentry unless the input is
+// valid. Errors are *InputError for bad input, or a *CallError wrapping
+// what Sentry said, with the arguments used.
+func (t Tool) Call(ctx context.Context, env *Env, raw json.RawMessage) (string, error) {
+	args := map[string]any{}
+	if len(bytes.TrimSpace(raw)) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&args); err != nil {
+			return "", &InputError{Tool: t.Name, Problem: "arguments must be a JSON object: " + err.Error()}
+		}
+	}
+	if err := t.pin(env, args); err != nil {
+		return "", err
+	}
+	// Validate the instance as a client would have sent it: json.Number
+	// is not a type the validator knows, so round-trip through float64.
+	var instance map[string]any
+	if b, err := json.Marshal(args); err != nil || json.Unmarshal(b, &instance) != nil {
+		return "", &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
+	}
+	if err := t.resolved.ApplyDefaults(&instance); err != nil {
+		return "", &InputError{Tool: t.Name, Problem: err.Error()}
+	}
+	if err := t.resolved.Validate(instance); err != nil {
+		return "", &InputError{Tool: t.Name, Problem: cleanValidation(err)}
+	}
+	out, err := t.call(ctx, env, instance)
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return "", err
+		}
+		return "", &CallError{Tool: t.Name, Args: argSummary(instance), Err: err}
+	}
+	return truncate(out, maxOutput), nil
+}
+
+// Pinned parameter names, as the reference server names them.
+const (
+	paramOrg             = "organizationSlug"
+	paramProject         = "projectSlug"
+	paramProjectSlugOrID = "projectSlugOrId"
+)
+
+// pin fills the pinned organization and project into args, refusing a
+// different value: a connection pinned to one org never reaches another.
+func (t Tool) pin(env *Env, args map[string]any) error {
+	if env == nil {
+		return nil
+	}
+	set := func(name, value, what string) error {
+		if value == "" {
+			return nil
+		}
+		if _, declared := t.resolved.Schema().Properties[name]; !declared {
+			return nil
+		}
+		if v, ok := args[name]; ok && v != nil && v != "" && v != value {
+			return &InputError{Tool: t.Name, Problem: fmt.Sprintf(
+				"this connection is pinned to %s %q; %s=%v is outside it. Connect without the pin to use other %ss.",
+				what, value, name, v, what)}
+		}
+		args[name] = value
+		return nil
+	}
+	if err := set(paramOrg, env.Org, "organization"); err != nil {
+		return err
+	}
+	if err := set(paramProject, env.Project, "project"); err != nil {
+		return err
+	}
+	return set(paramProjectSlugOrID, env.Project, "project")
+}
+
+// decode turns validated arguments into the handler's input struct.
+func decode(args map[string]any, into any) error {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, into)
+}
+
+// cleanValidation shortens the validator's message to what a caller can
+// act on.
+func cleanValidation(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "validating root: "); i >= 0 {
+		msg = msg[i+len("validating root: "):]
+	}
+	return msg
+}
+
+// argSummary lists the arguments used, for error messages ("404 for
+// organizationSlug=acme issueId=ACME-1").
+func argSummary(args map[string]any) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		switch v := args[k].(type) {
+		case nil:
+		case string:
+			if v != "" {
+				parts = append(parts, fmt.Sprintf("%s=%q", k, shorten(v, 80)))
+			}
+		case bool, float64:
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
