@@ -73,12 +73,20 @@ func allOrganizations(ctx context.Context, c *sentry.Client) ([]sentry.Organizat
 		return orgs, err
 	}
 	var all []sentry.Organization
+	seen := map[string]bool{}
 	for _, r := range regions {
 		orgs, _, err := c.ListOrganizationsInRegion(ctx, r.URL, sentry.ListOptions{Limit: 100})
 		if err != nil {
 			return nil, fmt.Errorf("region %s: %w", r.Name, err)
 		}
-		all = append(all, orgs...)
+		// A region URL may also be the control host, which lists every
+		// organization: count each once.
+		for _, o := range orgs {
+			if !seen[o.Slug] {
+				seen[o.Slug] = true
+				all = append(all, o)
+			}
+		}
 	}
 	return all, nil
 }

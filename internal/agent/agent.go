@@ -1,0 +1,190 @@
+// Package agent answers one turn: one principal asking one thing, answered
+// with that principal's own Sentry access through the tool catalog.
+//
+// With a Model configured, a turn is a bounded loop: the model reads the
+// question and the catalog's tool schemas, asks for tool calls, reads their
+// (truncated) results and writes the answer. Without one, a small command
+// grammar (see grammar.go) maps the text to catalog tools directly.
+//
+// Either way the Sentry client is built from the principal's grant when the
+// first tool call needs it, not before: a turn that needs no Sentry call
+// ("help") works without any grant. A tool call that finds no grant, a stale
+// grant or a missing scope stops the turn at once with Reply.Auth set; the
+// caller (the Slack layer) parks the turn, sends a connect link and runs the
+// turn again from scratch after consent.
+//
+// Nothing of the turn ever holds a token except the Sentry client: tools
+// take no token argument, and what the model receives (system prompt,
+// history, tool results, errors) comes from the catalog, which never sees
+// one.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/tools"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// Turn is one request from one principal.
+type Turn struct {
+	// Principal is who asks, e.g. "slack:T123:U456".
+	Principal string
+	// Text is what the user asked (the bot mention already stripped).
+	Text string
+	// History is the earlier messages of the thread, oldest first. Model
+	// mode reads it for context; command mode ignores it.
+	History []Message
+}
+
+// Message is one earlier message of a thread.
+type Message struct {
+	Role string // "user" or "assistant"
+	Text string
+}
+
+// Roles of a Message.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Reply is the outcome of a turn.
+type Reply struct {
+	// Text is the answer in plain markdown (the caller converts it to
+	// Slack mrkdwn), at most MaxReplyChars characters.
+	Text string
+	// Auth is set when the turn stopped because the user must connect or
+	// reconnect Sentry; Text is then empty.
+	Auth *AuthNeeded
+}
+
+// AuthNeeded says why a turn needs the user to (re)connect Sentry.
+type AuthNeeded struct {
+	Reason string // ReasonNoGrant, ReasonStale or ReasonMissingScope
+	Scope  string // for ReasonMissingScope: the scope to ask for, when known
+}
+
+// Reasons of AuthNeeded.
+const (
+	// ReasonNoGrant: the principal never connected Sentry (or disconnected).
+	ReasonNoGrant = "no_grant"
+	// ReasonStale: Sentry rejected the grant (401 after a refresh, or the
+	// refresh itself was refused).
+	ReasonStale = "stale"
+	// ReasonMissingScope: the grant lacks a scope the question needs.
+	ReasonMissingScope = "missing_scope"
+)
+
+// Errors of Run. Anything else is a bug or a shutdown (the caller's
+// context ended). Explain words each for the user.
+var (
+	// ErrTimeout: the turn ran past Options.Timeout and was stopped.
+	ErrTimeout = errors.New("agent: turn timed out")
+	// ErrModel: the model provider failed: unreachable, refused the
+	// request, or answered something unusable.
+	ErrModel = errors.New("agent: the model failed")
+)
+
+// Options configure an Agent. Vault and Refresher are needed as soon as a
+// turn calls a tool; the rest have useful zero values.
+type Options struct {
+	Vault     *vault.Vault
+	Refresher vault.Refresher
+	// Sentry are the base options of each turn's Sentry client (URL,
+	// allowed region domains...); the token comes from the vault.
+	Sentry sentry.Options
+	// Permissions select the catalog (Read is implied; Slack: read only).
+	Permissions []tools.Permission
+	// Model answers in model mode; nil means command mode.
+	Model Model
+	// MaxSteps bounds the tool calls of one turn (default 8).
+	MaxSteps int
+	// Timeout bounds one turn, model and Sentry calls included (default 90s).
+	Timeout time.Duration
+	// Logger gets one line per turn and per tool call: names, durations
+	// and error kinds, never arguments' secrets (there are none) or tokens.
+	Logger *slog.Logger
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxSteps = 8
+	DefaultTimeout  = 90 * time.Second
+)
+
+// Agent runs turns. It is safe for concurrent use; each turn has its own
+// Sentry client.
+type Agent struct {
+	opts    Options
+	catalog []tools.Tool
+}
+
+// New returns an agent.
+func New(opts Options) *Agent {
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = DefaultMaxSteps
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Agent{opts: opts, catalog: tools.Catalog(tools.Options{Permissions: opts.Permissions})}
+}
+
+// Run answers one turn. A Reply with Auth set is not an error: it is the
+// turn asking for consent. Errors wrap ErrTimeout or ErrModel, or are the
+// caller's context ending; Explain words them for the user.
+func (a *Agent) Run(ctx context.Context, t Turn) (Reply, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeoutCause(ctx, a.opts.Timeout, ErrTimeout)
+	defer cancel()
+
+	run := &toolRunner{agent: a, principal: t.Principal}
+	mode := "command"
+	var (
+		reply Reply
+		err   error
+	)
+	if a.opts.Model != nil {
+		mode = "model"
+		reply, err = a.runModel(ctx, run, t)
+	} else {
+		reply, err = a.runCommand(ctx, run, parseCommand(t.Text))
+	}
+	if err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrTimeout) && !errors.Is(err, ErrTimeout) {
+		err = fmt.Errorf("%w after %s (%w)", ErrTimeout, a.opts.Timeout, err)
+	}
+	attrs := []any{"principal", t.Principal, "mode", mode, "tool_calls", run.calls, "duration", time.Since(start)}
+	switch {
+	case err != nil:
+		a.opts.Logger.Warn("agent: turn failed", append(attrs, "err", err)...)
+		return Reply{}, err
+	case reply.Auth != nil:
+		a.opts.Logger.Info("agent: turn needs Sentry consent", append(attrs, "reason", reply.Auth.Reason, "scope", reply.Auth.Scope)...)
+		return Reply{Auth: reply.Auth}, nil
+	}
+	a.opts.Logger.Info("agent: turn answered", append(attrs, "chars", len(reply.Text))...)
+	reply.Text = bound(reply.Text, MaxReplyChars)
+	return reply, nil
+}
+
+// Explain says in Slack words why a turn failed.
+func Explain(err error) string {
+	switch {
+	case errors.Is(err, ErrTimeout):
+		return "That took too long, so I stopped. Try a narrower question (name the organization and project), or try again in a minute."
+	case errors.Is(err, ErrModel):
+		return "The AI model behind me is not answering properly right now. Try again in a minute, or use a command such as `issues <org>/<project>` (say `help` for the list)."
+	case errors.Is(err, context.Canceled):
+		return "I was interrupted (lookout is restarting). Ask again in a moment."
+	}
+	return "Something went wrong while answering. Try again; if it keeps failing, tell whoever runs lookout."
+}

@@ -1,0 +1,99 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/tools"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// toolRunner runs catalog tools for one turn as the turn's principal. The
+// Sentry client is built from the principal's grant at the first call that
+// needs it, so a turn that calls nothing needs no grant, and it is dropped
+// with the runner when the turn ends. It is used by one goroutine.
+type toolRunner struct {
+	agent     *Agent
+	principal string
+
+	client *sentry.Client
+	calls  int // tool calls made, for MaxSteps and the log
+}
+
+// call runs the catalog tool name with args (a JSON object).
+func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage) (string, error) {
+	r.calls++
+	t, ok := tools.Find(r.agent.catalog, name)
+	if !ok {
+		return "", &tools.InputError{Tool: name, Problem: "there is no tool of that name; use one of the tools offered"}
+	}
+	start := time.Now()
+	c, err := r.sentry(ctx)
+	var out string
+	if err == nil {
+		out, err = t.Call(ctx, &tools.Env{Sentry: c}, args)
+	}
+	log := r.agent.opts.Logger
+	if err != nil {
+		log.Info("agent: tool call failed", "principal", r.principal, "tool", name, "duration", time.Since(start), "err", err)
+		return "", err
+	}
+	log.Info("agent: tool call", "principal", r.principal, "tool", name, "duration", time.Since(start), "bytes", len(out))
+	return out, nil
+}
+
+// sentry returns the turn's Sentry client, building it on first use from
+// the principal's grant as it is now (refreshed first if about to expire).
+func (r *toolRunner) sentry(ctx context.Context) (*sentry.Client, error) {
+	if r.client != nil {
+		return r.client, nil
+	}
+	if r.agent.opts.Vault == nil {
+		return nil, errors.New("agent: no grant vault configured (Options.Vault)")
+	}
+	c, _, err := r.agent.opts.Vault.SentryClient(ctx, r.principal, r.agent.opts.Refresher, r.agent.opts.Sentry)
+	if err != nil {
+		return nil, fmt.Errorf("getting your Sentry access: %w", err)
+	}
+	r.client = c
+	return c, nil
+}
+
+// authNeeded reports whether err means the user must (re)connect Sentry,
+// and why. Such an error ends the turn: no answer is possible until the
+// user consents.
+func authNeeded(err error) *AuthNeeded {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, vault.ErrNoGrant):
+		return &AuthNeeded{Reason: ReasonNoGrant}
+	case errors.Is(err, vault.ErrStale), errors.Is(err, sentry.ErrUnauthorized):
+		return &AuthNeeded{Reason: ReasonStale}
+	case errors.Is(err, sentry.ErrMissingScope):
+		var api *sentry.APIError
+		scope := ""
+		if errors.As(err, &api) {
+			scope = api.Scope
+		}
+		return &AuthNeeded{Reason: ReasonMissingScope, Scope: scope}
+	}
+	return nil
+}
+
+// slackGuide words tool errors for a Slack user. Its Unauthorized and
+// MissingScope texts never reach users through the agent (those errors
+// become Reply.Auth), but they say the right thing if one ever does.
+var slackGuide = tools.Guide{
+	Unauthorized: "Sentry no longer accepts your connection. I'll send you a private link to reconnect.",
+	MissingScope: func(scope string) string {
+		if scope == "" {
+			return "Your Sentry connection lacks a permission this needs. I'll send you a private link to reconnect."
+		}
+		return "Your Sentry connection lacks the " + scope + " permission. I'll send you a private link to reconnect with it."
+	},
+}
