@@ -276,4 +276,7 @@ type Events interface {
 	// RecordEvent stores id until expiresAt; ErrAlreadyUsed if it was
 	// recorded before (a retry: drop it).
 	RecordEvent(ctx context.Context, id string, now, expiresAt time.Time) error
+	// EventSeen reports whether id is recorded and unexpired at now, without
+	// recording it (e.g. "is this a thread the bot takes part in?").
+	EventSeen(ctx context.Context, id string, now time.Time) (bool, error)
 }

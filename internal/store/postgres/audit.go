@@ -56,3 +56,12 @@ func (s *Store) RecordEvent(ctx context.Context, id string, now, expiresAt time.
 	}
 	return nil
 }
+
+func (s *Store) EventSeen(ctx context.Context, id string, now time.Time) (bool, error) {
+	var seen bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1 AND expires_at > $2)`, id, now).Scan(&seen)
+	if err != nil {
+		return false, fmt.Errorf("event seen: %w", err)
+	}
+	return seen, nil
+}

@@ -58,3 +58,12 @@ func (s *Store) RecordEvent(ctx context.Context, id string, now, expiresAt time.
 	}
 	return nil
 }
+
+func (s *Store) EventSeen(ctx context.Context, id string, now time.Time) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE id = ? AND expires_at > ?`, id, micros(now)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("event seen: %w", err)
+	}
+	return n > 0, nil
+}

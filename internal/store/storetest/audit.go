@@ -86,6 +86,28 @@ func testEventRecord(t *testing.T, s store.Store) {
 	// expired and the id may be recorded afresh, once.
 	is(t, "record after expiry", s.RecordEvent(ctx(t), "Ev1", at(time.Hour), at(3*time.Hour)), nil)
 	is(t, "record again after renewal", s.RecordEvent(ctx(t), "Ev1", at(2*time.Hour), at(4*time.Hour)), store.ErrAlreadyUsed)
+
+	for _, c := range []struct {
+		id   string
+		now  time.Time
+		want bool
+	}{
+		{"Ev1", at(2 * time.Hour), true},
+		{"Ev2", at(30 * time.Minute), true},
+		{"Ev2", at(time.Hour), false}, // expired
+		{"Ev3", t0, false},            // never recorded
+	} {
+		seen, err := s.EventSeen(ctx(t), c.id, c.now)
+		if err != nil || seen != c.want {
+			t.Errorf("EventSeen(%s, %v) = %t, %v; want %t", c.id, c.now, seen, err, c.want)
+		}
+	}
+	// Looking does not record.
+	seen, _ := s.EventSeen(ctx(t), "Ev4", t0)
+	is(t, "record after a look", s.RecordEvent(ctx(t), "Ev4", t0, at(time.Hour)), nil)
+	if seen {
+		t.Error("EventSeen saw an id never recorded")
+	}
 }
 
 func testEventRecordConcurrent(t *testing.T, s store.Store) {
