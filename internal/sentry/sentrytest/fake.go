@@ -84,6 +84,7 @@ type Fake struct {
 	consentUser  string
 	deny         bool
 	tokens       map[string]*token // access token value -> token
+	issued       []string          // every access and refresh token ever handed out, for leak scans
 	refresh      map[string]*token // refresh token value -> token
 	codes        map[string]*authCode
 	consents     map[string]*pendingConsent // form token -> pending request

@@ -312,6 +312,7 @@ func (f *Fake) exchangeCode(w http.ResponseWriter, r *http.Request, clientID str
 		scopes: c.scopes, expiresAt: f.now().Add(f.opts.AccessTokenTTL),
 	}
 	f.tokens[t.access], f.refresh[t.refresh] = t, t
+	f.issued = append(f.issued, t.access, t.refresh)
 	return t
 }
 
@@ -333,6 +334,7 @@ func (f *Fake) refreshToken(w http.ResponseWriter, r *http.Request, clientID str
 	t.access, t.refresh = randomHex(32), randomHex(32)
 	t.expiresAt = f.now().Add(f.opts.AccessTokenTTL)
 	f.tokens[t.access], f.refresh[t.refresh] = t, t
+	f.issued = append(f.issued, t.access, t.refresh)
 	return t
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +298,20 @@ func TestOAuthTokenEndpointErrors(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.err)
 			}
 		})
+	}
+}
+
+// IssuedTokens remembers rotated tokens too: a leak scan must look for
+// every token that ever existed.
+func TestIssuedTokensIncludesRotated(t *testing.T) {
+	f := newTestFake(t)
+	first := login(t, f, strings.Join(ReadScopes, " "))
+	_, second := refresh(t, f, first.RefreshToken)
+	personal := f.IssueToken(BobID, ReadScopes, 0)
+	got := f.IssuedTokens()
+	for _, want := range []string{first.AccessToken, first.RefreshToken, second.AccessToken, second.RefreshToken, personal} {
+		if !slices.Contains(got, want) {
+			t.Errorf("IssuedTokens lacks a token (%d listed)", len(got))
+		}
 	}
 }

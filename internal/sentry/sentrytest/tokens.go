@@ -50,7 +50,16 @@ func (f *Fake) IssueToken(userID string, scopes []string, ttl time.Duration) str
 		t.expiresAt = f.now().Add(ttl)
 	}
 	f.tokens[t.access] = t
+	f.issued = append(f.issued, t.access)
 	return t.access
+}
+
+// IssuedTokens returns every access and refresh token the fake has handed
+// out, revoked and rotated ones included: what a leak scan looks for.
+func (f *Fake) IssuedTokens() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.issued)
 }
 
 // RevokeUserTokens deletes every token, refresh token and unused
