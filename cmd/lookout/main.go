@@ -31,8 +31,10 @@ type environment struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "run lookout against a built-in fake Sentry, zero configuration", runDemo},
 		{"mcp", "serve the Sentry tools over MCP on stdio, with one Sentry token", runMCP},
 		{"migrate", "apply database migrations (DATABASE_URL) and exit", runMigrate},
+		{"serve", "run the remote MCP server and its OAuth authorization server", runServe},
 		{"version", "print the version and exit", runVersion},
 	}
 }

@@ -143,14 +143,15 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, ok := h.target(r.URL.Path)
-	if !ok {
+	if !ok || strings.Contains(r.URL.EscapedPath(), "%") { // slugs never need escaping
 		http.Error(w, "not found: MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}", http.StatusNotFound)
 		return
 	}
 	verify := func(ctx context.Context, token string, r *http.Request) (*auth.TokenInfo, error) {
 		return h.verify(ctx, token, r, t)
 	}
-	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource)})(
+	// scope="read" in the challenge tells clients what to ask for.
+	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource), Scopes: []string{"read"}})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := auth.TokenInfoFromContext(r.Context())
 			if err := h.checkVisible(r.Context(), info, t); err != nil {

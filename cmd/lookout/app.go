@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/authserver"
+	"github.com/lookout-hq/lookout/internal/config"
+	"github.com/lookout-hq/lookout/internal/mcpserver"
+	"github.com/lookout-hq/lookout/internal/oauth"
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// app is lookout's HTTP service assembled from a Config: what `serve` and
+// `demo` both run.
+type app struct {
+	handler http.Handler
+	store   store.Store
+	vault   *vault.Vault
+	logger  *slog.Logger
+}
+
+// appOptions are what differ between serve and demo.
+type appOptions struct {
+	// DevMode: loopback base URL, cookies without Secure, client metadata
+	// documents may be fetched from loopback hosts.
+	DevMode bool
+	// SentryHTTPClient talks to Sentry (nil: the default).
+	SentryHTTPClient *http.Client
+}
+
+// buildApp opens and migrates the store and wires every component.
+func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts appOptions) (*app, error) {
+	st, err := openStore(ctx, cfg.DatabaseURL.Reveal())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate %s: %w", describeDSN(cfg.DatabaseURL.Reveal()), err)
+	}
+	keys := make([]vault.Key, len(cfg.EncryptionKeys))
+	for i, k := range cfg.EncryptionKeys {
+		keys[i] = vault.Key(k)
+	}
+	keyring, err := vault.NewKeyring(keys...)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	v := vault.New(st, keyring, vault.Options{Logger: logger})
+	upstream := oauth.NewSentry(oauth.SentryConfig{
+		URL: cfg.SentryURL, ClientID: cfg.SentryClientID, ClientSecret: cfg.SentryClientSecret.Reveal(),
+		RedirectURL: cfg.SentryRedirectURL(), HTTPClient: opts.SentryHTTPClient,
+	})
+	as, err := authserver.New(authserver.Config{
+		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
+		CookieSecret:   []byte(cfg.CookieSecret.Reveal()),
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		DevMode: opts.DevMode, Logger: logger,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	remote, err := mcpserver.NewHTTP(mcpserver.HTTPOptions{
+		BaseURL: cfg.BaseURL, Verify: as.VerifyAccessToken, MetadataURL: as.ResourceMetadataURL,
+		Vault: v, Refresher: upstream.Refresh,
+		Sentry: sentry.Options{
+			BaseURL: cfg.SentryURL, AllowedRegionDomains: cfg.SentryAllowedRegionDomains,
+			InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
+		},
+		AllowSentryTokens: cfg.AllowSentryTokens, AllowedOrigins: cfg.AllowedOrigins, Logger: logger,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	as.Register(mux)
+	remote.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			logger.Error("readiness: store unreachable", "err", err)
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return &app{handler: mux, store: st, vault: v, logger: logger}, nil
+}
+
+// run serves the app on ln until ctx ends, then shuts down gracefully:
+// in-flight requests get up to 30 seconds to finish.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	go a.sweep(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return errors.Join(err, a.store.Close())
+}
+
+// sweep deletes expired states, codes, tokens and the like every few
+// minutes. Several replicas sweeping the same database is harmless.
+func (a *app) sweep(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.store.DeleteExpired(ctx, time.Now())
+			if err != nil {
+				a.logger.Warn("sweeping expired records", "err", err)
+			} else if n > 0 {
+				a.logger.Debug("swept expired records", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// runServe is `lookout serve`: the remote MCP server with its own OAuth
+// authorization server, for many users each with their own Sentry grant.
+func runServe(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "serve", "serve [flags]  (configuration: environment variables, see README)")
+	flags := newEnvFlags(fs)
+	flags.string("addr", "LOOKOUT_ADDR", "listen address (default :8080)")
+	flags.string("base-url", "LOOKOUT_BASE_URL", "public URL of this lookout, e.g. https://lookout.example.com")
+	flags.string("database-url", "DATABASE_URL", "sqlite://./lookout.db or postgres://...")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfigFrom(flags.getenv(env.getenv))
+	if err = serveProblems(err, cfg.RequireServe()); err != nil {
+		return fmt.Errorf("not starting:\n%w", err)
+	}
+	logger := newLogger(env, cfg.LogLevel, cfg.Secrets()...)
+	a, err := buildApp(ctx, cfg, logger, appOptions{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		a.store.Close()
+		return fmt.Errorf("listen on %s (LOOKOUT_ADDR): %w", cfg.Addr, err)
+	}
+	logger.Info("lookout serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
+		"mcp_url", cfg.BaseURL+"/mcp", "database", describeDSN(cfg.DatabaseURL.Reveal()), "sentry", cfg.SentryURL)
+	logger.Info("the Sentry OAuth application must have this redirect URL", "redirect_url", cfg.SentryRedirectURL())
+	return a.run(ctx, ln)
+}
+
+// serveProblems reports what Load found malformed and what serve still
+// misses, in one list: one round of fixes. A variable Load already
+// objected to is not reported again as missing.
+func serveProblems(malformed, missing error) error {
+	if malformed == nil || missing == nil {
+		return errors.Join(malformed, missing)
+	}
+	lines := strings.Split(malformed.Error(), "\n")
+	named := map[string]bool{}
+	for _, l := range lines {
+		name, _, _ := strings.Cut(l, " ")
+		named[strings.TrimSuffix(name, ":")] = true
+	}
+	for _, l := range strings.Split(missing.Error(), "\n") {
+		if name, _, _ := strings.Cut(l, " "); !named[name] {
+			lines = append(lines, l)
+		}
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}

@@ -1,0 +1,250 @@
+package authserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/lookout-hq/lookout/internal/oauth"
+	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// handleCallback is GET /api/oauth/callback/sentry, where Sentry sends the
+// user back after consent, for MCP sign-ins and connector flows alike.
+func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	signed := q.Get("state")
+	if signed == "" {
+		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
+			What: "Sentry sent you back without the state lookout needs to finish signing in.", Todo: startAgain})
+		return
+	}
+	st, err := s.finishState(r.Context(), signed)
+	if err != nil {
+		s.stateFailed(w, err)
+		return
+	}
+	var sd stateData
+	if err := json.Unmarshal(st.Data, &sd); err != nil || sd.Verifier == "" {
+		s.log.Error("authserver: undecodable state record", "kind", st.Kind)
+		s.stateFailed(w, oauth.ErrTampered)
+		return
+	}
+	if st.Kind == kindMCPAuthorize {
+		s.finishMCP(w, r, signed, sd)
+		return
+	}
+	s.finishConnector(w, r, st, sd)
+}
+
+// finishState verifies and consumes a state of any kind this server
+// handles. Finish refuses a state of another kind before touching the
+// store, so trying the kinds in turn burns nothing.
+func (s *Server) finishState(ctx context.Context, signed string) (store.State, error) {
+	kinds := []string{kindMCPAuthorize}
+	for k := range s.cfg.Connectors {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds[1:])
+	var err error
+	for _, kind := range kinds {
+		var st store.State
+		st, err = s.states.Finish(ctx, signed, kind)
+		if err == nil {
+			return st, nil
+		}
+		if !errors.Is(err, oauth.ErrTampered) {
+			return store.State{}, err
+		}
+	}
+	return store.State{}, err
+}
+
+// stateFailed renders the page for a state that did not verify.
+func (s *Server) stateFailed(w http.ResponseWriter, err error) {
+	v := errorView{Title: "Sign-in could not be completed", Todo: startAgain}
+	status := http.StatusBadRequest
+	switch {
+	case errors.Is(err, oauth.ErrExpired):
+		v.What = "This sign-in took more than 10 minutes, so it expired."
+	case errors.Is(err, oauth.ErrReplayed):
+		v.What = "This sign-in link was already used. Each one works once; reloading the page or going back does not resume it."
+	case errors.Is(err, oauth.ErrTampered), errors.Is(err, oauth.ErrUnknownState):
+		v.What = "lookout could not verify this sign-in: the link was altered, or it was not started by this lookout."
+	default:
+		s.log.Error("authserver: finishing state", "err", err)
+		v.What, v.Todo, status = "lookout could not check this sign-in.", "Try again in a moment.", http.StatusInternalServerError
+	}
+	s.errorPage(w, status, v)
+}
+
+// finishMCP completes an MCP client's sign-in: checks the browser, trades
+// Sentry's code for the user's grant, stores it under a new principal and
+// sends the client lookout's own code.
+func (s *Server) finishMCP(w http.ResponseWriter, r *http.Request, signed string, sd stateData) {
+	ctx, q := r.Context(), r.URL.Query()
+	req := sd.Request
+	if req == nil {
+		s.stateFailed(w, oauth.ErrTampered)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		if e == "access_denied" {
+			// The client is waiting for an answer: give it one.
+			s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
+			return
+		}
+		s.sentryRefused(w, e)
+		return
+	}
+	if !s.flowBound(r, signed) {
+		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
+			What: "This sign-in was not started in this browser. lookout finishes a sign-in only in the browser where you approved the MCP client.",
+			Todo: startAgain})
+		return
+	}
+	if _, ok := s.approvalFor(ctx, r, req.ClientID, req.Scope); !ok {
+		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
+			What: "lookout has no record in this browser that you approved this MCP client, so it will not hand the client access to your Sentry account.",
+			Todo: startAgain})
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
+			What: "Sentry sent you back without an authorization code.", Todo: startAgain})
+		return
+	}
+	consent, err := s.cfg.Sentry.Exchange(ctx, code, sd.Verifier)
+	if err != nil {
+		s.exchangeFailed(w, err)
+		return
+	}
+	principal := principalPrefix + rand.Text()
+	if _, err := s.cfg.Vault.Put(ctx, vault.Grant{Principal: principal, Token: consent.Token, Scopes: consent.Scopes, User: consent.User}); err != nil {
+		s.log.Error("authserver: storing the Sentry grant", "principal", principal, "err", err)
+		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
+			What: "lookout could not store your Sentry connection.", Todo: startAgain})
+		return
+	}
+	codeValue, err := s.issueCode(ctx, *req, principal, grantedScope(req.Scope, consent.Scopes))
+	if err != nil {
+		s.log.Error("authserver: issuing an authorization code", "client_id", req.ClientID, "err", err)
+		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
+			What: "lookout could not finish signing you in.", Todo: startAgain})
+		return
+	}
+	s.log.Info("authserver: MCP client signed in", "client_id", req.ClientID, "principal", principal, "scope", req.Scope)
+	redirectWithParams(w, r, req.RedirectURI, url.Values{
+		"code": {codeValue}, "state": {req.State}, "iss": {s.cfg.BaseURL},
+	}, http.StatusFound)
+}
+
+// issueCode stores a new single-use authorization code for req, starting a
+// new token family, and returns it.
+func (s *Server) issueCode(ctx context.Context, req authRequest, principal, scope string) (string, error) {
+	value, hash := newSecret(prefixCode)
+	now := s.now()
+	err := s.cfg.Store.CreateAuthCode(ctx, store.AuthCode{
+		Hash: hash, ClientID: req.ClientID, Principal: principal, RedirectURI: req.RedirectURI,
+		CodeChallenge: req.CodeChallenge, Resource: req.Resource, Scope: scope,
+		FamilyID: rand.Text(), CreatedAt: now, ExpiresAt: now.Add(codeTTL),
+	})
+	return value, err
+}
+
+// finishConnector completes a flow begun with BeginSentryConsent.
+func (s *Server) finishConnector(w http.ResponseWriter, r *http.Request, st store.State, sd stateData) {
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		if e == "access_denied" {
+			s.errorPage(w, http.StatusOK, errorView{Title: "Nothing was connected",
+				What: "You declined on Sentry, so lookout has no access to your Sentry account.",
+				Todo: "If that was a mistake, ask again where you started (for example in Slack) to get a new link."})
+			return
+		}
+		s.sentryRefused(w, e)
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
+			What: "Sentry sent you back without an authorization code.", Todo: "Ask for a new link where you started."})
+		return
+	}
+	consent, err := s.cfg.Sentry.Exchange(r.Context(), code, sd.Verifier)
+	if err != nil {
+		s.exchangeFailed(w, err)
+		return
+	}
+	st.Data = sd.Data
+	s.cfg.Connectors[st.Kind].Connected(w, r, st, consent)
+}
+
+// sentryRefused renders Sentry's refusal of the authorization request
+// itself (other than the user denying it): a configuration problem.
+func (s *Server) sentryRefused(w http.ResponseWriter, code string) {
+	code = oauthErrorCode(code)
+	s.log.Warn("authserver: Sentry refused the authorization request", "error", code)
+	s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry refused the sign-in",
+		What: "Sentry answered with the error \u201c" + code + "\u201d instead of asking you to consent. This is usually a problem with lookout's Sentry OAuth application.",
+		Todo: "Tell whoever runs this lookout; they can check the Sentry OAuth application's settings and lookout's log."})
+}
+
+// oauthErrorCode keeps an error code from a URL safe to show: RFC 6749
+// codes are short and use a small alphabet.
+func oauthErrorCode(c string) string {
+	if len(c) > 64 || strings.IndexFunc(c, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '_') }) >= 0 {
+		return "unrecognised error"
+	}
+	return c
+}
+
+// exchangeFailed renders a failed code exchange with Sentry. When Sentry
+// refuses the code (invalid_grant on a code it issued seconds ago: almost
+// always a redirect URI mismatch), the page names the exact redirect URL
+// the Sentry OAuth application must have (DESIGN §5).
+func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
+	var te *oauth.TokenError
+	if !errors.As(err, &te) {
+		s.log.Warn("authserver: Sentry token endpoint unreachable", "err", err)
+		s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry is unavailable",
+			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(startAgain)})
+		return
+	}
+	s.log.Warn("authserver: Sentry refused the code exchange", "status", te.Status, "error", te.Code)
+	v := errorView{Title: "Sentry did not accept the sign-in", Todo: startAgain}
+	switch {
+	case te.Code == "invalid_grant" || strings.Contains(strings.ToLower(te.Description), "redirect"):
+		v.What = "Sentry refused to exchange the authorization code it had just issued. This usually means the redirect URL of lookout's Sentry OAuth application does not match lookout's exactly."
+		v.URLLabel = "The Sentry OAuth application must list exactly this redirect URL:"
+		v.URL = s.callbackURL()
+		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(startAgain)
+		v.Link, v.LinkText = s.sentryOrigin+"/settings/account/api/applications/", "Sentry OAuth applications"
+	case te.Code == "invalid_client" || te.Code == "unauthorized_client":
+		v.What = "Sentry did not accept lookout's OAuth client credentials."
+		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(startAgain)
+	default:
+		v.What = "Sentry answered with an error while lookout finished signing you in."
+		v.Todo = "Wait a moment, then " + lowerFirst(startAgain)
+	}
+	s.errorPage(w, http.StatusBadGateway, v)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}

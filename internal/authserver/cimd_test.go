@@ -1,0 +1,192 @@
+package authserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// docServer serves client metadata documents over TLS.
+type docServer struct {
+	srv     *httptest.Server
+	fetches atomic.Int64
+	docs    map[string]func(base string) (status int, body string, header map[string]string)
+}
+
+func newDocServer(t *testing.T) *docServer {
+	d := &docServer{docs: map[string]func(string) (int, string, map[string]string){}}
+	d.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.fetches.Add(1)
+		if r.Header.Get("Cookie") != "" || r.Header.Get("Authorization") != "" {
+			t.Errorf("metadata fetch sent credentials: %v", r.Header)
+		}
+		h, ok := d.docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		status, body, header := h(d.srv.URL)
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(d.srv.Close)
+	return d
+}
+
+func jsonDoc(m map[string]any) string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// doc serves a document whose client_id is its own URL unless m sets one.
+func (d *docServer) doc(path string, m map[string]any) string {
+	d.docs[path] = func(base string) (int, string, map[string]string) {
+		full := map[string]any{"client_id": base + path}
+		for k, v := range m {
+			full[k] = v
+		}
+		return http.StatusOK, jsonDoc(full), map[string]string{"Content-Type": "application/json"}
+	}
+	return d.srv.URL + path
+}
+
+func TestClientIDMetadataDocument(t *testing.T) {
+	docs := newDocServer(t)
+	e := newEnv(t, envOptions{cimdHTTP: docs.srv.Client()})
+	good := map[string]any{"client_name": "Doc Client", "redirect_uris": []string{"http://127.0.0.1:4000/cb"},
+		"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none"}
+	id := docs.doc("/good.json", good)
+
+	t.Run("full sign-in", func(t *testing.T) {
+		c := &mcpClient{e: e, id: id, redirectURI: "http://127.0.0.1:4000/cb", http: &http.Client{Transport: e.rec}}
+		_, challenge := pkce()
+		page := e.browser().get(t, c.authorizeURL(challenge, nil))
+		approvalForm(t, page)
+		if !strings.Contains(page.body, "Doc Client") || strings.Contains(page.body, "cannot verify") ||
+			!strings.Contains(page.body, "approve only if you started connecting") {
+			t.Errorf("approval page for a metadata document client:\n%s", page.body)
+		}
+		tm := c.tokens(t, e.browser(), nil)
+		info, err := e.as.VerifyAccessToken(t.Context(), tm["access_token"].(string), nil)
+		if err != nil || info.Extra["client_id"] != id {
+			t.Fatalf("%+v %v", info, err)
+		}
+	})
+	t.Run("cached", func(t *testing.T) {
+		before := docs.fetches.Load()
+		if _, err := e.as.lookupClient(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		if docs.fetches.Load() != before {
+			t.Error("the document was fetched again within the cache lifetime")
+		}
+	})
+
+	docs.docs["/redirect.json"] = func(base string) (int, string, map[string]string) {
+		return http.StatusFound, "", map[string]string{"Location": base + "/good.json"}
+	}
+	docs.docs["/big.json"] = func(base string) (int, string, map[string]string) {
+		m := map[string]any{"client_id": base + "/big.json", "client_name": strings.Repeat("x", cimdMaxBytes), "redirect_uris": []string{"https://a.example.com/cb"}}
+		return http.StatusOK, jsonDoc(m), nil
+	}
+	docs.docs["/notjson.json"] = func(string) (int, string, map[string]string) { return http.StatusOK, "<html>", nil }
+	docs.docs["/error.json"] = func(string) (int, string, map[string]string) { return http.StatusInternalServerError, "{}", nil }
+	tests := []struct {
+		name string
+		id   string
+		say  string
+	}{
+		{"client_id differs", docs.doc("/wrong.json", map[string]any{"client_id": docs.srv.URL + "/good.json", "client_name": "X", "redirect_uris": []string{"https://a.example.com/cb"}}), "does not match its URL"},
+		{"oversized", docs.srv.URL + "/big.json", "larger than 64 KiB"},
+		{"redirect not followed", docs.srv.URL + "/redirect.json", "does not follow redirects"},
+		{"not found", docs.srv.URL + "/missing.json", "answered HTTP 404"},
+		{"server error", docs.srv.URL + "/error.json", "answered HTTP 500"},
+		{"not JSON", docs.srv.URL + "/notjson.json", "not valid"},
+		{"secret in document", docs.doc("/secret.json", map[string]any{"client_name": "X", "client_secret": "s", "redirect_uris": []string{"https://a.example.com/cb"}}), "must not contain a client_secret"},
+		{"shared-secret auth", docs.doc("/basic.json", map[string]any{"client_name": "X", "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": []string{"https://a.example.com/cb"}}), "not supported"},
+		{"no name", docs.doc("/noname.json", map[string]any{"redirect_uris": []string{"https://a.example.com/cb"}}), "no client_name"},
+		{"bad redirect", docs.doc("/badredirect.json", map[string]any{"client_name": "X", "redirect_uris": []string{"http://evil.example.com/cb"}}), "http redirect URIs are allowed only"},
+		{"no path", docs.srv.URL, "must have a path"},
+		{"dot segment", docs.srv.URL + "/a/../good.json", "path segments"},
+		{"userinfo", strings.Replace(docs.srv.URL, "https://", "https://user@", 1) + "/good.json", "userinfo"},
+		{"fragment", docs.srv.URL + "/good.json#x", "fragment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &mcpClient{e: e, id: tt.id, redirectURI: "https://a.example.com/cb"}
+			_, challenge := pkce()
+			wantErrorPage(t, e.browser().get(t, c.authorizeURL(challenge, nil)), http.StatusBadRequest, tt.say)
+		})
+	}
+	t.Run("redirect_uri not in the document", func(t *testing.T) {
+		c := &mcpClient{e: e, id: id, redirectURI: "http://127.0.0.1:4001/cb"}
+		_, challenge := pkce()
+		wantErrorPage(t, e.browser().get(t, c.authorizeURL(challenge, nil)), http.StatusBadRequest, "not one this MCP client registered")
+	})
+}
+
+// Without dev mode, metadata documents are never fetched from loopback,
+// private, link-local or unspecified addresses, whatever the URL says.
+func TestClientIDMetadataDocumentSSRF(t *testing.T) {
+	docs := newDocServer(t)
+	e := newEnv(t, envOptions{prodMode: true, cimdHTTP: docs.srv.Client()})
+	port := docs.srv.URL[strings.LastIndex(docs.srv.URL, ":"):]
+	docs.doc("/good.json", map[string]any{"client_name": "X", "redirect_uris": []string{"https://a.example.com/cb"}})
+	for _, id := range []string{
+		docs.srv.URL + "/good.json",               // 127.0.0.1
+		"https://localhost" + port + "/good.json", // resolves to loopback
+		"https://[::1]" + port + "/good.json",
+		"https://10.0.0.1/client.json",
+		"https://192.168.1.1/client.json",
+		"https://169.254.169.254/latest/meta-data.json",
+		"https://0.0.0.0" + port + "/good.json",
+		"https://[::ffff:127.0.0.1]" + port + "/good.json",
+		"https://100.100.100.200/client.json",
+	} {
+		t.Run(id, func(t *testing.T) {
+			_, err := e.as.lookupClient(t.Context(), id)
+			if err == nil || !strings.Contains(err.Error(), "private or loopback") {
+				t.Fatalf("lookupClient: %v", err)
+			}
+		})
+	}
+	if n := docs.fetches.Load(); n != 0 {
+		t.Fatalf("the document server was reached %d times", n)
+	}
+}
+
+func TestPublicAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"8.8.8.8": true, "2606:4700:4700::1111": true, "151.101.1.1": true,
+		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.0.1": false,
+		"169.254.169.254": false, "fe80::1": false, "fc00::1": false, "0.0.0.0": false, "::": false,
+		"224.0.0.1": false, "ff02::1": false, "100.64.0.1": false, "::ffff:10.0.0.1": false,
+		"64:ff9b::a00:1": false, "2002:a00:1::": false, "255.255.255.255": false,
+	} {
+		if got := publicAddr(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("publicAddr(%s) = %t, want %t", addr, got, want)
+		}
+	}
+}
+
+func TestClientIDURLRules(t *testing.T) {
+	for _, raw := range []string{"https://app.example.com/client.json", "https://app.example.com:8443/oauth/client?v=1"} {
+		if err := checkClientIDURL(raw); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	for _, raw := range []string{"http://app.example.com/client.json", "https://app.example.com", "https://app.example.com/",
+		"https://app.example.com/./c.json", "https://app.example.com/%2e%2e/c.json", "https://u:p@app.example.com/c.json",
+		"https://app.example.com/c.json#f", "HTTPS://app.example.com/c.json"} {
+		if err := checkClientIDURL(raw); err == nil {
+			t.Errorf("%s accepted", raw)
+		}
+	}
+}

@@ -1,0 +1,393 @@
+package mcpserver_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/lookout-hq/lookout/internal/mcpserver"
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
+	"github.com/lookout-hq/lookout/internal/store/storetest"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// remote is an HTTP MCP endpoint over the fake Sentry. Tokens are minted
+// by the test ("lka_<name>" -> principal, resource, scopes) instead of an
+// OAuth dance; the authorization server has its own tests and the e2e
+// suite runs the whole flow.
+type remote struct {
+	t      *testing.T
+	fake   *sentrytest.Fake
+	vault  *vault.Vault
+	srv    *httptest.Server
+	base   string
+	mu     sync.Mutex
+	tokens map[string]*auth.TokenInfo
+	// refused makes the Sentry refresh fail as Sentry does for a revoked
+	// grant.
+	refreshes int
+}
+
+func newRemote(t *testing.T, opts mcpserver.HTTPOptions) *remote {
+	t.Helper()
+	r := &remote{t: t, fake: sentrytest.NewServer(t, sentrytest.Options{}), tokens: map[string]*auth.TokenInfo{}}
+	key := vault.Key{ID: "k1", Secret: make([]byte, 32)}
+	_, _ = rand.Read(key.Secret)
+	kr, err := vault.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.vault = vault.New(storetest.SQLite(t), kr, vault.Options{})
+	mux := http.NewServeMux()
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(r.srv.Close)
+	r.base = r.srv.URL
+	opts.BaseURL = r.base
+	opts.Verify = r.verify
+	opts.MetadataURL = func(resource string) string {
+		return r.base + "/.well-known/oauth-protected-resource" + strings.TrimPrefix(resource, r.base)
+	}
+	opts.Vault = r.vault
+	opts.Refresher = func(context.Context, vault.Token) (vault.Token, error) {
+		r.mu.Lock()
+		r.refreshes++
+		r.mu.Unlock()
+		return vault.Token{}, fmt.Errorf("invalid_grant: %w", vault.ErrStale)
+	}
+	opts.Sentry = sentry.Options{BaseURL: r.fake.URL}
+	h, err := mcpserver.NewHTTP(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Register(mux)
+	return r
+}
+
+func (r *remote) verify(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	info, ok := r.tokens[token]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
+	}
+	return info, nil
+}
+
+// connect stores a Sentry grant for a user and mints a lookout token for
+// resource path ("/mcp", "/mcp/acme"...).
+func (r *remote) connect(name, sentryUser, path string, scopes ...string) string {
+	r.t.Helper()
+	principal := "mcp:" + name
+	access := r.fake.IssueToken(sentryUser, sentrytest.WriteScopes, 0)
+	_, err := r.vault.Put(context.Background(), vault.Grant{
+		Principal: principal, Token: vault.Token{AccessToken: access, RefreshToken: "rt-" + name, Expiry: time.Now().Add(time.Hour)},
+		Scopes: sentrytest.WriteScopes,
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if len(scopes) == 0 {
+		scopes = []string{"read"}
+	}
+	token := "lka_" + name
+	r.mu.Lock()
+	r.tokens[token] = &auth.TokenInfo{UserID: principal, Scopes: scopes, Expiration: time.Now().Add(time.Hour),
+		Extra: map[string]any{"resource": r.base + path}}
+	r.mu.Unlock()
+	return token
+}
+
+// bearer adds a fixed Authorization header (and Origin, when set).
+type bearer struct {
+	token, origin string
+}
+
+func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	if b.origin != "" {
+		req.Header.Set("Origin", b.origin)
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (r *remote) session(token, path string) (*mcp.ClientSession, error) {
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	return client.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint: r.base + path, HTTPClient: &http.Client{Transport: bearer{token: token}},
+		MaxRetries: -1, DisableStandaloneSSE: true,
+	}, nil)
+}
+
+func (r *remote) mustSession(token, path string) *mcp.ClientSession {
+	r.t.Helper()
+	s, err := r.session(token, path)
+	if err != nil {
+		r.t.Fatalf("connect %s: %v", path, err)
+	}
+	r.t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// post sends a raw initialize request and returns the response.
+func (r *remote) post(path, token string, header map[string]string) *http.Response {
+	r.t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest(http.MethodPost, r.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+func TestUnauthenticatedGets401WithResourceMetadata(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	for path, meta := range map[string]string{
+		"/mcp":          "/.well-known/oauth-protected-resource/mcp",
+		"/mcp/acme":     "/.well-known/oauth-protected-resource/mcp/acme",
+		"/mcp/acme/web": "/.well-known/oauth-protected-resource/mcp/acme/web",
+	} {
+		resp := r.post(path, "", nil)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s without a token: %d", path, resp.StatusCode)
+		}
+		want := `resource_metadata="` + r.base + meta + `"`
+		if got := resp.Header.Get("WWW-Authenticate"); !strings.Contains(got, want) {
+			t.Errorf("%s: WWW-Authenticate %q lacks %s", path, got, want)
+		}
+	}
+	if resp := r.post("/mcp", "lka_forged", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown token: %d", resp.StatusCode)
+	}
+	for _, bad := range []string{"/mcp/ACME", "/mcp/a/b/c", "/mcp/../x", "/mcpx", "/mcp/a%2Fb"} {
+		if resp := r.post(bad, "", nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", bad, resp.StatusCode)
+		}
+	}
+}
+
+// Each call runs with its caller's own grant: two users at once, each seen
+// by Sentry as themselves.
+func TestCallsUseTheCallersGrant(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	users := map[string]string{"lka_alice": sentrytest.AliceID, "lka_bob": sentrytest.BobID}
+	r.connect("alice", sentrytest.AliceID, "/mcp")
+	r.connect("bob", sentrytest.BobID, "/mcp")
+	var wg sync.WaitGroup
+	for token := range users {
+		wg.Go(func() {
+			s, err := r.session(token, "/mcp")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close()
+			for range 3 {
+				res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+				if err != nil || res.IsError {
+					t.Errorf("%s whoami: %v %s", token, err, text(res))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, req := range r.fake.Requests() {
+		seen[req.UserID] = true
+	}
+	if !seen[sentrytest.AliceID] || !seen[sentrytest.BobID] || len(seen) != 2 {
+		t.Fatalf("Sentry saw users %v, want alice and bob", seen)
+	}
+}
+
+func TestTokenIsBoundToItsResource(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	acme := r.connect("alice-acme", sentrytest.AliceID, "/mcp/acme")
+	if _, err := r.session(acme, "/mcp/acme"); err != nil {
+		t.Fatalf("token for /mcp/acme on /mcp/acme: %v", err)
+	}
+	for _, path := range []string{"/mcp/globex", "/mcp", "/mcp/acme/web"} {
+		if resp := r.post(path, acme, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("token for /mcp/acme used on %s: %d, want 401", path, resp.StatusCode)
+		}
+	}
+}
+
+// A URL pinned to an organization the grant cannot see is refused with a
+// clear message, not Sentry errors on every call.
+func TestPinnedOrganizationMustBeVisible(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	bob := r.connect("bob", sentrytest.BobID, "/mcp/globex")
+	resp := r.post("/mcp/globex", bob, nil)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("bob on /mcp/globex: %d, want 403", resp.StatusCode)
+	}
+	alice := r.connect("alice", sentrytest.AliceID, "/mcp/globex/mobile")
+	s := r.mustSession(alice, "/mcp/globex/mobile")
+	list, err := s.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range list.Tools {
+		if tool.Name == "find_organizations" || tool.Name == "find_projects" {
+			t.Errorf("%s offered on a project-pinned URL", tool.Name)
+		}
+	}
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "search_issues", Arguments: map[string]any{}})
+	if err != nil || res.IsError || !strings.Contains(text(res), "MOBILE-") {
+		t.Fatalf("pinned search_issues: %v %q", err, text(res))
+	}
+}
+
+func TestTriageToolsFollowTheTokenScope(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	names := func(token string) map[string]bool {
+		list, err := r.mustSession(token, "/mcp").ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, tool := range list.Tools {
+			m[tool.Name] = true
+		}
+		return m
+	}
+	if names(r.connect("reader", sentrytest.AliceID, "/mcp"))["update_issue"] {
+		t.Error("update_issue offered to a read token")
+	}
+	if !names(r.connect("triager", sentrytest.AliceID, "/mcp", "read", "triage"))["update_issue"] {
+		t.Error("update_issue not offered to a triage token")
+	}
+}
+
+// When Sentry refuses the grant and the refresh, the call says to sign in
+// again, the grant is marked stale, and the next request is a 401 so the
+// client re-runs OAuth.
+func TestRevokedGrantLeadsToSignIn(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	token := r.connect("alice", sentrytest.AliceID, "/mcp")
+	s := r.mustSession(token, "/mcp")
+	r.fake.RevokeUserTokens(sentrytest.AliceID)
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.IsError || !strings.Contains(text(res), "Sign in again") {
+		t.Fatalf("after revocation: isError=%t %q", res.IsError, text(res))
+	}
+	if r.refreshes != 1 {
+		t.Errorf("%d refresh attempts, want 1", r.refreshes)
+	}
+	if g, err := r.vault.Get(context.Background(), "mcp:alice"); err != nil || !g.Stale {
+		t.Fatalf("grant after refused refresh: stale=%t err=%v", g.Stale, err)
+	}
+	resp := r.post("/mcp", token, nil)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "resource_metadata") {
+		t.Fatalf("next request: %d %q, want 401 with resource_metadata", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	// A grant that is gone entirely is the same to the client.
+	gone := r.connect("carol", sentrytest.AliceID, "/mcp")
+	if err := r.vault.Delete(context.Background(), "mcp:carol", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if resp := r.post("/mcp", gone, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("deleted grant: %d, want 401", resp.StatusCode)
+	}
+}
+
+// DNS rebinding: a foreign Origin is refused; a loopback server answers
+// only to loopback host names.
+func TestOriginAndHostChecks(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{AllowedOrigins: []string{"https://inspector.example.com"}})
+	token := r.connect("alice", sentrytest.AliceID, "/mcp")
+	cases := []struct {
+		header map[string]string
+		want   int
+	}{
+		{map[string]string{"Origin": "https://evil.example.com"}, http.StatusForbidden},
+		{map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{map[string]string{"Origin": r.base}, http.StatusOK},
+		{map[string]string{"Origin": "https://inspector.example.com"}, http.StatusOK},
+		{map[string]string{"Host": "evil.example.com"}, http.StatusForbidden},
+		{map[string]string{"Host": "evil.example.com:80"}, http.StatusForbidden},
+		{map[string]string{"Host": "localhost"}, http.StatusOK},
+		{nil, http.StatusOK},
+	}
+	for _, c := range cases {
+		if got := r.post("/mcp", token, c.header).StatusCode; got != c.want {
+			t.Errorf("headers %v: %d, want %d", c.header, got, c.want)
+		}
+	}
+	// Even unauthenticated, the origin check comes first.
+	if got := r.post("/mcp", "", map[string]string{"Origin": "https://evil.example.com"}).StatusCode; got != http.StatusForbidden {
+		t.Errorf("foreign origin without a token: %d, want 403", got)
+	}
+}
+
+func TestRawSentryTokensOnlyWhenAllowed(t *testing.T) {
+	off := newRemote(t, mcpserver.HTTPOptions{})
+	raw := off.fake.IssueToken(sentrytest.AliceID, sentrytest.ReadScopes, 0)
+	if resp := off.post("/mcp", raw, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("raw Sentry token by default: %d, want 401", resp.StatusCode)
+	}
+	on := newRemote(t, mcpserver.HTTPOptions{AllowSentryTokens: true})
+	raw = on.fake.IssueToken(sentrytest.AliceID, sentrytest.ReadScopes, 0)
+	res, err := on.mustSession(raw, "/mcp").CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil || res.IsError || !strings.Contains(text(res), "alice@example.com") {
+		t.Fatalf("raw token allowed: %v %q", err, text(res))
+	}
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	r := newRemote(t, mcpserver.HTTPOptions{MaxBodyBytes: 1024})
+	token := r.connect("alice", sentrytest.AliceID, "/mcp")
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"x":"` + strings.Repeat("a", 4096) + `"}}}`
+	req, _ := http.NewRequest(http.MethodPost, r.base+"/mcp", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized body: %d, want 413", resp.StatusCode)
+	}
+}
+
