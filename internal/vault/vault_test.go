@@ -565,3 +565,22 @@ func TestLeaseAfterAnotherRefreshUsesIt(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkGet measures loading and decrypting a grant from SQLite: the
+// cost every turn pays before its first Sentry call.
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	s := storetest.SQLiteTB(b)
+	key := vault.Key{ID: "k1", Secret: make([]byte, 32)}
+	kr, _ := vault.NewKeyring(key)
+	v := vault.New(s, kr, vault.Options{})
+	if _, err := v.Put(ctx, sampleGrant("p", 1, time.Now().Add(time.Hour))); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Get(ctx, "p"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -27,7 +27,10 @@ const postgresSkip = "PostgreSQL conformance skipped: set " + PostgresEnv +
 
 // SQLite returns a migrated store on a fresh database file in t's temp
 // dir, closed when t ends.
-func SQLite(t *testing.T) store.Store {
+func SQLite(t *testing.T) store.Store { return SQLiteTB(t) }
+
+// SQLiteTB is SQLite for benchmarks too.
+func SQLiteTB(t testing.TB) store.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), SQLiteDSN(t))
 	if err != nil {
@@ -37,7 +40,7 @@ func SQLite(t *testing.T) store.Store {
 }
 
 // SQLiteDSN returns the DSN of a fresh, not yet created database file.
-func SQLiteDSN(t *testing.T) string {
+func SQLiteDSN(t testing.TB) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "lookout.db")
 }
 
@@ -106,7 +109,7 @@ func PostgresDSN(t *testing.T) string {
 	return strings.TrimSpace(dsn)
 }
 
-func migrated(t *testing.T, s interface {
+func migrated(t testing.TB, s interface {
 	store.Store
 	MigrateReport(context.Context) (store.MigrationReport, error)
 }) store.Store {
