@@ -390,4 +390,3 @@ func TestRequestBodyLimit(t *testing.T) {
 		t.Fatalf("oversized body: %d, want 413", resp.StatusCode)
 	}
 }
-
