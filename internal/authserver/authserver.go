@@ -88,6 +88,12 @@ const (
 
 	// codeTTL: lookout's authorization codes are exchanged at once.
 	codeTTL = 60 * time.Second
+	// refreshReuseGrace: a client that runs calls in parallel sees several
+	// 401s when its access token expires and refreshes once per call, all
+	// with the same refresh token. Presented again this soon after it was
+	// spent, a refresh token gets a new pair in the same family instead of
+	// revoking the family. Later reuse is treated as theft.
+	refreshReuseGrace = 10 * time.Second
 	// approvalTTL is how long an approval (and its cookie) lasts.
 	approvalTTL = 30 * 24 * time.Hour
 

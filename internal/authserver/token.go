@@ -173,6 +173,9 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 	}
 	t, err = s.cfg.Store.UseRefreshToken(ctx, hash, now)
 	switch {
+	case errors.Is(err, store.ErrAlreadyUsed) && now.Sub(t.UsedAt) <= refreshReuseGrace:
+		// The same client's parallel refreshes: serve this one too.
+		s.log.Info("authserver: refresh token presented again within the grace period", "client_id", t.ClientID)
 	case errors.Is(err, store.ErrAlreadyUsed):
 		s.revokeFamily(ctx, t.Principal, t.FamilyID, ActionRefreshReused,
 			fmt.Sprintf("spent refresh token of client %s presented again", t.ClientID))

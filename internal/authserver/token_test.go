@@ -130,6 +130,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 			if r1.status != http.StatusOK {
 				t.Fatalf("%d %s", r1.status, r1.body)
 			}
+			e.clock.Advance(refreshReuseGrace + time.Second) // no longer a parallel refresh
 			wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
 			if err := e.verify(t, r1.json(t)["access_token"].(string)); !errors.Is(err, auth.ErrInvalidToken) {
 				t.Fatalf("rotated access token after reuse: %v", err)
@@ -137,6 +138,38 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 			wantAudit(t, e, ActionRefreshReused)
 		})
 	}
+}
+
+// A client running calls in parallel refreshes once per call when its
+// access token expires, all with the same refresh token. Within the grace
+// period each gets a working pair; the family survives.
+func TestParallelRefreshWithinGrace(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.client(t, "https://client.example.com/cb")
+	tm := c.tokens(t, e.browser(), nil)
+	old := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}
+	var pairs []map[string]any
+	for range 3 {
+		r := c.token(t, old)
+		if r.status != http.StatusOK {
+			t.Fatalf("refresh within the grace period: %d %s", r.status, r.body)
+		}
+		pairs = append(pairs, r.json(t))
+	}
+	e.clock.Advance(refreshReuseGrace / 2)
+	for i, p := range pairs {
+		if err := e.verify(t, p["access_token"].(string)); err != nil {
+			t.Errorf("pair %d: access token refused: %v", i, err)
+		}
+		next := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {p["refresh_token"].(string)}})
+		if next.status != http.StatusOK {
+			t.Errorf("pair %d: its refresh token refused: %d %s", i, next.status, next.body)
+		}
+	}
+	// Past the grace period the first token's reuse is theft again.
+	e.clock.Advance(refreshReuseGrace)
+	wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
+	wantAudit(t, e, ActionRefreshReused)
 }
 
 func TestCodeExpires(t *testing.T) {
@@ -167,6 +200,7 @@ func TestRefresh(t *testing.T) {
 			t.Fatalf("%d %s", r1.status, r1.body)
 		}
 		m1 := r1.json(t)
+		e.clock.Advance(refreshReuseGrace + time.Second)
 		wantOAuthError(t, refresh(c, old, nil), 400, "invalid_grant")
 		for _, tok := range []string{tm["access_token"].(string), m1["access_token"].(string)} {
 			if err := e.verify(t, tok); err == nil {

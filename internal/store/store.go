@@ -216,6 +216,9 @@ type Token struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	Revoked   bool
+	// UsedAt is when a refresh token was spent (zero: not yet). Set by the
+	// store; ignored by CreateToken.
+	UsedAt time.Time
 }
 
 // Tokens holds lookout's access and refresh tokens.
@@ -224,8 +227,10 @@ type Tokens interface {
 	// GetToken returns ErrNotFound for unknown, expired or revoked tokens.
 	GetToken(ctx context.Context, hash string, now time.Time) (Token, error)
 	// UseRefreshToken atomically marks a refresh token used and returns it.
-	// A token used before comes back with ErrAlreadyUsed (reuse: the caller
-	// revokes the family); unknown, expired or revoked: ErrNotFound.
+	// A token used before comes back, with its UsedAt, and ErrAlreadyUsed
+	// (reuse: the caller revokes the family, or tolerates a client's
+	// parallel refreshes within a grace period); unknown, expired or
+	// revoked: ErrNotFound.
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (Token, error)
 	// RevokeToken revokes one token (again: no error); ErrNotFound if unknown.
 	RevokeToken(ctx context.Context, hash string) error

@@ -130,14 +130,21 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 
 const tokenColumns = `hash, kind, client_id, principal, family_id, resource, scope, created_at, expires_at, revoked`
 
+// tokenSelect is what reads return: the written columns and used_at.
+const tokenSelect = tokenColumns + `, used_at`
+
 func scanToken(row scanner) (store.Token, error) {
 	var t store.Token
 	var kind string
+	var used *time.Time
 	if err := row.Scan(&t.Hash, &kind, &t.ClientID, &t.Principal, &t.FamilyID,
-		&t.Resource, &t.Scope, &t.CreatedAt, &t.ExpiresAt, &t.Revoked); err != nil {
+		&t.Resource, &t.Scope, &t.CreatedAt, &t.ExpiresAt, &t.Revoked, &used); err != nil {
 		return store.Token{}, err
 	}
 	t.Kind, t.CreatedAt, t.ExpiresAt = store.TokenKind(kind), utc(t.CreatedAt), utc(t.ExpiresAt)
+	if used != nil {
+		t.UsedAt = utc(*used)
+	}
 	return t, nil
 }
 
@@ -158,7 +165,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 
 func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
 	t, err := scanToken(s.pool.QueryRow(ctx, `
-		SELECT `+tokenColumns+` FROM tokens
+		SELECT `+tokenSelect+` FROM tokens
 		WHERE hash = $1 AND NOT revoked AND expires_at > $2`,
 		hash, now))
 	if err != nil {
@@ -174,14 +181,14 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 	t, err := scanToken(s.pool.QueryRow(ctx, `
 		UPDATE tokens SET used_at = $1
 		WHERE hash = $2 AND kind = 'refresh' AND NOT revoked AND expires_at > $1 AND used_at IS NULL
-		RETURNING `+tokenColumns,
+		RETURNING `+tokenSelect,
 		now, hash))
 	if err == nil {
 		return t, nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		t, err = scanToken(s.pool.QueryRow(ctx, `
-			SELECT `+tokenColumns+` FROM tokens
+			SELECT `+tokenSelect+` FROM tokens
 			WHERE hash = $1 AND kind = 'refresh' AND NOT revoked AND expires_at > $2 AND used_at IS NOT NULL`,
 			hash, now))
 		if err == nil {

@@ -131,14 +131,21 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 
 const tokenColumns = `hash, kind, client_id, principal, family_id, resource, scope, created_at, expires_at, revoked`
 
+// tokenSelect is what reads return: the written columns and used_at.
+const tokenSelect = tokenColumns + `, used_at`
+
 func scanToken(row scanner) (store.Token, error) {
 	var t store.Token
 	var created, expires int64
+	var used sql.NullInt64
 	if err := row.Scan(&t.Hash, &t.Kind, &t.ClientID, &t.Principal, &t.FamilyID,
-		&t.Resource, &t.Scope, &created, &expires, &t.Revoked); err != nil {
+		&t.Resource, &t.Scope, &created, &expires, &t.Revoked, &used); err != nil {
 		return store.Token{}, err
 	}
 	t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
+	if used.Valid {
+		t.UsedAt = fromMicros(used.Int64)
+	}
 	return t, nil
 }
 
@@ -159,7 +166,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 
 func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
 	t, err := scanToken(s.read.QueryRowContext(ctx, `
-		SELECT `+tokenColumns+` FROM tokens
+		SELECT `+tokenSelect+` FROM tokens
 		WHERE hash = ? AND NOT revoked AND expires_at > ?`,
 		hash, micros(now)))
 	if err != nil {
@@ -175,14 +182,14 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 	t, err := scanToken(s.db.QueryRowContext(ctx, `
 		UPDATE tokens SET used_at = ?
 		WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NULL
-		RETURNING `+tokenColumns,
+		RETURNING `+tokenSelect,
 		micros(now), hash, micros(now)))
 	if err == nil {
 		return t, nil
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		t, err = scanToken(s.read.QueryRowContext(ctx, `
-			SELECT `+tokenColumns+` FROM tokens
+			SELECT `+tokenSelect+` FROM tokens
 			WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NOT NULL`,
 			hash, micros(now)))
 		if err == nil {
