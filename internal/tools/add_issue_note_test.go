@@ -31,7 +31,7 @@ func TestAddIssueNote(t *testing.T) {
 }
 
 func TestAddIssueNoteNoAccess(t *testing.T) {
-	requireNoAccess(t, "add_issue_note", `{"organizationSlug":"globex","issueId":"MOBILE-1A","text":"hello","regionUrl":%q}`)
+	expectNoAccessOnGlobex(t, "add_issue_note", `{"organizationSlug":"globex","issueId":"MOBILE-1A","text":"hello","regionUrl":%q}`)
 }
 
 func TestAddIssueNoteIsVisibleInActivity(t *testing.T) {

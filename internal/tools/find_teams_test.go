@@ -65,22 +65,6 @@ func TestFindTeamsRefusesUntrustedRegion(t *testing.T) {
 	}
 }
 
-// expectNoAccessOnGlobex calls tool as bob (acme only) on globex, routed to
-// its region with argsFormat's %q: Sentry's 403 must read as no access.
-// (Without regionUrl the fake's main server answers 404 for globex, so the
-// harness's static noAccess case cannot express this.)
-func expectNoAccessOnGlobex(t *testing.T, tool, argsFormat string) {
-	t.Helper()
-	f := newFixture(t)
-	_, err := f.call(f.env(sentrytest.BobID, allScopes), tool, fmt.Sprintf(argsFormat, f.fake.RegionURL("de")))
-	if !errors.Is(err, sentry.ErrNoAccess) {
-		t.Fatalf("bob on globex: err = %v, want ErrNoAccess", err)
-	}
-	if msg := TokenGuide(f.fake.URL).Explain(err); !strings.Contains(msg, "cannot access") {
-		t.Errorf("guidance for no access: %q", msg)
-	}
-}
-
 func TestCollectPagesStopsAndSaysMore(t *testing.T) {
 	// Three pages of 1..9; keep odd numbers.
 	pager := func(calls *int) func(string) ([]int, sentry.Page, error) {

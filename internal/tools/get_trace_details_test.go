@@ -42,7 +42,7 @@ func TestGetTraceDetailsNeedsEventRead(t *testing.T) {
 }
 
 func TestGetTraceDetailsNoAccess(t *testing.T) {
-	requireNoAccess(t, "get_trace_details", `{"organizationSlug":"globex","traceId":"`+sentrytest.TraceID+`","regionUrl":%q}`)
+	expectNoAccessOnGlobex(t, "get_trace_details", `{"organizationSlug":"globex","traceId":"`+sentrytest.TraceID+`","regionUrl":%q}`)
 }
 
 func TestGetTraceDetailsRefusesAHostileRegion(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -177,4 +178,19 @@ func statusOf(reqs []sentrytest.Request) []int {
 		s = append(s, r.Status)
 	}
 	return s
+}
+
+// expectNoAccessOnGlobex checks that bob, a member of acme only, gets
+// ErrNoAccess and its guidance from tool on globex; argsFormat gets the de
+// region URL, so the regionUrl path is exercised too.
+func expectNoAccessOnGlobex(t *testing.T, tool, argsFormat string) {
+	t.Helper()
+	f := newFixture(t)
+	_, err := f.call(f.env(sentrytest.BobID, allScopes), tool, fmt.Sprintf(argsFormat, f.fake.RegionURL("de")))
+	if !errors.Is(err, sentry.ErrNoAccess) {
+		t.Fatalf("bob on globex: err = %v, want ErrNoAccess", err)
+	}
+	if msg := TokenGuide(f.fake.URL).Explain(err); !strings.Contains(msg, "cannot access") {
+		t.Errorf("guidance for no access: %q", msg)
+	}
 }

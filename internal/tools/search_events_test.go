@@ -2,7 +2,6 @@ package tools
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -44,7 +43,7 @@ func TestSearchEventsNeedsEventRead(t *testing.T) {
 }
 
 func TestSearchEventsNoAccess(t *testing.T) {
-	requireNoAccess(t, "search_events", `{"organizationSlug":"globex","regionUrl":%q}`)
+	expectNoAccessOnGlobex(t, "search_events", `{"organizationSlug":"globex","regionUrl":%q}`)
 }
 
 // requireScope checks that tool(args) fails for want of scope, with
@@ -65,21 +64,6 @@ func requireScope(t *testing.T, tool, args, scope string) {
 	}
 	if msg := TokenGuide(f.fake.URL).Explain(err); !strings.Contains(msg, scope) {
 		t.Errorf("guidance does not name %s: %q", scope, msg)
-	}
-}
-
-// requireNoAccess checks that bob (acme only) is refused on globex.
-// argsFormat has one %q for globex's region URL: without it the client
-// cannot route to globex at all (see the report on org lookup).
-func requireNoAccess(t *testing.T, tool, argsFormat string) {
-	t.Helper()
-	f := newFixture(t)
-	_, err := f.call(f.env(sentrytest.BobID, allScopes), tool, fmt.Sprintf(argsFormat, f.fake.RegionURL("de")))
-	if !errors.Is(err, sentry.ErrNoAccess) {
-		t.Fatalf("bob on globex: err = %v, want ErrNoAccess", err)
-	}
-	if msg := TokenGuide(f.fake.URL).Explain(err); !strings.Contains(msg, "cannot access") {
-		t.Errorf("guidance for no access: %q", msg)
 	}
 }
 

@@ -39,7 +39,7 @@ func TestUpdateIssue(t *testing.T) {
 }
 
 func TestUpdateIssueNoAccess(t *testing.T) {
-	requireNoAccess(t, "update_issue", `{"organizationSlug":"globex","issueId":"MOBILE-1A","status":"resolved","regionUrl":%q}`)
+	expectNoAccessOnGlobex(t, "update_issue", `{"organizationSlug":"globex","issueId":"MOBILE-1A","status":"resolved","regionUrl":%q}`)
 }
 
 // The triage tools are offered only to callers with the triage permission,
