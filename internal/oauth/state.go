@@ -37,8 +37,9 @@ type StateManager struct {
 
 // statePayload is all the token carries; everything else stays server-side.
 type statePayload struct {
-	ID   string `json:"id"`
-	Kind string `json:"k"`
+	ID        string `json:"id"`
+	Kind      string `json:"k"`
+	Principal string `json:"p,omitempty"` // not secret; lets Peek name who the flow is for
 }
 
 // Begin stores a new state of kind for principal (empty when not yet
@@ -61,7 +62,7 @@ func (m *StateManager) Begin(ctx context.Context, kind, principal string, data [
 		return "", fmt.Errorf("oauth: create state: %w", err)
 	}
 	// The token expires with the record, so both sides agree.
-	return m.Signer.sign(statePayload{ID: st.ID, Kind: kind}, now, st.ExpiresAt)
+	return m.Signer.sign(statePayload{ID: st.ID, Kind: kind, Principal: principal}, now, st.ExpiresAt)
 }
 
 // Finish checks signed and consumes its state, which must be of kind.
@@ -92,6 +93,21 @@ func (m *StateManager) Finish(ctx context.Context, signed, kind string) (store.S
 	return st, nil
 }
 
+// Peek checks signed's signature, expiry and kind WITHOUT consuming it,
+// and returns the principal the flow was begun for: what a confirmation
+// page shows before the user commits. It does not know whether the state
+// was used already; Finish does.
+func (m *StateManager) Peek(signed, kind string) (principal string, err error) {
+	var p statePayload
+	if err := m.Signer.Verify(signed, &p); err != nil {
+		return "", err
+	}
+	if p.ID == "" || p.Kind != kind {
+		return "", fmt.Errorf("%w: state is for another flow", ErrTampered)
+	}
+	return p.Principal, nil
+}
+
 // Reissue returns a new token for principal's newest pending state of kind,
 // so a repeated request can reuse a connect link instead of starting a new
 // flow. The token names the same state and expires with it. ok is false
@@ -113,7 +129,7 @@ func (m *StateManager) Reissue(ctx context.Context, kind, principal string) (sig
 	if st.ExpiresAt.Sub(now) < minReissueTTL {
 		return "", false, nil
 	}
-	signed, err = m.Signer.sign(statePayload{ID: st.ID, Kind: st.Kind}, now, st.ExpiresAt)
+	signed, err = m.Signer.sign(statePayload{ID: st.ID, Kind: st.Kind, Principal: st.Principal}, now, st.ExpiresAt)
 	if err != nil {
 		return "", false, err
 	}

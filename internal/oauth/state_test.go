@@ -381,3 +381,32 @@ func TestStateErrorsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Peek names the flow's principal without consuming the state; a forged,
+// expired or other-kind token is refused.
+func TestStatePeek(t *testing.T) {
+	ctx := context.Background()
+	m, c := newManager(t, newMemStates())
+	tok, err := m.Begin(ctx, "slack-link", "slack:T1:U1", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if p, err := m.Peek(tok, "slack-link"); err != nil || p != "slack:T1:U1" {
+			t.Fatalf("Peek = %q, %v", p, err)
+		}
+	}
+	if _, err := m.Peek(tok, "mcp-authorize"); !errors.Is(err, ErrTampered) {
+		t.Errorf("other kind: %v", err)
+	}
+	if _, err := m.Peek(tok[:len(tok)-2]+"xx", "slack-link"); !errors.Is(err, ErrTampered) {
+		t.Errorf("tampered: %v", err)
+	}
+	if _, err := m.Finish(ctx, tok, "slack-link"); err != nil {
+		t.Fatalf("Finish after Peek: %v", err)
+	}
+	c.Advance(DefaultStateTTL + time.Minute)
+	if _, err := m.Peek(tok, "slack-link"); !errors.Is(err, ErrExpired) {
+		t.Errorf("expired: %v", err)
+	}
+}
