@@ -1,0 +1,487 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/agent"
+	"github.com/lookout-hq/lookout/internal/authserver"
+	"github.com/lookout-hq/lookout/internal/config"
+	"github.com/lookout-hq/lookout/internal/oauth"
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
+	"github.com/lookout-hq/lookout/internal/slack/slacktest"
+	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/store/postgres"
+	"github.com/lookout-hq/lookout/internal/store/sqlite"
+	"github.com/lookout-hq/lookout/internal/store/storetest"
+	"github.com/lookout-hq/lookout/internal/vault"
+)
+
+// Slack ids of the tests. Alice and Bob are Sentry users 1 and 2 of the
+// fake Sentry; which Sentry account a Slack user connects is chosen per
+// flow with fake.SetConsentUser.
+const (
+	team      = slacktest.DefaultTeamID
+	botUser   = slacktest.DefaultBotUserID
+	alice     = "UALICE"
+	bob       = "UBOB"
+	channel   = "C0GENERAL"
+	aliceDM   = "DALICE" // what the fake's conversations.open answers for alice
+	secret    = slacktest.DefaultSigningSecret
+	waitLimit = 10 * time.Second
+)
+
+var (
+	alicePrincipal = Principal(team, alice)
+	bobPrincipal   = Principal(team, bob)
+)
+
+// backend opens store handles on one database, as separate processes do.
+type backend struct {
+	name string
+	dsn  func(t *testing.T) string
+	open func(ctx context.Context, dsn string) (store.Store, error)
+}
+
+var (
+	sqliteBackend = backend{"sqlite", func(t *testing.T) string { return storetest.SQLiteDSN(t) }, func(ctx context.Context, dsn string) (store.Store, error) {
+		return sqlite.Open(ctx, dsn)
+	}}
+	postgresBackend = backend{"postgres", func(t *testing.T) string { return storetest.PostgresDSN(t) }, func(ctx context.Context, dsn string) (store.Store, error) {
+		return postgres.Open(ctx, dsn) // PostgresDSN skips without LOOKOUT_TEST_POSTGRES_URL
+	}}
+	backends = []backend{sqliteBackend, postgresBackend}
+)
+
+// syncBuffer collects log lines written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// recorder keeps every response the test browser sees, for leak scans.
+type recorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (rec *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var hdr bytes.Buffer
+	_ = resp.Header.Write(&hdr)
+	rec.mu.Lock()
+	rec.seen = append(rec.seen, fmt.Sprintf("%s %s -> %d\n%s\n%s", req.Method, req.URL, resp.StatusCode, hdr.String(), body))
+	rec.mu.Unlock()
+	return resp, nil
+}
+
+func (rec *recorder) all() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]string(nil), rec.seen...)
+}
+
+// harness is lookout (authorization server + Slack bot, on one httptest
+// server) between a fake Slack and a fake Sentry that consents at once.
+// Nodes are lookout processes sharing one database: a restart is a new
+// node.
+type harness struct {
+	t        *testing.T
+	sentry   *sentrytest.Fake
+	slack    *slacktest.Fake
+	backend  backend
+	dsn      string
+	base     string
+	logs     *syncBuffer
+	logger   *slog.Logger
+	rec      *recorder
+	cookie   []byte
+	keyring  *vault.Keyring
+	upstream *oauth.Sentry
+
+	serving atomic.Pointer[node] // the node answering HTTP
+	events  atomic.Int64
+}
+
+type harnessOptions struct {
+	backend backend
+	slack   slacktest.Options
+}
+
+func newHarness(t *testing.T, opts harnessOptions) *harness {
+	t.Helper()
+	if opts.backend.name == "" {
+		opts.backend = sqliteBackend
+	}
+	h := &harness{
+		t:       t,
+		sentry:  sentrytest.NewServer(t, sentrytest.Options{AutoConsent: true}),
+		slack:   slacktest.NewServer(t, opts.slack),
+		backend: opts.backend,
+		dsn:     opts.backend.dsn(t),
+		logs:    &syncBuffer{},
+		rec:     &recorder{},
+		cookie:  randomBytes(32),
+	}
+	h.logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := h.serving.Load()
+		if n == nil {
+			http.Error(w, "no lookout node", http.StatusServiceUnavailable)
+			return
+		}
+		n.mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	h.base = srv.URL
+	h.sentry.SetRedirectURIs(h.base + config.SentryCallbackPath)
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: randomBytes(32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.keyring = kr
+	h.upstream = oauth.NewSentry(oauth.SentryConfig{
+		URL: h.sentry.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: sentrytest.DefaultClientSecret,
+		RedirectURL: h.base + config.SentryCallbackPath,
+	})
+	return h
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// node is one lookout process: its own store handle, vault, agent,
+// authorization server and bot.
+type node struct {
+	store  store.Store
+	vault  *vault.Vault
+	bot    *Bot
+	mux    *http.ServeMux
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type nodeOptions struct {
+	socketMode bool // app token, no signing secret
+	agent      Agent
+	configure  func(*Config)
+}
+
+// node starts a new lookout process on the shared database (not yet
+// running: see start) and makes it the one serving HTTP.
+func (h *harness) node(opts nodeOptions) *node {
+	t := h.t
+	t.Helper()
+	st, err := h.backend.open(context.Background(), h.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger})
+	var ag Agent = agent.New(agent.Options{
+		Vault: v, Refresher: h.upstream.Refresh, Logger: h.logger,
+		Sentry: sentry.Options{BaseURL: h.sentry.URL, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
+	})
+	if opts.agent != nil {
+		ag = opts.agent
+	}
+	var as *authserver.Server
+	so := h.slack.Options()
+	cfg := Config{
+		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL, BaseURL: h.base, SentryURL: h.sentry.URL,
+		Store: st, Vault: v, Agent: ag, CookieSecret: h.cookie,
+		BeginConsent: func(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
+			return as.BeginSentryConsent(ctx, kind, principal, data, scopes)
+		},
+		Logger: h.logger, Workers: 2, ResumeInterval: 100 * time.Millisecond, ShutdownTimeout: 20 * time.Second,
+	}
+	if opts.socketMode {
+		cfg.SigningSecret, cfg.AppToken = "", so.AppToken
+	}
+	if opts.configure != nil {
+		opts.configure(&cfg)
+	}
+	bot, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err = authserver.New(authserver.Config{
+		BaseURL: h.base, Store: st, Vault: v, Sentry: h.upstream, SentryURL: h.sentry.URL,
+		CookieSecret: h.cookie, DevMode: true, Logger: h.logger,
+		Connectors: map[string]authserver.Connector{ConnectKind: bot},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	as.Register(mux)
+	bot.Register(mux)
+	n := &node{store: st, vault: v, bot: bot, mux: mux}
+	h.serving.Store(n)
+	return n
+}
+
+// start runs the node's bot until stop (or the end of the test).
+func (n *node) start(t *testing.T) *node {
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel, n.done = cancel, make(chan struct{})
+	go func() {
+		defer close(n.done)
+		if err := n.bot.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(n.stop)
+	return n
+}
+
+// stop ends the bot's Run and waits for it (in-flight turns finish).
+func (n *node) stop() {
+	if n.cancel == nil {
+		return
+	}
+	n.cancel()
+	<-n.done
+}
+
+// running is a started node, the usual setup.
+func (h *harness) running() *node { return h.node(nodeOptions{}).start(h.t) }
+
+// post delivers an Events API body signed with the signing secret.
+func (h *harness) post(req *http.Request) (*http.Response, string) {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func (h *harness) webhook() string { return h.base + WebhookPath }
+
+func (h *harness) eventID() string { return fmt.Sprintf("Ev%08d", h.events.Add(1)) }
+
+// deliver sends m as an event of type typ, signed, and wants a 200.
+func (h *harness) deliver(typ string, m slacktest.Message) {
+	h.t.Helper()
+	resp, body := h.post(slacktest.SignedRequest(h.webhook(), secret, h.slack.EventCallback(h.eventID(), typ, m)))
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("event delivery: %d %s", resp.StatusCode, body)
+	}
+}
+
+// mention posts "@lookout text" as user in ch (in thread when set) and
+// delivers the app_mention.
+func (h *harness) mention(user, ch, thread, text string) slacktest.Message {
+	h.t.Helper()
+	m := h.slack.AddMessage(slacktest.Message{Channel: ch, ThreadTS: thread, User: user, Text: slacktest.Mention(botUser) + " " + text})
+	h.deliver(slacktest.AppMention, m)
+	return m
+}
+
+// say posts text as user in ch (in thread when set) and delivers the
+// message event: a DM, or a reply in a thread.
+func (h *harness) say(user, ch, thread, text string) slacktest.Message {
+	h.t.Helper()
+	m := h.slack.AddMessage(slacktest.Message{Channel: ch, ThreadTS: thread, User: user, Text: text})
+	h.deliver(slacktest.MessageEvt, m)
+	return m
+}
+
+// waitFor polls cond until it holds or the wait limit passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitCalls waits for n calls of method and returns them all.
+func (h *harness) waitCalls(method string, n int) []slacktest.Call {
+	h.t.Helper()
+	waitFor(h.t, fmt.Sprintf("%d %s call(s)", n, method), func() bool { return len(h.slack.Calls(method)) >= n })
+	return h.slack.Calls(method)
+}
+
+// waitBot waits for n bot messages in a thread and returns them.
+func (h *harness) waitBot(ch, thread string, n int) []slacktest.Message {
+	h.t.Helper()
+	waitFor(h.t, fmt.Sprintf("%d bot message(s) in %s/%s", n, ch, thread), func() bool {
+		return len(h.slack.BotMessages(ch, thread)) >= n
+	})
+	return h.slack.BotMessages(ch, thread)
+}
+
+// settle gives background work time to do anything it should not, before
+// asserting that it did not.
+func settle() { time.Sleep(400 * time.Millisecond) }
+
+var slackLinkRe = regexp.MustCompile(`<(https?://[^|>]+)\|`)
+
+// linkIn returns the connect link in a message text, or fails.
+func (h *harness) linkIn(text string) string {
+	h.t.Helper()
+	m := slackLinkRe.FindStringSubmatch(text)
+	if m == nil || !strings.HasPrefix(m[1], h.base+ConnectPath+"?s=") {
+		h.t.Fatalf("no connect link in %q", text)
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
+// browser is a user's browser: a cookie jar, redirects followed, every
+// response recorded.
+func (h *harness) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Transport: h.rec, Timeout: 30 * time.Second}
+}
+
+// follow opens link in a fresh browser, confirms on the confirmation page
+// as a user would, and returns the final page. A link that fails before
+// the confirmation returns that page.
+func (h *harness) follow(link string) (int, string) {
+	h.t.Helper()
+	b := h.browser()
+	status, body := h.get(b, link)
+	if status != http.StatusOK || !strings.Contains(body, "Continue to Sentry") {
+		return status, body
+	}
+	form := url.Values{"s": {hiddenField(h.t, body, "s")}, "csrf": {hiddenField(h.t, body, "csrf")}}
+	resp, err := b.PostForm(h.base+ConnectPath, form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(page)
+}
+
+func (h *harness) get(b *http.Client, link string) (int, string) {
+	h.t.Helper()
+	resp, err := b.Get(link)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// hiddenField reads a hidden input's value from a page.
+func hiddenField(t *testing.T, page, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no hidden field %s in:\n%s", name, page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// consent follows link with the fake Sentry consenting as sentryUser and
+// wants the "Connected" page.
+func (h *harness) consent(link, sentryUser string) string {
+	h.t.Helper()
+	h.sentry.SetConsentUser(sentryUser)
+	status, body := h.follow(link)
+	if status != http.StatusOK || !strings.Contains(body, "Connected") {
+		h.t.Fatalf("consent: %d\n%s", status, body)
+	}
+	return body
+}
+
+// sentryUsers returns the Sentry user ids of the fake Sentry's API
+// requests whose path contains part.
+func (h *harness) sentryUsers(part string) []string {
+	var out []string
+	for _, r := range h.sentry.Requests() {
+		if strings.Contains(r.Path, part) {
+			out = append(out, r.UserID)
+		}
+	}
+	return out
+}
+
+// assertNoLeaks scans everything the fake Slack received, every response
+// the browsers saw, and the log, for any token the fake Sentry issued.
+func (h *harness) assertNoLeaks() {
+	h.t.Helper()
+	tokens := h.sentry.IssuedTokens()
+	if len(tokens) == 0 {
+		h.t.Fatal("assertNoLeaks: the fake Sentry issued no token")
+	}
+	var corpus []string
+	for _, c := range h.slack.Calls() {
+		corpus = append(corpus, c.Method+" "+c.Params.Encode())
+	}
+	corpus = append(corpus, h.rec.all()...)
+	corpus = append(corpus, h.logs.String())
+	all := strings.Join(corpus, "\n")
+	for _, tok := range tokens {
+		if strings.Contains(all, tok) {
+			h.t.Errorf("a Sentry token (%s...) leaked into Slack messages, pages or logs", tok[:6])
+		}
+	}
+}
+
+// grant gives principal a grant for Sentry user userID with scopes, as a
+// past consent would have.
+func (n *node) grant(t *testing.T, h *harness, principal, userID string, scopes ...string) {
+	t.Helper()
+	if len(scopes) == 0 {
+		scopes = BaseScopes
+	}
+	tok := h.sentry.IssueToken(userID, scopes, 0)
+	_, err := n.vault.Put(context.Background(), vault.Grant{Principal: principal,
+		Token: vault.Token{AccessToken: tok}, Scopes: scopes, User: vault.SentryUser{ID: userID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

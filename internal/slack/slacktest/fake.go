@@ -1,0 +1,502 @@
+// Package slacktest is a fake Slack for tests: the Web API methods lookout
+// calls, a Socket Mode WebSocket endpoint, and helpers that build and sign
+// Events API requests the way Slack does.
+//
+// The fake records every Web API call (method, parameters, token) so tests
+// assert on what Slack would have received, keeps the messages of each
+// conversation (those the test adds as users' messages and those the bot
+// posts) to answer conversations.replies and conversations.history, and
+// fails methods on request (Fail) with Slack's error codes.
+package slacktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultBotToken  = "xoxb-slacktest-bot-token"
+	DefaultAppToken  = "xapp-slacktest-app-token"
+	DefaultTeamID    = "T0TEST"
+	DefaultBotUserID = "U0BOT"
+	DefaultBotID     = "B0BOT"
+	// DefaultSigningSecret is a signing secret for tests to share between
+	// the bot and the request builders.
+	DefaultSigningSecret = "slacktest-signing-secret-0123456789abcdef"
+)
+
+// Options configures a Fake; zero fields take the defaults above.
+type Options struct {
+	BotToken  string
+	AppToken  string // Socket Mode: apps.connections.open wants it
+	TeamID    string
+	BotUserID string // the bot's user id (auth.test user_id)
+	BotID     string // the bot's bot id (bot_id of its messages)
+	// UserNames are the display names users.info reports, by user id;
+	// users not listed are "user-<id>".
+	UserNames map[string]string
+}
+
+// Call is one Web API call the fake received.
+type Call struct {
+	Method string     // e.g. "chat.postMessage"
+	Params url.Values // form, query or JSON body fields, without "token"
+	Token  string     // the token it carried (Authorization header or token field)
+	Time   time.Time
+	Error  string // the Slack error code answered; "" when ok
+}
+
+// Get returns one parameter.
+func (c Call) Get(key string) string { return c.Params.Get(key) }
+
+// Message is a message in a conversation.
+type Message struct {
+	Channel  string
+	TS       string
+	ThreadTS string // "" for a top-level message
+	User     string
+	BotID    string // set on the bot's own messages
+	SubType  string
+	Text     string
+}
+
+// Fake is a fake Slack Web API. All methods are safe for concurrent use.
+type Fake struct {
+	// URL is the Web API base URL, ending with "/": SLACK_API_URL.
+	URL  string
+	opts Options
+
+	mu       sync.Mutex
+	calls    []Call
+	messages []Message
+	failures map[string]*failure
+	hook     func(Call)
+	lastTS   int64 // microseconds of the newest ts handed out
+	socket   *socketServer
+}
+
+type failure struct {
+	code string
+	left int // -1: every call
+}
+
+// New returns a fake; mount it yourself or use NewServer.
+func New(opts Options) *Fake {
+	if opts.BotToken == "" {
+		opts.BotToken = DefaultBotToken
+	}
+	if opts.AppToken == "" {
+		opts.AppToken = DefaultAppToken
+	}
+	if opts.TeamID == "" {
+		opts.TeamID = DefaultTeamID
+	}
+	if opts.BotUserID == "" {
+		opts.BotUserID = DefaultBotUserID
+	}
+	if opts.BotID == "" {
+		opts.BotID = DefaultBotID
+	}
+	f := &Fake{opts: opts, failures: map[string]*failure{}}
+	f.socket = newSocketServer(f)
+	return f
+}
+
+// NewServer serves a fake on an httptest server closed when t ends. Its
+// Web API is at f.URL and its Socket Mode endpoint is handed out by
+// apps.connections.open.
+func NewServer(t testing.TB, opts Options) *Fake {
+	t.Helper()
+	f := New(opts)
+	srv := httptest.NewServer(f)
+	f.URL = srv.URL + "/api/"
+	f.socket.url = "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket"
+	t.Cleanup(func() {
+		f.socket.closeAll()
+		srv.Close()
+	})
+	return f
+}
+
+// Options returns the fake's options with defaults filled in.
+func (f *Fake) Options() Options { return f.opts }
+
+// ServeHTTP serves /api/<method> and /socket.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/socket" {
+		f.socket.serve(w, r)
+		return
+	}
+	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
+	if !ok || method == "" {
+		http.NotFound(w, r)
+		return
+	}
+	params, token, err := readParams(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	call := Call{Method: method, Params: params, Token: token, Time: time.Now()}
+	resp := f.answer(&call)
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	hook := f.hook
+	f.mu.Unlock()
+	if hook != nil {
+		hook(call)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// readParams reads a call's parameters from the query, a form body or a
+// JSON body, and takes the token out of them.
+func readParams(r *http.Request) (url.Values, string, error) {
+	params := url.Values{}
+	for k, v := range r.URL.Query() {
+		params[k] = append(params[k], v...)
+	}
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			return nil, "", err
+		}
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			var m map[string]any
+			if len(body) > 0 {
+				if err := json.Unmarshal(body, &m); err != nil {
+					return nil, "", fmt.Errorf("invalid JSON body: %w", err)
+				}
+			}
+			for k, v := range m {
+				switch v := v.(type) {
+				case string:
+					params.Set(k, v)
+				default:
+					b, _ := json.Marshal(v)
+					params.Set(k, string(b))
+				}
+			}
+		} else {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return nil, "", fmt.Errorf("invalid form body: %w", err)
+			}
+			for k, v := range form {
+				params[k] = append(params[k], v...)
+			}
+		}
+	}
+	token := params.Get("token")
+	params.Del("token")
+	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "bearer") {
+		token = strings.TrimSpace(t)
+	}
+	return params, token, nil
+}
+
+type obj = map[string]any
+
+func slackError(code string) obj { return obj{"ok": false, "error": code} }
+
+// answer computes the response to call and sets call.Error.
+func (f *Fake) answer(call *Call) obj {
+	resp := f.dispatch(call)
+	if ok, _ := resp["ok"].(bool); !ok {
+		call.Error, _ = resp["error"].(string)
+	}
+	return resp
+}
+
+func (f *Fake) dispatch(call *Call) obj {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	wantToken := f.opts.BotToken
+	if call.Method == "apps.connections.open" {
+		wantToken = f.opts.AppToken
+	}
+	switch {
+	case call.Token == "":
+		return slackError("not_authed")
+	case call.Token != wantToken:
+		return slackError("invalid_auth")
+	}
+	if fl := f.failures[call.Method]; fl != nil && fl.left != 0 {
+		if fl.left > 0 {
+			fl.left--
+		}
+		return slackError(fl.code)
+	}
+	p := call.Params
+	switch call.Method {
+	case "auth.test":
+		return obj{"ok": true, "url": "https://slacktest.example/", "team": "Slacktest", "user": "lookout",
+			"team_id": f.opts.TeamID, "user_id": f.opts.BotUserID, "bot_id": f.opts.BotID}
+	case "chat.postMessage":
+		if p.Get("channel") == "" {
+			return slackError("channel_not_found")
+		}
+		if p.Get("text") == "" && p.Get("blocks") == "" {
+			return slackError("no_text")
+		}
+		m := Message{Channel: p.Get("channel"), TS: f.nextTS(), ThreadTS: p.Get("thread_ts"),
+			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text")}
+		if m.ThreadTS != "" && !f.hasMessage(m.Channel, m.ThreadTS) {
+			return slackError("thread_not_found")
+		}
+		f.messages = append(f.messages, m)
+		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "message": messageJSON(m)}
+	case "chat.postEphemeral":
+		if p.Get("channel") == "" {
+			return slackError("channel_not_found")
+		}
+		if p.Get("user") == "" {
+			return slackError("user_not_found")
+		}
+		return obj{"ok": true, "message_ts": f.nextTS()}
+	case "conversations.open":
+		users := p.Get("users")
+		if users == "" || strings.Contains(users, ",") {
+			return slackError("users_list_not_supplied")
+		}
+		return obj{"ok": true, "channel": obj{"id": "D" + strings.TrimPrefix(users, "U"), "is_im": true}}
+	case "users.info":
+		id := p.Get("user")
+		if id == "" {
+			return slackError("user_not_found")
+		}
+		name := f.opts.UserNames[id]
+		if name == "" {
+			name = "user-" + id
+		}
+		return obj{"ok": true, "user": obj{"id": id, "team_id": f.opts.TeamID, "name": strings.ToLower(name),
+			"real_name": name, "profile": obj{"display_name": name, "real_name": name}}}
+	case "conversations.replies":
+		return f.replies(p)
+	case "conversations.history":
+		return f.history(p)
+	case "apps.connections.open":
+		if f.socket.url == "" {
+			return slackError("socket_mode_not_served")
+		}
+		return obj{"ok": true, "url": f.socket.url}
+	}
+	return slackError("unknown_method")
+}
+
+func (f *Fake) hasMessage(channel, ts string) bool {
+	return slices.ContainsFunc(f.messages, func(m Message) bool { return m.Channel == channel && m.TS == ts })
+}
+
+func (f *Fake) replies(p url.Values) obj {
+	channel, ts := p.Get("channel"), p.Get("ts")
+	if channel == "" {
+		return slackError("channel_not_found")
+	}
+	if !f.hasMessage(channel, ts) {
+		return slackError("thread_not_found")
+	}
+	var out []obj
+	for _, m := range f.sorted() {
+		if m.Channel == channel && (m.TS == ts || m.ThreadTS == ts) {
+			out = append(out, messageJSON(m))
+		}
+	}
+	return obj{"ok": true, "messages": out, "has_more": false}
+}
+
+func (f *Fake) history(p url.Values) obj {
+	channel := p.Get("channel")
+	if channel == "" {
+		return slackError("channel_not_found")
+	}
+	oldest, latest := p.Get("oldest"), p.Get("latest")
+	inclusive := p.Get("inclusive") == "1" || p.Get("inclusive") == "true"
+	limit, _ := strconv.Atoi(p.Get("limit"))
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []obj
+	ms := f.sorted()
+	slices.Reverse(ms) // newest first, as Slack answers
+	for _, m := range ms {
+		if m.Channel != channel || (m.ThreadTS != "" && m.ThreadTS != m.TS) {
+			continue
+		}
+		if oldest != "" && (CompareTS(m.TS, oldest) < 0 || (!inclusive && m.TS == oldest)) {
+			continue
+		}
+		if latest != "" && (CompareTS(m.TS, latest) > 0 || (!inclusive && m.TS == latest)) {
+			continue
+		}
+		if len(out) == limit {
+			return obj{"ok": true, "messages": out, "has_more": true}
+		}
+		out = append(out, messageJSON(m))
+	}
+	return obj{"ok": true, "messages": out, "has_more": false}
+}
+
+func messageJSON(m Message) obj {
+	o := obj{"type": "message", "ts": m.TS, "text": m.Text}
+	if m.User != "" {
+		o["user"] = m.User
+	}
+	if m.ThreadTS != "" {
+		o["thread_ts"] = m.ThreadTS
+	}
+	if m.BotID != "" {
+		o["bot_id"] = m.BotID
+	}
+	if m.SubType != "" {
+		o["subtype"] = m.SubType
+	}
+	return o
+}
+
+func (f *Fake) sorted() []Message {
+	ms := slices.Clone(f.messages)
+	slices.SortStableFunc(ms, func(a, b Message) int { return CompareTS(a.TS, b.TS) })
+	return ms
+}
+
+// nextTS hands out increasing message timestamps near the current time, in
+// Slack's "seconds.micros" form. Callers hold f.mu.
+func (f *Fake) nextTS() string {
+	us := time.Now().UnixMicro()
+	if us <= f.lastTS {
+		us = f.lastTS + 1
+	}
+	f.lastTS = us
+	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
+}
+
+// NextTS returns a fresh timestamp, later than every message so far, for
+// a message the test is about to send as a user.
+func (f *Fake) NextTS() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nextTS()
+}
+
+// CompareTS compares two Slack timestamps ("seconds.micros") numerically.
+func CompareTS(a, b string) int {
+	as, af, _ := strings.Cut(a, ".")
+	bs, bf, _ := strings.Cut(b, ".")
+	ai, _ := strconv.ParseInt(as, 10, 64)
+	bi, _ := strconv.ParseInt(bs, 10, 64)
+	if ai != bi {
+		if ai < bi {
+			return -1
+		}
+		return 1
+	}
+	for len(af) < len(bf) {
+		af += "0"
+	}
+	for len(bf) < len(af) {
+		bf += "0"
+	}
+	return strings.Compare(af, bf)
+}
+
+// AddMessage stores a message as if a user had posted it (give it a TS
+// from NextTS, or leave TS empty for a fresh one) and returns it.
+func (f *Fake) AddMessage(m Message) Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m.TS == "" {
+		m.TS = f.nextTS()
+	}
+	f.messages = append(f.messages, m)
+	return m
+}
+
+// Messages returns the messages of a thread (root and replies, oldest
+// first); threadTS "" returns the channel's top-level messages.
+func (f *Fake) Messages(channel, threadTS string) []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Message
+	for _, m := range f.sorted() {
+		if m.Channel != channel {
+			continue
+		}
+		if threadTS == "" && (m.ThreadTS == "" || m.ThreadTS == m.TS) ||
+			threadTS != "" && (m.TS == threadTS || m.ThreadTS == threadTS) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// BotMessages returns what the bot posted in a thread (threadTS "" for
+// top-level messages), oldest first.
+func (f *Fake) BotMessages(channel, threadTS string) []Message {
+	var out []Message
+	for _, m := range f.Messages(channel, threadTS) {
+		if m.BotID != "" && m.TS != threadTS {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Calls returns the calls received so far, in order; with methods, only
+// the calls of those methods.
+func (f *Fake) Calls(methods ...string) []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Call
+	for _, c := range f.calls {
+		if len(methods) == 0 || slices.Contains(methods, c.Method) {
+			c.Params = cloneValues(c.Params)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// Fail makes the next `times` calls of method answer {"ok":false,"error":
+// code} (times <= 0: every call until Fail(method, "", 0)).
+func (f *Fake) Fail(method, code string, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if code == "" {
+		delete(f.failures, method)
+		return
+	}
+	if times <= 0 {
+		times = -1
+	}
+	f.failures[method] = &failure{code: code, left: times}
+}
+
+// OnCall sets a hook run for every call after it was answered and
+// recorded, before the response is written: a test can look at its own
+// state at the moment Slack received the call. nil removes it.
+func (f *Fake) OnCall(hook func(Call)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hook = hook
+}

@@ -1,0 +1,93 @@
+package slack
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/slack-go/slack/socketmode"
+)
+
+// Socket Mode reconnect backoff after the client gives up.
+const (
+	socketBackoffMin = time.Second
+	socketBackoffMax = 2 * time.Minute
+)
+
+// runSocketMode receives events over Socket Mode until ctx ends,
+// reconnecting with backoff when the connection fails for good. Each
+// events_api envelope is acknowledged at once and goes through the same
+// path as an Events API request (accept).
+func (b *Bot) runSocketMode(ctx context.Context) {
+	backoff := socketBackoffMin
+	for ctx.Err() == nil {
+		client := socketmode.New(b.api, socketmode.OptionLog(slog.NewLogLogger(b.log.Handler(), slog.LevelDebug)))
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b.socketEvents(sctx, client)
+		}()
+		start := time.Now()
+		err := client.RunContext(sctx)
+		cancel()
+		<-done
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > socketBackoffMax {
+			backoff = socketBackoffMin // it had been working
+		}
+		b.log.Error("slack: Socket Mode connection failed; retrying (check SLACK_APP_TOKEN)", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, socketBackoffMax)
+	}
+}
+
+// socketEvents reads the client's events until ctx ends.
+func (b *Bot) socketEvents(ctx context.Context, client *socketmode.Client) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt, ok := <-client.Events:
+			if !ok {
+				return
+			}
+			b.socketEvent(ctx, client, evt)
+		}
+	}
+}
+
+func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnected:
+		b.log.Info("slack: Socket Mode connected")
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage:
+		b.log.Warn("slack: Socket Mode", "event", string(evt.Type))
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("slack: Socket Mode refused the app token (SLACK_APP_TOKEN)")
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request == nil {
+			return
+		}
+		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
+		}
+		retry := ""
+		if evt.Request.RetryAttempt > 0 {
+			retry = strconv.Itoa(evt.Request.RetryAttempt)
+		}
+		b.accept(evt.Request.Payload, "socket_mode", retry)
+	case socketmode.EventTypeInteractive, socketmode.EventTypeSlashCommand:
+		// Not used; acknowledge so Slack does not retry.
+		if evt.Request != nil {
+			_ = client.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+		}
+	}
+}
