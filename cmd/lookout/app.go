@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/agent"
 	"github.com/lookout-hq/lookout/internal/authserver"
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/mcpserver"
 	"github.com/lookout-hq/lookout/internal/oauth"
 	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/slack"
 	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/tools"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
 
@@ -24,6 +27,7 @@ type app struct {
 	handler http.Handler
 	store   store.Store
 	vault   *vault.Vault
+	bot     *slack.Bot // nil without SLACK_BOT_TOKEN
 	logger  *slog.Logger
 }
 
@@ -60,11 +64,30 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		URL: cfg.SentryURL, ClientID: cfg.SentryClientID, ClientSecret: cfg.SentryClientSecret.Reveal(),
 		RedirectURL: cfg.SentryRedirectURL(), HTTPClient: opts.SentryHTTPClient,
 	})
-	as, err := authserver.New(authserver.Config{
+	sentryOpts := sentry.Options{
+		BaseURL: cfg.SentryURL, AllowedRegionDomains: cfg.SentryAllowedRegionDomains,
+		InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
+	}
+	// The Slack bot and the authorization server need each other: the bot
+	// starts Sentry consents, the server hands their results to the bot.
+	var as *authserver.Server
+	bot, err := newSlackBot(cfg, st, v, upstream, sentryOpts, logger,
+		func(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
+			return as.BeginSentryConsent(ctx, kind, principal, data, scopes)
+		})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var connectors map[string]authserver.Connector
+	if bot != nil {
+		connectors = map[string]authserver.Connector{slack.ConnectKind: bot}
+	}
+	as, err = authserver.New(authserver.Config{
 		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
 		CookieSecret:   []byte(cfg.CookieSecret.Reveal()),
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		DevMode: opts.DevMode, Logger: logger,
+		DevMode: opts.DevMode, Logger: logger, Connectors: connectors,
 	})
 	if err != nil {
 		st.Close()
@@ -72,11 +95,7 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 	}
 	remote, err := mcpserver.NewHTTP(mcpserver.HTTPOptions{
 		BaseURL: cfg.BaseURL, Verify: as.VerifyAccessToken, MetadataURL: as.ResourceMetadataURL,
-		Vault: v, Refresher: upstream.Refresh,
-		Sentry: sentry.Options{
-			BaseURL: cfg.SentryURL, AllowedRegionDomains: cfg.SentryAllowedRegionDomains,
-			InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
-		},
+		Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
 		AllowSentryTokens: cfg.AllowSentryTokens, AllowedOrigins: cfg.AllowedOrigins, Logger: logger,
 	})
 	if err != nil {
@@ -87,6 +106,9 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 	mux := http.NewServeMux()
 	as.Register(mux)
 	remote.Register(mux)
+	if bot != nil {
+		bot.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -98,7 +120,34 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &app{handler: mux, store: st, vault: v, logger: logger}, nil
+	return &app{handler: mux, store: st, vault: v, bot: bot, logger: logger}, nil
+}
+
+// newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
+// otherwise): command mode, or model mode with LOOKOUT_MODEL.
+func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, upstream *oauth.Sentry, sentryOpts sentry.Options,
+	logger *slog.Logger, beginConsent func(context.Context, string, string, []byte, []string) (string, error)) (*slack.Bot, error) {
+	if cfg.SlackBotToken == "" {
+		return nil, nil
+	}
+	var model agent.Model // nil: command mode
+	switch {
+	case cfg.Model != "" && cfg.AnthropicAPIKey != "":
+		model = agent.NewAnthropic(agent.AnthropicConfig{APIKey: cfg.AnthropicAPIKey.Reveal(), Model: cfg.Model})
+	case cfg.Model != "" && cfg.OpenAIAPIKey != "":
+		model = agent.NewOpenAI(agent.OpenAIConfig{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey.Reveal(), Model: cfg.Model})
+	}
+	return slack.New(slack.Config{
+		BotToken: cfg.SlackBotToken.Reveal(), SigningSecret: cfg.SlackSigningSecret.Reveal(),
+		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
+		BaseURL: cfg.BaseURL, SentryURL: cfg.SentryURL,
+		Store: st, Vault: v,
+		Agent: agent.New(agent.Options{Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
+			Permissions: []tools.Permission{tools.Read}, Model: model, Logger: logger}),
+		CookieSecret: []byte(cfg.CookieSecret.Reveal()),
+		BeginConsent: beginConsent,
+		Logger:       logger,
+	})
 }
 
 // run serves the app on ln until ctx ends, then shuts down gracefully:
@@ -112,22 +161,32 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	go a.sweep(ctx)
+	botDone := make(chan error, 1)
+	if a.bot != nil {
+		go func() { botDone <- a.bot.Run(ctx) }()
+	} else {
+		botDone <- nil
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
+		stop()
 	case <-ctx.Done():
+		a.logger.Info("shutting down: finishing in-flight requests and turns")
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdownCtx)
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
 	}
-	a.logger.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
-	}
-	return errors.Join(err, a.store.Close())
+	// The bot's in-flight turns still need the store.
+	return errors.Join(err, <-botDone, a.store.Close())
 }
 
 // sweep deletes expired states, codes, tokens and the like every few

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
+	"github.com/lookout-hq/lookout/internal/slack/slacktest"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -131,5 +134,70 @@ func TestDemoRunsWithoutConfiguration(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d", code)
+	}
+}
+
+// With SLACK_BOT_TOKEN, serve runs the Slack bot too: a mention from a
+// user without a grant gets a private connect link pointing at this
+// lookout, and the thread a note without it.
+func TestServeRunsTheSlackBot(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	fakeSlack := slacktest.NewServer(t, slacktest.Options{})
+	fakeSentry := sentrytest.NewServer(t, sentrytest.Options{AutoConsent: true})
+	const base = "http://127.0.0.1:18091"
+	ctx, cancel := context.WithCancel(context.Background())
+	env := &environment{stdout: io.Discard, stderr: io.Discard, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL": base, "LOOKOUT_ADDR": "127.0.0.1:18091",
+		"SENTRY_URL": fakeSentry.URL, "SENTRY_CLIENT_ID": sentrytest.DefaultClientID, "SENTRY_CLIENT_SECRET": sentrytest.DefaultClientSecret,
+		"COOKIE_SECRET": secret, "LOOKOUT_ENCRYPTION_KEYS": "k1:" + secret,
+		"DATABASE_URL":         "sqlite://" + filepath.Join(t.TempDir(), "lookout.db"),
+		"SLACK_BOT_TOKEN":      slacktest.DefaultBotToken,
+		"SLACK_SIGNING_SECRET": slacktest.DefaultSigningSecret,
+		"SLACK_API_URL":        fakeSlack.URL,
+	})}
+	done := make(chan int)
+	go func() { done <- run(ctx, env, []string{"serve"}) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not come up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	q := fakeSlack.AddMessage(slacktest.Message{Channel: "C1", User: "UALICE", Text: slacktest.Mention(fakeSlack.Options().BotUserID) + " issues acme"})
+	req := slacktest.SignedRequest(base+"/api/webhooks/slack", slacktest.DefaultSigningSecret,
+		fakeSlack.EventCallback("Ev1", slacktest.AppMention, q))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("event: %d", resp.StatusCode)
+	}
+	for len(fakeSlack.Calls("chat.postEphemeral")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no private connect link sent")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	eph := fakeSlack.Calls("chat.postEphemeral")[0]
+	if eph.Get("user") != "UALICE" || !strings.Contains(eph.Get("text"), base+"/connect/sentry?s=") {
+		t.Fatalf("ephemeral: user %q text %q", eph.Get("user"), eph.Get("text"))
+	}
+	for _, c := range fakeSlack.Calls("chat.postMessage") {
+		if strings.Contains(c.Get("text"), "/connect/sentry") {
+			t.Fatalf("a connect link was posted in the channel: %q", c.Get("text"))
+		}
 	}
 }
