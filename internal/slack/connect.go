@@ -36,6 +36,11 @@ type consentData struct {
 // scopes are settled when the link is opened (see consentScopes), so a
 // reused link still asks for what the newest parked question needs.
 func (b *Bot) connectLink(ctx context.Context, principal string, scopes []string) (string, error) {
+	// Two messages of one user handled at once must not both find no
+	// pending link and make two. (Replicas may still race; the cost is one
+	// extra link.)
+	b.linkMu.Lock()
+	defer b.linkMu.Unlock()
 	signed, ok, err := b.links.Reissue(ctx, linkKind, principal)
 	if err != nil {
 		return "", err
