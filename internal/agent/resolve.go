@@ -19,7 +19,7 @@ func (a *Agent) resolveOrg(ctx context.Context, run *toolRunner, c command) (org
 	if err != nil {
 		return "", "", err
 	}
-	orgs, err := organizations(ctx, client)
+	orgs, err := client.AllOrganizations(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -85,36 +85,6 @@ func orgQuestion(c command, orgs []sentry.Organization, prefix string, matches [
 	}
 	fmt.Fprintf(&b, "Say it with the organization, e.g. `%s`.", example)
 	return b.String()
-}
-
-// organizations lists every organization of the account: each region's on
-// multi-region Sentry (sentry.io), else the one list self-hosted Sentry has.
-func organizations(ctx context.Context, c *sentry.Client) ([]sentry.Organization, error) {
-	regions, err := c.UserRegions(ctx)
-	if err != nil && !errors.Is(err, sentry.ErrNotFound) {
-		return nil, err
-	}
-	if len(regions) == 0 {
-		orgs, _, err := c.ListOrganizations(ctx, sentry.ListOptions{Limit: 100})
-		return orgs, err
-	}
-	var all []sentry.Organization
-	seen := map[string]bool{}
-	for _, r := range regions {
-		orgs, _, err := c.ListOrganizationsInRegion(ctx, r.URL, sentry.ListOptions{Limit: 100})
-		if err != nil {
-			return nil, fmt.Errorf("region %s: %w", r.Name, err)
-		}
-		for _, o := range orgs {
-			// A region that is also the control silo lists every
-			// organization; count each once.
-			if !seen[o.Slug] {
-				seen[o.Slug] = true
-				all = append(all, o)
-			}
-		}
-	}
-	return all, nil
 }
 
 // hasProject reports whether org has a project with slug. An organization

@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 )
@@ -118,6 +119,36 @@ func (c *Client) listOrganizations(ctx context.Context, base *url.URL, opts List
 		_, _ = c.learnRegion(&orgs[i])
 	}
 	return orgs, page, nil
+}
+
+// AllOrganizations lists every organization of the account: on
+// multi-region Sentry (sentry.io) each of the user's regions is asked, and
+// self-hosted Sentry (no regions endpoint) has one list. An organization
+// listed by two hosts (a region that is also the control host) counts once.
+func (c *Client) AllOrganizations(ctx context.Context) ([]Organization, error) {
+	regions, err := c.UserRegions(ctx)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if len(regions) == 0 {
+		orgs, _, err := c.ListOrganizations(ctx, ListOptions{Limit: maxPageSize})
+		return orgs, err
+	}
+	var all []Organization
+	seen := map[string]bool{}
+	for _, r := range regions {
+		orgs, _, err := c.ListOrganizationsInRegion(ctx, r.URL, ListOptions{Limit: maxPageSize})
+		if err != nil {
+			return nil, fmt.Errorf("region %s: %w", r.Name, err)
+		}
+		for _, o := range orgs {
+			if !seen[o.Slug] {
+				seen[o.Slug] = true
+				all = append(all, o)
+			}
+		}
+	}
+	return all, nil
 }
 
 // GetOrganization returns one organization (by slug or id), asking BaseURL,

@@ -2,11 +2,8 @@ package tools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/lookout-hq/lookout/internal/sentry"
 )
 
 type findOrganizationsInput struct {
@@ -24,7 +21,7 @@ Example: find_organizations() or find_organizations(query='acme').`,
 		Scopes: []string{"org:read"},
 		Schema: func(s *schemaT) { nullable(s, "query") },
 	}, func(ctx context.Context, env *Env, in findOrganizationsInput) (string, error) {
-		orgs, err := allOrganizations(ctx, env.Sentry)
+		orgs, err := env.Sentry.AllOrganizations(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -58,35 +55,4 @@ Example: find_organizations() or find_organizations(query='acme').`,
 		b.WriteString("Use the slug as `organizationSlug` in other tools.\n")
 		return b.String(), nil
 	})
-}
-
-// allOrganizations lists every organization of the account, asking each of
-// the user's regions on multi-region Sentry (sentry.io) and BaseURL
-// elsewhere.
-func allOrganizations(ctx context.Context, c *sentry.Client) ([]sentry.Organization, error) {
-	regions, err := c.UserRegions(ctx)
-	if err != nil && !errors.Is(err, sentry.ErrNotFound) {
-		return nil, err
-	}
-	if len(regions) == 0 { // self-hosted: one region
-		orgs, _, err := c.ListOrganizations(ctx, sentry.ListOptions{Limit: 100})
-		return orgs, err
-	}
-	var all []sentry.Organization
-	seen := map[string]bool{}
-	for _, r := range regions {
-		orgs, _, err := c.ListOrganizationsInRegion(ctx, r.URL, sentry.ListOptions{Limit: 100})
-		if err != nil {
-			return nil, fmt.Errorf("region %s: %w", r.Name, err)
-		}
-		// A region URL may also be the control host, which lists every
-		// organization: count each once.
-		for _, o := range orgs {
-			if !seen[o.Slug] {
-				seen[o.Slug] = true
-				all = append(all, o)
-			}
-		}
-	}
-	return all, nil
 }

@@ -1,0 +1,43 @@
+package sentry_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
+)
+
+// AllOrganizations asks every region of the user and lists each
+// organization once, though the fake's main host (like sentry.io's control
+// host) lists them all again.
+func TestAllOrganizations(t *testing.T) {
+	fake := sentrytest.NewServer(t, sentrytest.Options{})
+	for user, want := range map[string][]string{
+		sentrytest.AliceID: {"acme", "globex"},
+		sentrytest.BobID:   {"acme"},
+		sentrytest.CarolID: nil,
+	} {
+		c, err := sentry.New(sentry.Options{BaseURL: fake.URL, Token: sentry.StaticToken(fake.IssueToken(user, sentrytest.ReadScopes, 0))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs, err := c.AllOrganizations(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range orgs {
+			got = append(got, o.Slug)
+		}
+		if len(got) != len(want) || (len(want) > 0 && (got[0] != want[0] || got[len(got)-1] != want[len(want)-1])) {
+			t.Errorf("user %s: organizations %v, want %v", user, got, want)
+		}
+		// Their regions are known now: a call for globex goes to its region.
+		if user == sentrytest.AliceID {
+			if _, _, err := c.ListIssues(context.Background(), "globex", sentry.IssueQuery{Limit: 1}); err != nil {
+				t.Errorf("globex issues after listing: %v", err)
+			}
+		}
+	}
+}
