@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
 )
@@ -106,7 +107,7 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 // demo needs no configuration: it prints how to connect and serves MCP
 // discovery against its built-in fake Sentry.
 func TestDemoRunsWithoutConfiguration(t *testing.T) {
-	var stdout syncBuffer
+	var stdout logtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	env := &environment{stdout: &stdout, stderr: io.Discard, getenv: envOf(nil)}
 	done := make(chan int)

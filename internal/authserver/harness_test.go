@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/config"
+	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/store"
@@ -45,24 +46,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log lines written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // exchange is one HTTP request and response seen by a test client.
@@ -121,7 +104,7 @@ type env struct {
 	fake         *sentrytest.Fake
 	as           *Server
 	base         string
-	logs         *syncBuffer
+	logs         *logtest.Buffer
 	rec          *recorder
 	cookieSecret []byte
 }
@@ -146,7 +129,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	v := vault.New(st, kr, vault.Options{Now: clk.Now, Logger: logger})
 	upstream := oauth.NewSentry(oauth.SentryConfig{

@@ -13,25 +13,9 @@ import (
 	"sync"
 	"testing"
 	"testing/slogtest"
+
+	"github.com/lookout-hq/lookout/internal/logging/logtest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // lines decodes JSON log lines, failing the test on any invalid one.
 func lines(t *testing.T, out string) []map[string]any {
@@ -260,7 +244,7 @@ func TestHandlerTextInner(t *testing.T) {
 }
 
 func TestHandlerConcurrent(t *testing.T) {
-	var buf syncBuffer
+	var buf logtest.Buffer
 	r := NewRedactor()
 	base := slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), r))
 	shared := base.WithGroup("g").With("k", "v")

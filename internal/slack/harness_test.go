@@ -22,6 +22,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/agent"
 	"github.com/lookout-hq/lookout/internal/authserver"
 	"github.com/lookout-hq/lookout/internal/config"
+	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
@@ -69,24 +70,6 @@ var (
 	backends = []backend{sqliteBackend, postgresBackend}
 )
 
-// syncBuffer collects log lines written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // recorder keeps every response the test browser sees, for leak scans.
 type recorder struct {
 	mu   sync.Mutex
@@ -129,7 +112,7 @@ type harness struct {
 	backend  backend
 	dsn      string
 	base     string
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 	logger   *slog.Logger
 	rec      *recorder
 	cookie   []byte
@@ -156,7 +139,7 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 		slack:   slacktest.NewServer(t, opts.slack),
 		backend: opts.backend,
 		dsn:     opts.backend.dsn(t),
-		logs:    &syncBuffer{},
+		logs:    &logtest.Buffer{},
 		rec:     &recorder{},
 		cookie:  randomBytes(32),
 	}

@@ -1,0 +1,27 @@
+// Package logtest helps tests capture what lookout logs.
+package logtest
+
+import (
+	"bytes"
+	"sync"
+)
+
+// Buffer collects output written from many goroutines (a logger's
+// handler, a subprocess's stderr) for a test to read while it runs.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
