@@ -24,6 +24,7 @@ Examples:
 - add_issue_note(organizationSlug='acme', issueId='CHECKOUT-1A', text='Payments team is on it.')
 - add_issue_note(issueUrl='https://acme.sentry.io/issues/WEB-1A/', text='Fixed by web@1.2.4.')`,
 		Permission: Triage,
+		Writes:     true,
 		Scopes:     []string{"event:write"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")

@@ -29,7 +29,7 @@ type Options struct {
 func Catalog(opts Options) []Tool {
 	var out []Tool
 	for _, t := range all() {
-		if t.Permission == Triage && !slices.Contains(opts.Permissions, Triage) {
+		if t.Permission != Read && !slices.Contains(opts.Permissions, t.Permission) {
 			continue
 		}
 		if (opts.Org != "" && t.Name == "find_organizations") || (opts.Project != "" && t.Name == "find_projects") {

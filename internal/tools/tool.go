@@ -32,6 +32,13 @@ const (
 	// Triage tools change issues (status, assignee, notes). Offered only
 	// when the caller's permissions include triage.
 	Triage Permission = "triage"
+	// Seer tools run Sentry's AI analysis (Seer autofix).
+	Seer Permission = "seer"
+	// Docs tools search and read Sentry's documentation (not Sentry's API).
+	Docs Permission = "docs"
+	// ProjectManagement tools create and change projects, teams, DSNs and
+	// uptime monitors.
+	ProjectManagement Permission = "project-management"
 )
 
 // ParsePermissions reads a comma list such as "read,triage".
@@ -86,8 +93,10 @@ type Tool struct {
 type spec struct {
 	Name, Title, Description string
 	Permission               Permission
-	Destructive, Idempotent  bool
-	Scopes                   []string
+	// Writes: the tool changes something in Sentry (readOnlyHint false).
+	Writes                  bool
+	Destructive, Idempotent bool
+	Scopes                  []string
 	// Schema adjusts the schema inferred from the input struct: defaults,
 	// enums, patterns, nullable types.
 	Schema func(s *jsonschema.Schema)
@@ -113,7 +122,7 @@ func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) 
 	}
 	return Tool{
 		Name: s.Name, Title: s.Title, Description: strings.TrimSpace(s.Description),
-		Permission: s.Permission, ReadOnly: s.Permission == Read,
+		Permission: s.Permission, ReadOnly: !s.Writes,
 		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes,
 		schema: schema, resolved: resolved,
 		call: func(ctx context.Context, env *Env, args map[string]any) (string, error) {

@@ -35,6 +35,7 @@ Examples:
 - update_issue(issueUrl='https://acme.sentry.io/issues/WEB-1A/', assignedTo='team:frontend')
 - update_issue(organizationSlug='acme', issueId='API-1A', status='ignored', ignoreMode='forever')`,
 		Permission:  Triage,
+		Writes:      true,
 		Destructive: true,
 		Scopes:      []string{"event:write"},
 		Schema: func(s *schemaT) {
