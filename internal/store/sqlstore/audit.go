@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
-// AppendAudit ignores e.ID: the id comes from an identity column, so it
-// only grows.
+// AppendAudit ignores e.ID: the id comes from the table (SQLite:
+// AUTOINCREMENT; PostgreSQL: an identity column), so it only grows.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) error {
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO audit (time, principal, action, detail) VALUES ($1, $2, $3, $4)`,
-		e.Time, e.Principal, e.Action, e.Detail)
+	_, err := s.w.exec(ctx,
+		`INSERT INTO audit (time, principal, action, detail) VALUES (?, ?, ?, ?)`,
+		s.time(e.Time), e.Principal, e.Action, e.Detail)
 	if err != nil {
 		return fmt.Errorf("append audit %s for %q: %w", e.Action, e.Principal, err)
 	}
@@ -21,15 +21,14 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) error {
 }
 
 func (s *Store) ListAudit(ctx context.Context, principal string, limit int) ([]store.AuditEvent, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.r.query(ctx, `
 		SELECT id, time, principal, action, detail FROM audit
-		WHERE $1 = '' OR principal = $1
-		ORDER BY id DESC LIMIT $2`,
-		principal, sqlLimit(limit))
+		WHERE ? = '' OR principal = ?
+		ORDER BY id DESC LIMIT ?`,
+		principal, principal, s.limit(limit))
 	es, err := collect(rows, err, func(row scanner) (store.AuditEvent, error) {
 		var e store.AuditEvent
-		err := row.Scan(&e.ID, &e.Time, &e.Principal, &e.Action, &e.Detail)
-		e.Time = utc(e.Time)
+		err := row.Scan(&e.ID, timestamp{&e.Time}, &e.Principal, &e.Action, &e.Detail)
 		return e, err
 	})
 	if err != nil {
@@ -40,14 +39,14 @@ func (s *Store) ListAudit(ctx context.Context, principal string, limit int) ([]s
 
 // RecordEvent inserts id, or takes over an expired record of it, in one
 // statement; a live record makes the upsert change nothing, which is the
-// duplicate. A concurrent insert of the same id waits for the first and
-// then sees it live.
+// duplicate. On PostgreSQL a concurrent insert of the same id waits for
+// the first and then sees it live.
 func (s *Store) RecordEvent(ctx context.Context, id string, now, expiresAt time.Time) error {
-	n, err := changed(s.pool.Exec(ctx, `
-		INSERT INTO events (id, expires_at) VALUES ($1, $2)
+	n, err := affected(s.w.exec(ctx, `
+		INSERT INTO events (id, expires_at) VALUES (?, ?)
 		ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE events.expires_at <= $3`,
-		id, expiresAt, now))
+		WHERE events.expires_at <= ?`,
+		id, s.time(expiresAt), s.time(now)))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyUsed
 	}
@@ -58,8 +57,7 @@ func (s *Store) RecordEvent(ctx context.Context, id string, now, expiresAt time.
 }
 
 func (s *Store) EventSeen(ctx context.Context, id string, now time.Time) (bool, error) {
-	var seen bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1 AND expires_at > $2)`, id, now).Scan(&seen)
+	seen, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id = ? AND expires_at > ?)`, id, s.time(now))
 	if err != nil {
 		return false, fmt.Errorf("event seen: %w", err)
 	}

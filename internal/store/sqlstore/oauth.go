@@ -1,12 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lookout-hq/lookout/internal/store"
 )
@@ -18,19 +17,18 @@ const clientColumns = `id, secret_hash, metadata, created_at, last_used_at, expi
 
 func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
-	var lastUsed, expires *time.Time
-	if err := row.Scan(&c.ID, &c.SecretHash, &c.Metadata, &c.CreatedAt, &lastUsed, &expires); err != nil {
+	if err := row.Scan(&c.ID, &c.SecretHash, &c.Metadata,
+		timestamp{&c.CreatedAt}, timestamp{&c.LastUsedAt}, timestamp{&c.ExpiresAt}); err != nil {
 		return store.Client{}, err
 	}
-	c.CreatedAt, c.LastUsedAt, c.ExpiresAt = utc(c.CreatedAt), fromNullTime(lastUsed), fromNullTime(expires)
 	return c, nil
 }
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	n, err := changed(s.pool.Exec(ctx, `
+	n, err := affected(s.w.exec(ctx, `
 		INSERT INTO clients (id, secret_hash, metadata, created_at, last_used_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		c.ID, c.SecretHash, c.Metadata, c.CreatedAt, nullTime(c.LastUsedAt), nullTime(c.ExpiresAt)))
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		c.ID, c.SecretHash, c.Metadata, s.time(c.CreatedAt), s.nullTime(c.LastUsedAt), s.nullTime(c.ExpiresAt)))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}
@@ -41,10 +39,10 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 }
 
 func (s *Store) GetClient(ctx context.Context, id string, now time.Time) (store.Client, error) {
-	c, err := scanClient(s.pool.QueryRow(ctx, `
+	c, err := scanClient(s.r.queryRow(ctx, `
 		SELECT `+clientColumns+` FROM clients
-		WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)`,
-		id, now))
+		WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+		id, s.time(now)))
 	if err != nil {
 		return store.Client{}, fmt.Errorf("get client %q: %w", id, notFound(err))
 	}
@@ -54,10 +52,10 @@ func (s *Store) GetClient(ctx context.Context, id string, now time.Time) (store.
 // TouchClient reports ErrNotFound for an expired client as well as an
 // unknown one: a registration that has lapsed is not revived by use.
 func (s *Store) TouchClient(ctx context.Context, id string, now, expiresAt time.Time) error {
-	n, err := changed(s.pool.Exec(ctx, `
-		UPDATE clients SET last_used_at = $1, expires_at = COALESCE($2, expires_at)
-		WHERE id = $3 AND (expires_at IS NULL OR expires_at > $1)`,
-		now, nullTime(expiresAt), id))
+	n, err := affected(s.w.exec(ctx, `
+		UPDATE clients SET last_used_at = ?, expires_at = COALESCE(?, expires_at)
+		WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+		s.time(now), s.nullTime(expiresAt), id, s.time(now)))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -68,7 +66,7 @@ func (s *Store) TouchClient(ctx context.Context, id string, now, expiresAt time.
 }
 
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	n, err := changed(s.pool.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id))
+	n, err := affected(s.w.exec(ctx, `DELETE FROM clients WHERE id = ?`, id))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -83,19 +81,18 @@ const codeColumns = `hash, client_id, principal, redirect_uri, code_challenge, r
 func scanCode(row scanner) (store.AuthCode, error) {
 	var c store.AuthCode
 	if err := row.Scan(&c.Hash, &c.ClientID, &c.Principal, &c.RedirectURI, &c.CodeChallenge,
-		&c.Resource, &c.Scope, &c.FamilyID, &c.CreatedAt, &c.ExpiresAt); err != nil {
+		&c.Resource, &c.Scope, &c.FamilyID, timestamp{&c.CreatedAt}, timestamp{&c.ExpiresAt}); err != nil {
 		return store.AuthCode{}, err
 	}
-	c.CreatedAt, c.ExpiresAt = utc(c.CreatedAt), utc(c.ExpiresAt)
 	return c, nil
 }
 
 func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
-	n, err := changed(s.pool.Exec(ctx, `
+	n, err := affected(s.w.exec(ctx, `
 		INSERT INTO auth_codes (`+codeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		c.Hash, c.ClientID, c.Principal, c.RedirectURI, c.CodeChallenge,
-		c.Resource, c.Scope, c.FamilyID, c.CreatedAt, c.ExpiresAt))
+		c.Resource, c.Scope, c.FamilyID, s.time(c.CreatedAt), s.time(c.ExpiresAt)))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}
@@ -108,19 +105,19 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 // ConsumeAuthCode uses the same one-statement claim as ConsumeState; the
 // loser reads the code back so its caller can revoke what the winner got.
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
-	c, err := scanCode(s.pool.QueryRow(ctx, `
-		UPDATE auth_codes SET used_at = $1
-		WHERE hash = $2 AND used_at IS NULL AND expires_at > $1
+	c, err := scanCode(s.w.queryRow(ctx, `
+		UPDATE auth_codes SET used_at = ?
+		WHERE hash = ? AND used_at IS NULL AND expires_at > ?
 		RETURNING `+codeColumns,
-		now, hash))
+		s.time(now), hash, s.time(now)))
 	if err == nil {
 		return c, nil
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		c, err = scanCode(s.pool.QueryRow(ctx, `
+	if errors.Is(err, sql.ErrNoRows) {
+		c, err = scanCode(s.r.queryRow(ctx, `
 			SELECT `+codeColumns+` FROM auth_codes
-			WHERE hash = $1 AND used_at IS NOT NULL AND expires_at > $2`,
-			hash, now))
+			WHERE hash = ? AND used_at IS NOT NULL AND expires_at > ?`,
+			hash, s.time(now)))
 		if err == nil {
 			return c, fmt.Errorf("consume auth code of client %q: %w", c.ClientID, store.ErrAlreadyUsed)
 		}
@@ -135,25 +132,19 @@ const tokenSelect = tokenColumns + `, used_at`
 
 func scanToken(row scanner) (store.Token, error) {
 	var t store.Token
-	var kind string
-	var used *time.Time
-	if err := row.Scan(&t.Hash, &kind, &t.ClientID, &t.Principal, &t.FamilyID,
-		&t.Resource, &t.Scope, &t.CreatedAt, &t.ExpiresAt, &t.Revoked, &used); err != nil {
+	if err := row.Scan(&t.Hash, &t.Kind, &t.ClientID, &t.Principal, &t.FamilyID,
+		&t.Resource, &t.Scope, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}); err != nil {
 		return store.Token{}, err
-	}
-	t.Kind, t.CreatedAt, t.ExpiresAt = store.TokenKind(kind), utc(t.CreatedAt), utc(t.ExpiresAt)
-	if used != nil {
-		t.UsedAt = utc(*used)
 	}
 	return t, nil
 }
 
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	n, err := changed(s.pool.Exec(ctx, `
+	n, err := affected(s.w.exec(ctx, `
 		INSERT INTO tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		t.Hash, string(t.Kind), t.ClientID, t.Principal, t.FamilyID,
-		t.Resource, t.Scope, t.CreatedAt, t.ExpiresAt, t.Revoked))
+		t.Resource, t.Scope, s.time(t.CreatedAt), s.time(t.ExpiresAt), t.Revoked))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}
@@ -164,10 +155,10 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 }
 
 func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `
+	t, err := scanToken(s.r.queryRow(ctx, `
 		SELECT `+tokenSelect+` FROM tokens
-		WHERE hash = $1 AND NOT revoked AND expires_at > $2`,
-		hash, now))
+		WHERE hash = ? AND NOT revoked AND expires_at > ?`,
+		hash, s.time(now)))
 	if err != nil {
 		return store.Token{}, fmt.Errorf("get token: %w", notFound(err))
 	}
@@ -178,19 +169,19 @@ func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store
 // loser that finds it used (and still live) gets it back with
 // ErrAlreadyUsed: that is refresh token reuse.
 func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `
-		UPDATE tokens SET used_at = $1
-		WHERE hash = $2 AND kind = 'refresh' AND NOT revoked AND expires_at > $1 AND used_at IS NULL
+	t, err := scanToken(s.w.queryRow(ctx, `
+		UPDATE tokens SET used_at = ?
+		WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NULL
 		RETURNING `+tokenSelect,
-		now, hash))
+		s.time(now), hash, s.time(now)))
 	if err == nil {
 		return t, nil
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		t, err = scanToken(s.pool.QueryRow(ctx, `
+	if errors.Is(err, sql.ErrNoRows) {
+		t, err = scanToken(s.r.queryRow(ctx, `
 			SELECT `+tokenSelect+` FROM tokens
-			WHERE hash = $1 AND kind = 'refresh' AND NOT revoked AND expires_at > $2 AND used_at IS NOT NULL`,
-			hash, now))
+			WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NOT NULL`,
+			hash, s.time(now)))
 		if err == nil {
 			return t, fmt.Errorf("use refresh token of client %q: %w", t.ClientID, store.ErrAlreadyUsed)
 		}
@@ -201,7 +192,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 // RevokeToken succeeds again on a revoked token (revocation is
 // idempotent) but reports ErrNotFound for an unknown one.
 func (s *Store) RevokeToken(ctx context.Context, hash string) error {
-	n, err := changed(s.pool.Exec(ctx, `UPDATE tokens SET revoked = true WHERE hash = $1`, hash))
+	n, err := affected(s.w.exec(ctx, `UPDATE tokens SET revoked = true WHERE hash = ?`, hash))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -213,8 +204,8 @@ func (s *Store) RevokeToken(ctx context.Context, hash string) error {
 
 // RevokeFamily counts only tokens this call revoked.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) (int, error) {
-	n, err := changed(s.pool.Exec(ctx,
-		`UPDATE tokens SET revoked = true WHERE family_id = $1 AND NOT revoked`, familyID))
+	n, err := affected(s.w.exec(ctx,
+		`UPDATE tokens SET revoked = true WHERE family_id = ? AND NOT revoked`, familyID))
 	if err != nil {
 		return 0, fmt.Errorf("revoke token family: %w", err)
 	}
@@ -223,8 +214,8 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID string) (int, error) 
 
 // RevokePrincipal counts only tokens this call revoked.
 func (s *Store) RevokePrincipal(ctx context.Context, principal string) (int, error) {
-	n, err := changed(s.pool.Exec(ctx,
-		`UPDATE tokens SET revoked = true WHERE principal = $1 AND NOT revoked`, principal))
+	n, err := affected(s.w.exec(ctx,
+		`UPDATE tokens SET revoked = true WHERE principal = ? AND NOT revoked`, principal))
 	if err != nil {
 		return 0, fmt.Errorf("revoke tokens of %q: %w", principal, err)
 	}
@@ -235,18 +226,17 @@ const approvalColumns = `id, client_id, scope, created_at, expires_at`
 
 func scanApproval(row scanner) (store.Approval, error) {
 	var a store.Approval
-	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, &a.CreatedAt, &a.ExpiresAt); err != nil {
+	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, timestamp{&a.CreatedAt}, timestamp{&a.ExpiresAt}); err != nil {
 		return store.Approval{}, err
 	}
-	a.CreatedAt, a.ExpiresAt = utc(a.CreatedAt), utc(a.ExpiresAt)
 	return a, nil
 }
 
 func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
-	n, err := changed(s.pool.Exec(ctx, `
+	n, err := affected(s.w.exec(ctx, `
 		INSERT INTO approvals (`+approvalColumns+`)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-		a.ID, a.ClientID, a.Scope, a.CreatedAt, a.ExpiresAt))
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, a.ClientID, a.Scope, s.time(a.CreatedAt), s.time(a.ExpiresAt)))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}
@@ -257,9 +247,9 @@ func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
 }
 
 func (s *Store) GetApproval(ctx context.Context, id string, now time.Time) (store.Approval, error) {
-	a, err := scanApproval(s.pool.QueryRow(ctx, `
-		SELECT `+approvalColumns+` FROM approvals WHERE id = $1 AND expires_at > $2`,
-		id, now))
+	a, err := scanApproval(s.r.queryRow(ctx, `
+		SELECT `+approvalColumns+` FROM approvals WHERE id = ? AND expires_at > ?`,
+		id, s.time(now)))
 	if err != nil {
 		return store.Approval{}, fmt.Errorf("get approval: %w", notFound(err))
 	}
@@ -267,7 +257,7 @@ func (s *Store) GetApproval(ctx context.Context, id string, now time.Time) (stor
 }
 
 func (s *Store) DeleteApproval(ctx context.Context, id string) error {
-	n, err := changed(s.pool.Exec(ctx, `DELETE FROM approvals WHERE id = $1`, id))
+	n, err := affected(s.w.exec(ctx, `DELETE FROM approvals WHERE id = ?`, id))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}

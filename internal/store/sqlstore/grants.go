@@ -1,12 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lookout-hq/lookout/internal/store"
 )
@@ -15,10 +14,9 @@ const grantColumns = `principal, key_id, ciphertext, version, created_at, update
 
 func scanGrant(row scanner) (store.Grant, error) {
 	var g store.Grant
-	if err := row.Scan(&g.Principal, &g.KeyID, &g.Ciphertext, &g.Version, &g.CreatedAt, &g.UpdatedAt); err != nil {
+	if err := row.Scan(&g.Principal, &g.KeyID, &g.Ciphertext, &g.Version, timestamp{&g.CreatedAt}, timestamp{&g.UpdatedAt}); err != nil {
 		return store.Grant{}, err
 	}
-	g.CreatedAt, g.UpdatedAt = utc(g.CreatedAt), utc(g.UpdatedAt)
 	return g, nil
 }
 
@@ -31,9 +29,9 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error
 	if created.IsZero() {
 		created = updated
 	}
-	out, err := scanGrant(s.pool.QueryRow(ctx, `
+	out, err := scanGrant(s.w.queryRow(ctx, `
 		INSERT INTO grants (principal, key_id, ciphertext, version, created_at, updated_at)
-		VALUES ($1, $2, $3, 1, $4, $5)
+		VALUES (?, ?, ?, 1, ?, ?)
 		ON CONFLICT (principal) DO UPDATE SET
 			key_id = excluded.key_id,
 			ciphertext = excluded.ciphertext,
@@ -42,7 +40,7 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error
 			lease_owner = NULL,
 			lease_until = NULL
 		RETURNING `+grantColumns,
-		g.Principal, g.KeyID, g.Ciphertext, created, updated))
+		g.Principal, g.KeyID, g.Ciphertext, s.time(created), s.time(updated)))
 	if err != nil {
 		return store.Grant{}, fmt.Errorf("put grant %q: %w", g.Principal, err)
 	}
@@ -50,8 +48,8 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error
 }
 
 func (s *Store) GetGrant(ctx context.Context, principal string) (store.Grant, error) {
-	g, err := scanGrant(s.pool.QueryRow(ctx,
-		`SELECT `+grantColumns+` FROM grants WHERE principal = $1`, principal))
+	g, err := scanGrant(s.r.queryRow(ctx,
+		`SELECT `+grantColumns+` FROM grants WHERE principal = ?`, principal))
 	if err != nil {
 		return store.Grant{}, fmt.Errorf("get grant %q: %w", principal, notFound(err))
 	}
@@ -61,14 +59,14 @@ func (s *Store) GetGrant(ctx context.Context, principal string) (store.Grant, er
 // SwapGrant is a compare-and-swap on version in one UPDATE; when it changes
 // nothing, a second look tells a lost race from a deleted grant.
 func (s *Store) SwapGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
-	out, err := scanGrant(s.pool.QueryRow(ctx, `
+	out, err := scanGrant(s.w.queryRow(ctx, `
 		UPDATE grants SET
-			key_id = $1, ciphertext = $2, version = version + 1, updated_at = $3,
+			key_id = ?, ciphertext = ?, version = version + 1, updated_at = ?,
 			lease_owner = NULL, lease_until = NULL
-		WHERE principal = $4 AND version = $5
+		WHERE principal = ? AND version = ?
 		RETURNING `+grantColumns,
-		g.KeyID, g.Ciphertext, orNow(g.UpdatedAt), g.Principal, g.Version))
-	if errors.Is(err, pgx.ErrNoRows) {
+		g.KeyID, g.Ciphertext, s.time(orNow(g.UpdatedAt)), g.Principal, g.Version))
+	if errors.Is(err, sql.ErrNoRows) {
 		err = s.grantMiss(ctx, g.Principal, store.ErrConflict)
 	}
 	if err != nil {
@@ -80,8 +78,7 @@ func (s *Store) SwapGrant(ctx context.Context, g store.Grant) (store.Grant, erro
 // grantMiss explains why an UPDATE of an existing grant matched nothing:
 // ifExists when the grant is there, ErrNotFound when it is not.
 func (s *Store) grantMiss(ctx context.Context, principal string, ifExists error) error {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM grants WHERE principal = $1)`, principal).Scan(&ok)
+	ok, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM grants WHERE principal = ?)`, principal)
 	switch {
 	case err != nil:
 		return err
@@ -92,7 +89,7 @@ func (s *Store) grantMiss(ctx context.Context, principal string, ifExists error)
 }
 
 func (s *Store) DeleteGrant(ctx context.Context, principal string) error {
-	n, err := changed(s.pool.Exec(ctx, `DELETE FROM grants WHERE principal = $1`, principal))
+	n, err := affected(s.w.exec(ctx, `DELETE FROM grants WHERE principal = ?`, principal))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -103,9 +100,9 @@ func (s *Store) DeleteGrant(ctx context.Context, principal string) error {
 }
 
 func (s *Store) ListGrants(ctx context.Context, after string, limit int) ([]store.Grant, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT `+grantColumns+` FROM grants WHERE principal > $1 ORDER BY principal LIMIT $2`,
-		after, sqlLimit(limit))
+	rows, err := s.r.query(ctx,
+		`SELECT `+grantColumns+` FROM grants WHERE principal > ? ORDER BY principal LIMIT ?`,
+		after, s.limit(limit))
 	gs, err := collect(rows, err, scanGrant)
 	if err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
@@ -115,14 +112,15 @@ func (s *Store) ListGrants(ctx context.Context, after string, limit int) ([]stor
 
 // LeaseGrant takes or extends the lease in one UPDATE whose WHERE clause is
 // the whole rule: no lease, an ended one, or our own. A concurrent taker
-// blocks on the row lock, re-reads the row and no longer matches.
+// waits for the writer (SQLite) or the row lock (PostgreSQL), re-reads the
+// row and no longer matches.
 func (s *Store) LeaseGrant(ctx context.Context, principal, owner string, now, until time.Time) (store.Grant, error) {
-	g, err := scanGrant(s.pool.QueryRow(ctx, `
-		UPDATE grants SET lease_owner = $1, lease_until = $2
-		WHERE principal = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until <= $4)
+	g, err := scanGrant(s.w.queryRow(ctx, `
+		UPDATE grants SET lease_owner = ?, lease_until = ?
+		WHERE principal = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)
 		RETURNING `+grantColumns,
-		owner, until, principal, now))
-	if errors.Is(err, pgx.ErrNoRows) {
+		owner, s.time(until), principal, owner, s.time(now)))
+	if errors.Is(err, sql.ErrNoRows) {
 		err = s.grantMiss(ctx, principal, store.ErrLeaseHeld)
 	}
 	if err != nil {
@@ -134,8 +132,8 @@ func (s *Store) LeaseGrant(ctx context.Context, principal, owner string, now, un
 // ReleaseGrantLease is a no-op when owner no longer holds the lease (or the
 // grant is gone): there is nothing left to release.
 func (s *Store) ReleaseGrantLease(ctx context.Context, principal, owner string) error {
-	_, err := s.pool.Exec(ctx,
-		`UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE principal = $1 AND lease_owner = $2`,
+	_, err := s.w.exec(ctx,
+		`UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE principal = ? AND lease_owner = ?`,
 		principal, owner)
 	if err != nil {
 		return fmt.Errorf("release grant lease %q: %w", principal, err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestParseDSN(t *testing.T) {
+func TestParseSQLiteDSN(t *testing.T) {
 	for dsn, want := range map[string]string{
 		"sqlite://./lookout.db":     "./lookout.db",
 		"sqlite:///abs/path.db":     "/abs/path.db",
@@ -17,14 +17,14 @@ func TestParseDSN(t *testing.T) {
 		"sqlite::memory:":           ":memory:",
 		"sqlite://:memory:":         ":memory:",
 	} {
-		got, err := parseDSN(dsn)
+		got, err := parseSQLiteDSN(dsn)
 		if err != nil || got != want {
-			t.Errorf("parseDSN(%q) = %q, %v; want %q", dsn, got, err, want)
+			t.Errorf("parseSQLiteDSN(%q) = %q, %v; want %q", dsn, got, err, want)
 		}
 	}
 	for _, dsn := range []string{"", "postgres://x/y", "sqlite://", "sqlite:", "sqlite://x.db?_pragma=foo", "file:x.db"} {
-		if got, err := parseDSN(dsn); err == nil {
-			t.Errorf("parseDSN(%q) = %q, want an error", dsn, got)
+		if got, err := parseSQLiteDSN(dsn); err == nil {
+			t.Errorf("parseSQLiteDSN(%q) = %q, want an error", dsn, got)
 		}
 	}
 }
@@ -40,16 +40,16 @@ func TestOpenCreatesFileWhereTheDSNSays(t *testing.T) {
 		"sqlite://sub/rel.db":         filepath.Join(dir, "sub", "rel.db"),
 		"sqlite://" + dir + "/abs.db": filepath.Join(dir, "abs.db"),
 	} {
-		s, err := Open(t.Context(), dsn)
+		s, err := OpenSQLite(t.Context(), dsn)
 		if err != nil {
-			t.Fatalf("Open(%q): %v", dsn, err)
+			t.Fatalf("OpenSQLite(%q): %v", dsn, err)
 		}
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
 		if _, err := os.Stat(path); err != nil {
-			t.Errorf("Open(%q): %v", dsn, err)
+			t.Errorf("OpenSQLite(%q): %v", dsn, err)
 		}
 	}
 }
@@ -57,7 +57,7 @@ func TestOpenCreatesFileWhereTheDSNSays(t *testing.T) {
 // TestPragmas checks every pooled connection, not just the first, got the
 // settings: they are per connection in SQLite.
 func TestPragmas(t *testing.T) {
-	s, err := Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "p.db"))
+	s, err := OpenSQLite(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestPragmas(t *testing.T) {
 		}
 		return out
 	}
-	for _, got := range pragmas(s.db, 1) {
+	for _, got := range pragmas(s.w.db, 1) {
 		want := map[string]string{"journal_mode": "wal", "busy_timeout": "5000", "foreign_keys": "1", "synchronous": "1", "query_only": "0"}
 		for k, v := range want {
 			if got[k] != v {
@@ -95,7 +95,7 @@ func TestPragmas(t *testing.T) {
 			}
 		}
 	}
-	for i, got := range pragmas(s.read, 3) {
+	for i, got := range pragmas(s.r.db, 3) {
 		want := map[string]string{"journal_mode": "wal", "busy_timeout": "5000", "foreign_keys": "1", "synchronous": "1", "query_only": "1"}
 		for k, v := range want {
 			if got[k] != v {
