@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,6 +165,27 @@ func (r *remote) post(path, token string, header map[string]string) *http.Respon
 	return resp
 }
 
+// postBody sends an initialize request with token and returns the status
+// and body of the answer.
+func (r *remote) postBody(path, token string) (int, string) {
+	r.t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest(http.MethodPost, r.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
 func text(res *mcp.CallToolResult) string {
 	var b strings.Builder
 	for _, c := range res.Content {
@@ -271,6 +293,39 @@ func TestPinnedOrganizationMustBeVisible(t *testing.T) {
 	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "search_issues", Arguments: map[string]any{}})
 	if err != nil || res.IsError || !strings.Contains(text(res), "MOBILE-") {
 		t.Fatalf("pinned search_issues: %v %q", err, text(res))
+	}
+}
+
+// The refusal of a pinned URL is written for a person: what is wrong and
+// what to do, as sentences ending in one period, with no Go error chain
+// and no "forbidden:" jargon.
+func TestPinnedRefusalReadsAsSentences(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	bob := r.connect("bob", sentrytest.BobID, "/mcp/globex")
+	status, body := r.postBody("/mcp/globex", bob)
+	want := "Your Sentry account cannot see organization globex. Use " + r.base +
+		"/mcp for every organization you can see, or sign in with a Sentry account that can see organization globex.\n"
+	if status != http.StatusForbidden || body != want {
+		t.Errorf("bob on /mcp/globex: %d %q\nwant 403 %q", status, body, want)
+	}
+	alice := r.connect("alice", sentrytest.AliceID, "/mcp/acme/nope")
+	if status, body := r.postBody("/mcp/acme/nope", alice); status != http.StatusForbidden ||
+		!strings.HasPrefix(body, "Your Sentry account cannot see project acme/nope. ") {
+		t.Errorf("alice on /mcp/acme/nope: %d %q", status, body)
+	}
+
+	// Sentry failing while lookout checks: its answer, in plain words.
+	r.fake.Inject(sentrytest.Fault{PathPrefix: "/api/0/organizations/acme/", Status: 429, RetryAfter: "3600"})
+	carol := r.connect("carol", sentrytest.AliceID, "/mcp/acme")
+	status, body = r.postBody("/mcp/acme", carol)
+	if status != http.StatusForbidden || !strings.HasPrefix(body, "lookout could not check your access to organization acme. Sentry is rate limiting requests") {
+		t.Errorf("Sentry down during the check: %d %q", status, body)
+	}
+	for _, b := range []string{want, body} {
+		if strings.Contains(b, "..") || !strings.HasSuffix(b, ".\n") || strings.Contains(b, "sentry:") || strings.Contains(b, "forbidden") {
+			t.Errorf("not plain sentences: %q", b)
+		}
 	}
 }
 
