@@ -142,6 +142,22 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusForbidden)
 		return
 	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		// An allowed origin (checkOrigin passed) may read the answers: a
+		// browser client such as the MCP Inspector calls /mcp directly.
+		// Bearer tokens, not cookies: no Allow-Credentials.
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Add("Vary", "Origin")
+		hd.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")
+			hd.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	t, ok := h.target(r.URL.Path)
 	if !ok || strings.Contains(r.URL.EscapedPath(), "%") { // slugs never need escaping
 		http.Error(w, "not found: MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}", http.StatusNotFound)

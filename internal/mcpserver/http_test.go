@@ -414,6 +414,48 @@ func TestOriginAndHostChecks(t *testing.T) {
 	}
 }
 
+// A browser page at an allowed origin (the MCP Inspector's, in the demo)
+// can call /mcp: the preflight is answered and the answers are readable,
+// the 401's WWW-Authenticate included. Other origins get none of it.
+func TestAllowedOriginsGetCORS(t *testing.T) {
+	t.Parallel()
+	const inspector = "http://localhost:6274"
+	r := newRemote(t, mcpserver.HTTPOptions{AllowedOrigins: []string{inspector}})
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, r.base+"/mcp", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight(inspector)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != inspector ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Errorf("preflight from %s: %d %v", inspector, resp.StatusCode, resp.Header)
+	}
+	if resp := preflight("https://evil.example.com"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from a foreign origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	unauth := r.post("/mcp", "", map[string]string{"Origin": inspector})
+	if unauth.StatusCode != http.StatusUnauthorized || unauth.Header.Get("Access-Control-Allow-Origin") != inspector ||
+		!strings.Contains(unauth.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
+		t.Errorf("401 to %s: %d %v", inspector, unauth.StatusCode, unauth.Header)
+	}
+	ok := r.post("/mcp", r.connect("alice", sentrytest.AliceID, "/mcp"), map[string]string{"Origin": inspector})
+	if ok.StatusCode != http.StatusOK || ok.Header.Get("Access-Control-Allow-Origin") != inspector {
+		t.Errorf("initialize from %s: %d %v", inspector, ok.StatusCode, ok.Header)
+	}
+	if plain := r.post("/mcp", "", nil); plain.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS headers without an Origin: %v", plain.Header)
+	}
+}
+
 func TestRawSentryTokensOnlyWhenAllowed(t *testing.T) {
 	off := newRemote(t, mcpserver.HTTPOptions{})
 	raw := off.fake.IssueToken(sentrytest.AliceID, sentrytest.ReadScopes, 0)
