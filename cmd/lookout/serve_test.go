@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
@@ -36,6 +37,62 @@ func TestServeRefusesToStartWithoutItsSettings(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "too-short") {
 		t.Error("the message repeats a secret value")
+	}
+}
+
+// A base URL with a path is refused with the other configuration
+// problems, not later by a component with an internal message.
+func TestServeRefusesABaseURLWithAPath(t *testing.T) {
+	t.Parallel()
+	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))
+	var stderr bytes.Buffer
+	env := &environment{stdout: io.Discard, stderr: &stderr, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL": "https://example.com/lookout", "SENTRY_CLIENT_ID": "cid", "SENTRY_CLIENT_SECRET": "cs",
+		"COOKIE_SECRET": secret, "LOOKOUT_ENCRYPTION_KEYS": "k1:" + secret,
+		"DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "lookout.db"),
+	})}
+	if code := run(context.Background(), env, []string{"serve"}); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	want := "lookout serve: not starting:\nLOOKOUT_BASE_URL must be just scheme://host[:port], without a path;"
+	if !strings.HasPrefix(stderr.String(), want) || strings.Contains(stderr.String(), "authserver") {
+		t.Errorf("stderr:\n%s\nwant it to start with:\n%s", stderr.String(), want)
+	}
+}
+
+// serve --help names every variable serve requires (whatever RequireServe
+// asks of an empty environment) and the most used optional ones.
+func TestServeHelpNamesItsVariables(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runCapture("serve", "--help")
+	if code != 0 {
+		t.Fatalf("serve --help: exit %d", code)
+	}
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := cfg.RequireServe()
+	if missing == nil {
+		t.Fatal("RequireServe asks nothing of an empty environment")
+	}
+	required := stdout[strings.Index(stdout, "required:"):strings.Index(stdout, "most used optional:")]
+	var names []string
+	for _, line := range strings.Split(missing.Error(), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		names = append(names, name)
+		if !regexp.MustCompile(`(?m)^  ` + name + ` +\S`).MatchString(required) {
+			t.Errorf("serve --help does not list %s among the required variables:\n%s", name, stdout)
+		}
+	}
+	if len(names) != 5 {
+		t.Errorf("RequireServe names %v; update serve --help and this test together", names)
+	}
+	for _, want := range []string{"--addr=ADDR", "--base-url=URL", "--database-url=URL",
+		"DATABASE_URL", "LOOKOUT_ADDR", "SENTRY_URL", "SLACK_BOT_TOKEN", "/api/oauth/callback/sentry", "openssl rand -base64 32"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, stdout)
+		}
 	}
 }
 
