@@ -162,25 +162,43 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 }
 
 // demo needs no configuration: it prints how to connect and serves MCP
-// discovery against its built-in fake Sentry.
+// discovery against its built-in fake Sentry. The demo token it prints
+// works on its /mcp, from a browser at the MCP Inspector's origin too.
 func TestDemoRunsWithoutConfiguration(t *testing.T) {
 	var stdout logtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	env := &environment{stdout: &stdout, stderr: io.Discard, getenv: envOf(nil)}
+	env := &environment{stdout: &stdout, stderr: io.Discard, getenv: envOf(nil), self: "./lookout"}
 	done := make(chan int)
 	go func() { done <- run(ctx, env, []string{"demo", "--addr=127.0.0.1:18090"}) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stdout.String(), "claude mcp add") {
+	for !strings.Contains(stdout.String(), "Press Ctrl-C") {
 		if time.Now().After(deadline) {
 			t.Fatalf("demo printed no instructions:\n%s", stdout.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"http://127.0.0.1:18090/mcp", "alice", "Inspector"} {
-		if !strings.Contains(stdout.String(), want) {
+	const mcpURL = "http://127.0.0.1:18090/mcp"
+	banner := stdout.String()
+	for _, want := range []string{"claude mcp add --transport http lookout " + mcpURL, "alice", "Inspector"} {
+		if !strings.Contains(banner, want) {
 			t.Errorf("instructions lack %q", want)
 		}
 	}
+	m := regexp.MustCompile(`Demo token +(sntryu_[0-9a-f]{64}) `).FindStringSubmatch(banner)
+	f := regexp.MustCompile(`Fake Sentry +(http://127\.0\.0\.1:[0-9]+) `).FindStringSubmatch(banner)
+	if m == nil || f == nil {
+		t.Fatalf("no demo token or fake Sentry URL in the banner:\n%s", banner)
+	}
+	token, fakeURL := m[1], f[1]
+	for _, want := range []string{
+		`npx @modelcontextprotocol/inspector --cli ` + mcpURL + ` --transport http --method tools/list --header "Authorization: Bearer ` + token + `"`,
+		"./lookout mcp --url " + fakeURL + " --access-token " + token,
+	} {
+		if !strings.Contains(banner, want+"\n") {
+			t.Errorf("the banner lacks the line %q:\n%s", want, banner)
+		}
+	}
+
 	resp, err := http.Get("http://127.0.0.1:18090/.well-known/oauth-protected-resource/mcp")
 	if err != nil {
 		t.Fatal(err)
@@ -188,6 +206,30 @@ func TestDemoRunsWithoutConfiguration(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("metadata: %d", resp.StatusCode)
+	}
+	// The demo token reads alice's organizations through /mcp, also from
+	// the Inspector's origin; a made-up one reads nothing (the fake Sentry
+	// refuses it).
+	for bearer, wantOrgs := range map[string]bool{token: true, "sntryu_" + strings.Repeat("0", 64): false} {
+		for _, origin := range []string{"", "http://localhost:6274", "http://127.0.0.1:6277"} {
+			req, _ := http.NewRequest(http.MethodPost, mcpURL, strings.NewReader(
+				`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_organizations","arguments":{}}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Authorization", "Bearer "+bearer)
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "globex") != wantOrgs {
+				t.Errorf("find_organizations with the %s token, origin %q: %d %s", map[bool]string{true: "demo", false: "made-up"}[bearer == token], origin, resp.StatusCode, body)
+			}
+		}
 	}
 	cancel()
 	if code := <-done; code != 0 {
