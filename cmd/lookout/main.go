@@ -100,9 +100,9 @@ func usage(w io.Writer) {
 
 // invokedAs is what to call lookout in command lines printed for the user:
 // the path they ran (./lookout) when there is one, else "lookout" (on
-// PATH, or a `go run` build that is gone once it exits).
+// PATH, or a `go run` build, in a go-build directory gone once it exits).
 func invokedAs(arg0 string) string {
-	if !strings.ContainsRune(arg0, os.PathSeparator) || strings.HasPrefix(arg0, os.TempDir()) {
+	if !strings.ContainsRune(arg0, os.PathSeparator) || strings.Contains(arg0, string(os.PathSeparator)+"go-build") {
 		return "lookout"
 	}
 	return arg0

@@ -75,7 +75,8 @@ func TestInvokedAs(t *testing.T) {
 		"lookout":                "lookout",
 		"./lookout":              "./lookout",
 		"/usr/local/bin/lookout": "/usr/local/bin/lookout",
-		filepath.Join(os.TempDir(), "go-build1/b001/exe/lookout"): "lookout",
+		"/tmp/build/lookout":     "/tmp/build/lookout",
+		filepath.Join(os.TempDir(), "go-build123/b001/exe/lookout"): "lookout",
 	} {
 		if got := invokedAs(arg0); got != want {
 			t.Errorf("invokedAs(%q) = %q, want %q", arg0, got, want)
