@@ -931,7 +931,7 @@ func mustGet(t *testing.T, d yamlDoc, path string) string {
 }
 
 // TestSystemdUnit: the unit starts serve, stops within its grace period,
-// and keeps SQLite where its one writable directory is.
+// and keeps SQLite in its one writable directory.
 func TestSystemdUnit(t *testing.T) {
 	t.Parallel()
 	tg, unit := systemdTarget(t)
@@ -954,11 +954,15 @@ func TestSystemdUnit(t *testing.T) {
 	if n, err := strconv.Atoi(stop); err != nil || n <= 30 {
 		t.Errorf("TimeoutStopSec %q: lookout drains for up to 30 s after SIGTERM, so give it more", get("TimeoutStopSec"))
 	}
-	db := tg.effective()["DATABASE_URL"].value
-	if strings.HasPrefix(db, "sqlite:") {
-		want := "/var/lib/" + get("StateDirectory") + "/"
-		if p := strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"); get("StateDirectory") == "" || !strings.HasPrefix(p, want) {
-			t.Errorf("DATABASE_URL %s: with ProtectSystem=strict only StateDirectory= (%s) is writable", db, want)
+	// With ProtectSystem=strict only the StateDirectory is writable: SQLite
+	// must live there, also at the default ./lookout.db.
+	state := "/var/lib/" + get("StateDirectory")
+	if get("StateDirectory") == "" || get("WorkingDirectory") != state {
+		t.Errorf("WorkingDirectory %q: want the StateDirectory, %s", get("WorkingDirectory"), state)
+	}
+	if db := tg.effective()["DATABASE_URL"].value; strings.HasPrefix(db, "sqlite:") {
+		if p := strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"); !strings.HasPrefix(p, state+"/") {
+			t.Errorf("DATABASE_URL %s: only %s is writable", db, state)
 		}
 	}
 }
