@@ -210,7 +210,7 @@ func (s *seeder) manage(acme, globex *org) {
 // been timing out for its last four.
 func (s *seeder) uptimeChecks(u *uptimeMonitor) {
 	every := time.Duration(u.IntervalSeconds) * time.Second
-	last := s.now.Truncate(every)
+	last := s.now.Truncate(every).Add(-every)
 	for i := range 12 {
 		at := last.Add(-time.Duration(i) * every)
 		c := uptimeCheck{ID: fmt.Sprintf("chk_%s_%02d", u.ID[len(u.ID)-4:], i), Status: "success", At: at.Add(13 * time.Second),
