@@ -9,7 +9,7 @@ import (
 // all lists every tool. Each group lives in its own catalog_*.go file.
 func all() []Tool {
 	var tools []Tool
-	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools()} {
+	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools(), projectManagementTools(), seerTools(), docsTools()} {
 		tools = append(tools, group...)
 	}
 	return tools
@@ -32,7 +32,7 @@ func Catalog(opts Options) []Tool {
 		if t.Permission != Read && !slices.Contains(opts.Permissions, t.Permission) {
 			continue
 		}
-		if (opts.Org != "" && t.Name == "find_organizations") || (opts.Project != "" && t.Name == "find_projects") {
+		if (opts.Org != "" && t.Name == "find_organizations") || (opts.Project != "" && (t.Name == "find_projects" || t.Name == "create_project")) {
 			continue
 		}
 		out = append(out, t.pinned(opts.Org, opts.Project))

@@ -14,11 +14,12 @@ func Doc() string {
 	b.WriteString("# Tools\n\n")
 	b.WriteString("<!-- Generated from internal/tools by `go test ./internal/tools -run TestToolsDoc -update`. Do not edit. -->\n\n")
 	b.WriteString("lookout's tool catalog, shared by the MCP server and the Slack bot. Names and parameters are those of\n")
-	b.WriteString("`@sentry/mcp-server` 0.39.0. Read-only tools are always offered; write tools only to callers whose\n")
-	b.WriteString("permissions include `triage` (`lookout mcp --permissions=read,triage`, or the `triage` scope over OAuth).\n")
+	b.WriteString("`@sentry/mcp-server` 0.39.0. Tools of the `read` permission are always offered; the others only to callers\n")
+	b.WriteString("whose permissions include theirs: `triage` (`lookout mcp --permissions=read,triage`, or the `triage` scope over\n")
+	b.WriteString("OAuth), `seer`, `docs` or `project-management`.\n")
 	b.WriteString("Pinning an organization or project (`--organization-slug`, `--project-slug`, or an MCP URL\n")
 	b.WriteString("`/mcp/{org}[/{project}]`) removes those parameters and fills them in.\n\n")
-	catalog := Catalog(Options{Permissions: []Permission{Read, Triage}})
+	catalog := Catalog(Options{Permissions: everyPermission})
 	b.WriteString("| tool | kind | Sentry scopes |\n| --- | --- | --- |\n")
 	for _, t := range catalog {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", t.Name, t.Name, kindOf(t), strings.Join(t.Scopes, " "))
@@ -41,10 +42,15 @@ func Doc() string {
 }
 
 func kindOf(t Tool) string {
-	if t.ReadOnly {
+	switch {
+	case t.ReadOnly && t.Permission == Read:
 		return "read-only"
+	case t.ReadOnly:
+		return "read-only (" + string(t.Permission) + ")"
+	case t.Permission == Read:
+		return "write (read)"
 	}
-	return "write (triage)"
+	return "write (" + string(t.Permission) + ")"
 }
 
 func firstParagraph(s string) string {
