@@ -67,3 +67,22 @@ func TestCreateUptimeMonitorFields(t *testing.T) {
 	}
 	wantContains(t, list, "| Pay |", "| disabled | HEAD https://pay.acme.example/ping | 1 min | production |")
 }
+
+// A request body may hold credentials: a failed call's error, which is
+// logged, does not repeat it.
+func TestUptimeBodyNotInErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, c := range []struct{ tool, args string }{
+		{"create_uptime_monitor", `{"organizationSlug":"acme","projectSlug":"nope","name":"x","url":"https://x.example/","intervalSeconds":60,"method":"POST","body":"token=uptime-arg-secret"}`},
+		{"update_uptime_monitor", `{"organizationSlug":"acme","projectSlug":"api","uptimeMonitorId":"404","body":"token=uptime-arg-secret"}`},
+	} {
+		_, err := f.call(f.env(sentrytest.AliceID, allScopes), c.tool, c.args)
+		if err == nil {
+			t.Fatalf("%s: no error", c.tool)
+		}
+		if strings.Contains(err.Error(), "uptime-arg-secret") || strings.Contains(TokenGuide(f.fake.URL).Explain(err), "uptime-arg-secret") {
+			t.Errorf("%s: the body is in the error: %v", c.tool, err)
+		}
+	}
+}
