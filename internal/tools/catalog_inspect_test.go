@@ -115,3 +115,19 @@ func TestConversationAliases(t *testing.T) {
 		}
 	}
 }
+
+// The inspect tools of issue #10 §2 are in the catalog every caller gets.
+func TestInspectToolsInCatalog(t *testing.T) {
+	t.Parallel()
+	catalog := Catalog(Options{})
+	for _, name := range []string{
+		"find_dashboards", "get_dashboard_details", "get_monitor_details", "find_alert_rules", "get_alert_rule",
+		"get_issue_user_reports", "get_span_details", "get_replay_details", "get_event_attachment", "get_profile",
+		"get_profile_details", "get_snapshot", "get_snapshot_image", "get_latest_base_snapshot",
+		"get_agent_conversation_details", "get_ai_conversation_details", "search_agent_conversations", "search_ai_conversations",
+	} {
+		if _, ok := Find(catalog, name); !ok {
+			t.Errorf("catalog lacks %s", name)
+		}
+	}
+}
