@@ -74,6 +74,7 @@ type Fake struct {
 	handlers map[string]http.Handler // by region
 	closers  []func()
 	client   *http.Client
+	cert     []byte // PEM, with Options.TLS
 
 	mu           sync.Mutex
 	started      time.Time     // opts.Clock() when New ran
