@@ -104,18 +104,16 @@ func issueDetails(ctx context.Context, env *Env, tool string, ref issueRef) (str
 // issueNextSteps names the calls that dig further into an issue.
 func issueNextSteps(org, issue string, ev *sentry.Event) string {
 	var b strings.Builder
-	b.WriteString("## Next steps\n\n")
 	evID := string(ev.EventID)
-	fmt.Fprintf(&b, "- Other events: search_issue_events(organizationSlug='%s', issueId='%s', query='environment:production')\n", org, issue)
+	fmt.Fprintf(&b, "## Next steps\n\nWith organizationSlug='%s', issueId='%s': ", org, issue)
 	_, threads := ev.Entry("threads")
 	if excs, _ := ev.Exceptions(); len(excs) > 0 || threads {
-		fmt.Fprintf(&b, "- Full stack trace: get_event_stacktrace(organizationSlug='%s', issueId='%s', eventId='%s')\n", org, issue, evID)
+		fmt.Fprintf(&b, "get_event_stacktrace (whole stack) and ")
 	}
-	fmt.Fprintf(&b, "- What happened before: get_issue_breadcrumbs(organizationSlug='%s', issueId='%s', eventId='%s')\n", org, issue, evID)
-	fmt.Fprintf(&b, "- Spread by browser, release, environment...: get_issue_tag_values(organizationSlug='%s', issueId='%s', tagKey='release')\n", org, issue)
-	fmt.Fprintf(&b, "- Comments and history: get_issue_activity(organizationSlug='%s', issueId='%s')\n", org, issue)
+	fmt.Fprintf(&b, "get_issue_breadcrumbs (what led here), with eventId='%s'; search_issue_events (other events); "+
+		"get_issue_tag_values (tagKey='release', 'browser'...); get_issue_activity (history).\n", evID)
 	if t := ev.TraceID(); t != "" {
-		fmt.Fprintf(&b, "- The request across services: get_trace_details(organizationSlug='%s', traceId='%s')\n", org, t)
+		fmt.Fprintf(&b, "The request across services: get_trace_details(organizationSlug='%s', traceId='%s').\n", org, t)
 	}
 	return b.String()
 }

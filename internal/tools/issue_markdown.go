@@ -35,7 +35,9 @@ type eventOpts struct {
 func issueMarkdown(is *sentry.Issue) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s: %s\n\n", orDefault(is.ShortID, string(is.ID)), oneLine(orDefault(is.Title, "(untitled issue)")))
-	fmt.Fprintf(&b, "- **Short ID**: %s (id %s)\n", orDefault(is.ShortID, "-"), orDefault(string(is.ID), "-"))
+	if is.ShortID != "" && string(is.ID) != "" {
+		fmt.Fprintf(&b, "- **ID**: %s\n", is.ID)
+	}
 	status := orDefault(is.Status, "unknown")
 	if is.Substatus != "" {
 		status += " (" + is.Substatus + ")"
@@ -274,7 +276,7 @@ func frameContext(fr sentry.Frame) []string {
 // requestHeadersShown are the request headers worth showing; anything else
 // (cookies, authorization, API keys) stays out even when Sentry did not
 // filter it.
-var requestHeadersShown = []string{"Host", "Content-Type", "Content-Length", "User-Agent", "Referer", "Accept", "Accept-Language"}
+var requestHeadersShown = []string{"Content-Type", "User-Agent", "Referer"}
 
 func requestMarkdown(rq *sentry.Request) string {
 	if rq.URL == "" && rq.Method == "" {
@@ -320,24 +322,34 @@ func requestQuery(raw json.RawMessage) string {
 	return strings.Join(parts, "&")
 }
 
-// maxEventTags bounds the tags table.
+// maxEventTags bounds the tags line.
 const maxEventTags = 30
 
+// tagsShownElsewhere are tags eventMarkdown already shows as event fields.
+var tagsShownElsewhere = []string{"environment", "release", "level", "handled", "url", "user", "mechanism"}
+
 func eventTagsMarkdown(tags []sentry.EventTag) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("### Tags\n\n| tag | value |\n| --- | --- |\n")
-	for i, t := range tags {
-		if i == maxEventTags {
-			fmt.Fprintf(&b, "\n_%d more tags not shown._\n", len(tags)-maxEventTags)
+	var parts []string
+	for _, t := range tags {
+		if slices.Contains(tagsShownElsewhere, t.Key) {
+			continue
+		}
+		if len(parts) == maxEventTags {
+			parts = append(parts, fmt.Sprintf("… %d more", len(tags)-maxEventTags))
 			break
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", cell(t.Key), cell(shorten(string(t.Value), 200)))
+		parts = append(parts, oneLine(t.Key)+"="+shorten(oneLine(string(t.Value)), 200))
 	}
-	b.WriteString("\n")
-	return b.String()
+	if len(parts) == 0 {
+		return ""
+	}
+	return "### Tags\n\n" + strings.Join(parts, " · ") + "\n\n"
+}
+
+// contextFieldsShownElsewhere are context fields the event's header
+// already shows, or that say nothing to a reader.
+var contextFieldsShownElsewhere = map[string][]string{
+	"trace": {"trace_id", "span_id", "parent_span_id", "client_sample_rate", "sampled", "type"},
 }
 
 // contextsMarkdown shows each context (browser, os, runtime, device,
@@ -358,7 +370,7 @@ func contextsMarkdown(contexts map[string]json.RawMessage) string {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			v := fields[k]
-			if k == "type" || v == nil {
+			if k == "type" || v == nil || slices.Contains(contextFieldsShownElsewhere[name], k) {
 				continue
 			}
 			var s string
