@@ -378,3 +378,32 @@ func resultText(res *mcp.CallToolResult) string {
 	}
 	return b.String()
 }
+
+// A Sentry lookout cannot reach is named with the cause and the fix,
+// where the model and the user read it: the tool result.
+func TestMCPUnreachableSentrySaysWhy(t *testing.T) {
+	t.Parallel()
+	plain := sentrytest.NewServer(t, sentrytest.Options{})
+	for name, c := range map[string]struct {
+		args []string
+		want []string
+	}{
+		"http server, https URL": {[]string{"--host=" + hostPort(plain)},
+			[]string{"https://" + hostPort(plain), "the server speaks http, not https", "--insecure-http"}},
+		"nothing listening": {[]string{"--host=127.0.0.1:1", "--insecure-http"},
+			[]string{"http://127.0.0.1:1", "connection refused"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			session, _ := startMCP(t, []string{"SENTRY_ACCESS_TOKEN=x"}, c.args...)
+			text, isErr := callTool(t, session, "search_issues", map[string]any{"organizationSlug": "acme"})
+			for _, w := range c.want {
+				if !isErr || !strings.Contains(text, w) {
+					t.Errorf("answer %q lacks %q", text, w)
+				}
+			}
+			if strings.Contains(text, "try again in a minute") {
+				t.Errorf("vague advice: %s", text)
+			}
+		})
+	}
+}

@@ -49,8 +49,9 @@ type Options struct {
 
 const instructions = `lookout answers questions about Sentry with the caller's own Sentry access.
 Start with find_organizations when you do not know the organization slug; search_issues finds
-issues; get_issue_details, get_event_stacktrace and get_trace_details dig into one. Sentry URLs
-can be passed whole to get_sentry_resource or as issueUrl.`
+issues; get_issue_details digs into one. Sentry URLs can be passed whole to get_sentry_resource or
+as issueUrl. More tools (releases, teams, DSNs, monitors, stack traces, breadcrumbs, tags, traces)
+are found with search_sentry_tools and run with execute_sentry_tool.`
 
 // New returns an MCP server offering opts.Catalog.
 func New(opts Options) *mcp.Server {

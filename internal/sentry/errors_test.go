@@ -430,3 +430,16 @@ func TestNetworkFailureNamesURLAndCause(t *testing.T) {
 		})
 	}
 }
+
+// https to a server that speaks http fails the same way every time: it is
+// reported at once, not after the retries.
+func TestPlainHTTPIsNotRetried(t *testing.T) {
+	plain := newFake(t)
+	c, s := newClient(t, strings.Replace(plain.URL, "http://", "https://", 1))
+	if _, err := c.WhoAmI(context.Background()); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(s.all()) != 0 {
+		t.Errorf("retried %d times", len(s.all()))
+	}
+}

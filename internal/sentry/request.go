@@ -153,14 +153,18 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 			case ctx.Err() != nil:
 				return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, ctx.Err())
 			}
-			if wait, ok := c.retryWait(ctx, cl.method == http.MethodGet, attempt, 0); ok {
+			cause := networkCause(err)
+			// A wrong scheme or an untrusted certificate will not heal in
+			// a second: say so now rather than after the retries.
+			lasting := cause == CausePlainHTTP || cause == CauseCertificate
+			if wait, ok := c.retryWait(ctx, cl.method == http.MethodGet && !lasting, attempt, 0); ok {
 				if err := c.sleep(ctx, wait); err != nil {
 					return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, err)
 				}
 				continue
 			}
 			return Page{}, &APIError{Kind: ErrUnavailable, Method: cl.method, Path: path, URL: originOf(target),
-				Cause: networkCause(err), Err: err}
+				Cause: cause, Err: err}
 		}
 
 		if resp.status >= 200 && resp.status < 300 {
