@@ -327,6 +327,10 @@ func checkFlagNames(fs *flag.FlagSet, args []string) error {
 			}
 			return nil
 		}
+		if a == "auth" && i == 0 {
+			return errors.New("lookout mcp has no auth command (the reference's device-code login): " +
+				"create a token at <your Sentry>/settings/account/api/auth-tokens/ and pass it with --access-token or SENTRY_ACCESS_TOKEN")
+		}
 		if !strings.HasPrefix(a, "-") || a == "-" {
 			return fmt.Errorf("unexpected argument %q: lookout mcp takes flags only (e.g. --access-token=TOKEN)", a)
 		}

@@ -227,6 +227,7 @@ func TestMCPRefusesBadSetup(t *testing.T) {
 		"unknown skill":      {[]string{"mcp", "--access-token=x", "--skills=inspect,tirage"}, `unknown skill "tirage" (did you mean triage?)`},
 		"unknown flag":       {[]string{"mcp", "--access-token=x", "--organisation-slug=acme"}, "unknown flag --organisation-slug (did you mean --organization-slug?)"},
 		"stray argument":     {[]string{"mcp", "--access-token=x", "acme"}, `unexpected argument "acme"`},
+		"auth login":         {[]string{"mcp", "auth", "login"}, "no auth command"},
 		"host with a scheme": {[]string{"mcp", "--access-token=x", "--host=https://sentry.example.com"}, "--host takes a host name"},
 	} {
 		var stderr bytes.Buffer
