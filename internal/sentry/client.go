@@ -2,8 +2,10 @@
 //
 // A Client is built for one turn from the turn's token source and lives no
 // longer than that turn. It routes each organization's calls to the
-// organization's region, validating every region URL before any request goes
-// there (DESIGN §4), retries what is safe to retry, and reports failures as
+// organization's region (remembered across a principal's turns in a shared
+// Regions), validating every region URL before any request goes there
+// (DESIGN §4), retries what is safe to retry within one budget per turn, and
+// reports failures as
 // error kinds that callers branch on with errors.Is (ErrUnauthorized,
 // ErrMissingScope, ErrNoAccess, ...). The token lives only in the
 // Authorization header: it is never part of a URL, an error, or the printed
@@ -144,8 +146,8 @@ const (
 )
 
 // Client is a Sentry API client bound to one token source. It is safe for
-// concurrent use; it caches organization regions for its lifetime, which is
-// meant to be one turn.
+// concurrent use; it remembers organization regions for its lifetime, which
+// is meant to be one turn, and in Options.Regions for the next turns.
 type Client struct {
 	base       *url.URL // scheme://host[:port], validated
 	policy     regionPolicy

@@ -305,8 +305,8 @@ func (c *Client) orgRegion(org string) (u *url.URL, guessed bool, err error) {
 // locateOrg asks BaseURL (the control host, which knows every
 // organization's region) where org lives, after a guessed BaseURL answered
 // 404: the organization may live in another region, or be one this
-// account cannot see, which is a clear error (DESIGN §4, org isolation)
-// that still matches ErrNotFound, ErrNoAccess...
+// account cannot see, which is a clear error (org isolation, see
+// docs/security.md) that still matches ErrNotFound, ErrNoAccess...
 func (c *Client) locateOrg(ctx context.Context, org string) (*url.URL, error) {
 	o, err := c.lookupOrganization(ctx, org)
 	if err != nil {

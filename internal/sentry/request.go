@@ -212,11 +212,11 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 	}
 }
 
-// retryWait decides whether attempt (safe to repeat) may be followed by another and how long
-// to wait first, spending one retry of the client's budget when it may. It
-// gives up early when the wait would exceed MaxRetryWait or outlast the
-// context's deadline: sleeping into a certain failure only delays telling
-// the user.
+// retryWait decides whether attempt, if safe to repeat, may be followed by
+// another and how long to wait first, spending one retry of the client's
+// budget when it may. It gives up early when the wait would exceed
+// MaxRetryWait or outlast the context's deadline: sleeping into a certain
+// failure only delays telling the user.
 func (c *Client) retryWait(ctx context.Context, safe bool, attempt int, retryAfter time.Duration) (time.Duration, bool) {
 	if !safe {
 		return 0, false
