@@ -5,9 +5,8 @@
 // organization's region (remembered across a principal's turns in a shared
 // Regions), validating every region URL before any request goes there
 // (DESIGN §4), retries what is safe to retry within one budget per turn, and
-// reports failures as
-// error kinds that callers branch on with errors.Is (ErrUnauthorized,
-// ErrMissingScope, ErrNoAccess, ...). The token lives only in the
+// reports failures as error kinds that callers branch on with errors.Is
+// (ErrUnauthorized, ErrMissingScope, ErrNoAccess, ...). The token lives only in the
 // Authorization header: it is never part of a URL, an error, or the printed
 // form of a Client or its Options.
 package sentry
