@@ -3,6 +3,8 @@ package sentry_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -65,5 +67,29 @@ func TestConnectionResetRetriesBoundedInTotal(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), fake.URL) {
 		t.Errorf("error does not name the URL: %v", err)
+	}
+}
+
+// Counting the transport's retries must not count ordinary requests: over
+// HTTP/2 (sentry.io's protocol) a healthy client spends nothing of its
+// budget, however many requests it makes.
+func TestHealthyRequestsSpendNoRetries(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			t.Errorf("protocol %s, want HTTP/2", r.Proto)
+		}
+		_, _ = w.Write([]byte(`{"id":"1"}`))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c, err := sentry.New(sentry.Options{BaseURL: srv.URL, Token: sentry.StaticToken("t"), HTTPClient: srv.Client(), MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := c.WhoAmI(context.Background()); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
 	}
 }
