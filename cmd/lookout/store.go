@@ -7,17 +7,16 @@ import (
 	"strings"
 
 	"github.com/lookout-hq/lookout/internal/store"
-	"github.com/lookout-hq/lookout/internal/store/postgres"
-	"github.com/lookout-hq/lookout/internal/store/sqlite"
+	"github.com/lookout-hq/lookout/internal/store/sqlstore"
 )
 
 // openStore opens the backend DATABASE_URL names.
 func openStore(ctx context.Context, dsn string) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return sqlite.Open(ctx, dsn)
+		return sqlstore.OpenSQLite(ctx, dsn)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.Open(ctx, dsn)
+		return sqlstore.OpenPostgres(ctx, dsn)
 	default:
 		return nil, fmt.Errorf("DATABASE_URL must start with sqlite: or postgres:// (got scheme %q)", scheme(dsn))
 	}

@@ -156,6 +156,22 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusForbidden)
 		return
 	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		// An allowed origin (checkOrigin passed) may read the answers: a
+		// browser client such as the MCP Inspector calls /mcp directly.
+		// Bearer tokens, not cookies: no Allow-Credentials.
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Add("Vary", "Origin")
+		hd.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")
+			hd.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	t, ok := h.target(r.URL.Path)
 	if !ok || strings.Contains(r.URL.EscapedPath(), "%") { // slugs never need escaping
 		http.Error(w, "not found: MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}", http.StatusNotFound)
@@ -168,8 +184,8 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource), Scopes: []string{"read"}})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := auth.TokenInfoFromContext(r.Context())
-			if err := h.checkVisible(r.Context(), info, t); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
+			if refusal := h.checkVisible(r.Context(), info, t); refusal != "" {
+				http.Error(w, refusal, http.StatusForbidden)
 				return
 			}
 			h.streams.ServeHTTP(w, r.WithContext(withTarget(r.Context(), t)))
@@ -233,11 +249,12 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 const sentryTokenKey = "sentry_token"
 
 // checkVisible refuses a pinned organization or project the grant cannot
-// see, with a clear message instead of Sentry 404s on every call. Results
-// are remembered for a few minutes per principal.
-func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) error {
+// see, with a clear message instead of Sentry 404s on every call: it
+// returns what to tell the user, or "" to go on. Results are remembered
+// for a few minutes per principal.
+func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) string {
 	if t.org == "" {
-		return nil
+		return ""
 	}
 	key := info.UserID + "|" + t.org + "|" + t.project
 	now := h.opts.Now()
@@ -245,26 +262,39 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	until, ok := h.visible[key]
 	h.mu.Unlock()
 	if info.UserID != "" && ok && now.Before(until) {
-		return nil
+		return ""
+	}
+	what := "organization " + t.org
+	if t.project != "" {
+		what = "project " + t.org + "/" + t.project
 	}
 	c, err := h.client(ctx, info)
-	if err != nil {
-		return err
-	}
-	if t.project != "" {
-		_, err = c.GetProject(ctx, t.org, t.project)
-	} else {
-		_, err = c.GetOrganization(ctx, t.org)
+	if err == nil {
+		if t.project != "" {
+			_, err = c.GetProject(ctx, t.org, t.project)
+		} else {
+			_, err = c.GetOrganization(ctx, t.org)
+		}
 	}
 	switch {
 	case errors.Is(err, sentry.ErrNoAccess), errors.Is(err, sentry.ErrNotFound):
-		what := "organization " + t.org
-		if t.project != "" {
-			what = "project " + t.org + "/" + t.project
-		}
-		return fmt.Errorf("forbidden: your Sentry account cannot access %s; connect to %s/mcp, or sign in with an account that can", what, h.opts.BaseURL)
+		return fmt.Sprintf("Your Sentry account cannot see %s. Use %s/mcp for every organization you can see, "+
+			"or sign in with a Sentry account that can see %s.", what, h.opts.BaseURL, what)
 	case err != nil:
-		return fmt.Errorf("checking access to %s: %s", t.org, tools.TokenGuide(h.opts.Sentry.BaseURL).Explain(err))
+		h.opts.Logger.Warn("checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
+		guide := remoteGuide()
+		if info.UserID == "" { // a raw Sentry token, not a grant
+			guide = tools.TokenGuide(h.opts.Sentry.BaseURL)
+		}
+		next := "Try again in a minute."
+		var api *sentry.APIError
+		switch {
+		case needsSignIn(err):
+			next = guide.Unauthorized
+		case errors.As(err, &api): // Sentry's answer: say what it was
+			next = guide.Explain(err)
+		} // else the store or the vault failed: that is for the log only
+		return "lookout could not check your access to " + what + ". " + next
 	}
 	h.mu.Lock()
 	if len(h.visible) > 10000 {
@@ -272,7 +302,7 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	}
 	h.visible[key] = now.Add(5 * time.Minute)
 	h.mu.Unlock()
-	return nil
+	return ""
 }
 
 // client builds the Sentry client of one request for its caller, sharing

@@ -135,7 +135,11 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 			out, err = t.Call(ctx, env, req.Params.Arguments)
 		}
 		if err != nil {
-			opts.Logger.Info("tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
+			if badInput(err) {
+				opts.Logger.Info("tool call refused: bad input", "tool", t.Name, "duration", time.Since(start), "err", err)
+			} else {
+				opts.Logger.Warn("tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
+			}
 			if needsSignIn(err) {
 				if opts.OnUnauthorized != nil {
 					opts.OnUnauthorized(ctx, req)
@@ -147,6 +151,15 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 		opts.Logger.Info("tool call", "tool", t.Name, "duration", time.Since(start), "bytes", len(out))
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: out}}}, nil
 	}
+}
+
+// badInput reports a failure caused by what the caller asked for (refused
+// before any request, Sentry's 400, or an id or slug Sentry does not know):
+// routine, logged at INFO. Everything else (Sentry down, rate limited, a
+// grant refused) is logged at WARN, where an operator looks.
+func badInput(err error) bool {
+	var ie *tools.InputError
+	return errors.As(err, &ie) || errors.Is(err, sentry.ErrInvalidArgument) || errors.Is(err, sentry.ErrNotFound)
 }
 
 // needsSignIn reports errors only a new consent can fix.

@@ -28,8 +28,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
 	"github.com/lookout-hq/lookout/internal/store"
-	"github.com/lookout-hq/lookout/internal/store/postgres"
-	"github.com/lookout-hq/lookout/internal/store/sqlite"
+	"github.com/lookout-hq/lookout/internal/store/sqlstore"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
@@ -62,10 +61,10 @@ type backend struct {
 
 var (
 	sqliteBackend = backend{"sqlite", func(t *testing.T) string { return storetest.SQLiteDSN(t) }, func(ctx context.Context, dsn string) (store.Store, error) {
-		return sqlite.Open(ctx, dsn)
+		return sqlstore.OpenSQLite(ctx, dsn)
 	}}
 	postgresBackend = backend{"postgres", func(t *testing.T) string { return storetest.PostgresDSN(t) }, func(ctx context.Context, dsn string) (store.Store, error) {
-		return postgres.Open(ctx, dsn) // PostgresDSN skips without LOOKOUT_TEST_POSTGRES_URL
+		return sqlstore.OpenPostgres(ctx, dsn) // PostgresDSN skips without LOOKOUT_TEST_POSTGRES_URL
 	}}
 	backends = []backend{sqliteBackend, postgresBackend}
 )

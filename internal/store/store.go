@@ -1,6 +1,6 @@
 // Package store declares what lookout persists and the errors every backend
-// reports. Backends live in store/sqlite and store/postgres; store/storetest is
-// the one conformance suite they all pass.
+// reports. The backend is store/sqlstore, one package with a SQLite and a
+// PostgreSQL flavor; store/storetest is the conformance suite both pass.
 //
 // The store never sees a token in clear: grants arrive encrypted from
 // internal/vault, and lookout's own OAuth codes and tokens arrive as hashes.

@@ -10,7 +10,7 @@ import (
 // all lists every tool. Each group lives in its own catalog_*.go file.
 func all() []Tool {
 	var tools []Tool
-	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools()} {
+	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools(), projectManagementTools(), seerTools(), docsTools()} {
 		tools = append(tools, group...)
 	}
 	return tools
@@ -52,7 +52,7 @@ func hiddenBy(opts Options, t Tool) string {
 	switch {
 	case t.Permission != Read && !slices.Contains(opts.Permissions, t.Permission):
 		return "permission"
-	case (opts.Org != "" && t.Name == "find_organizations") || (opts.Project != "" && t.Name == "find_projects"):
+	case (opts.Org != "" && t.Name == "find_organizations") || (opts.Project != "" && (t.Name == "find_projects" || t.Name == "create_project")):
 		return "pin"
 	}
 	return ""

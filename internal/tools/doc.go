@@ -55,10 +55,15 @@ func Doc() string {
 }
 
 func kindOf(t Tool) string {
-	if t.ReadOnly {
+	switch {
+	case t.ReadOnly && t.Permission == Read:
 		return "read-only"
+	case t.ReadOnly:
+		return "read-only (" + string(t.Permission) + ")"
+	case t.Permission == Read:
+		return "write (read)"
 	}
-	return "write"
+	return "write (" + string(t.Permission) + ")"
 }
 
 func firstParagraph(s string) string {

@@ -80,6 +80,12 @@ type Env struct {
 	// Org and Project pin the call to one organization (and project): the
 	// pinned parameters are filled in and may not be overridden.
 	Org, Project string
+	// Docs reads Sentry's documentation for search_docs and get_doc; nil
+	// means the public services (https://mcp.sentry.dev, docs.sentry.io).
+	Docs *sentry.DocsClient
+	// Seer paces analyze_issue_with_seer's polling; the zero value is the
+	// reference server's pacing.
+	Seer SeerPolling
 }
 
 // Tool is one entry of the catalog.
@@ -263,6 +269,9 @@ func cleanValidation(err error) string {
 func argSummary(args map[string]any) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if k == "body" { // an uptime check's request body may hold credentials
+			continue
+		}
 		switch v := args[k].(type) {
 		case nil:
 		case string:

@@ -260,4 +260,6 @@ func (f *Fake) routes(api func(string, apiHandler, ...string)) {
 	api("GET /organizations/{org}/events/{$}", f.discover, "event:read")
 	api("GET /organizations/{org}/trace-meta/{trace}/{$}", f.getTraceMeta, "event:read")
 	api("GET /organizations/{org}/trace/{trace}/{$}", f.getTrace, "event:read")
+
+	f.manageRoutes(api)
 }

@@ -13,6 +13,7 @@ type world struct {
 	spans    []*span  // every org
 	logs     []*logItem
 	nextNote int // activity ids for notes and status changes
+	mgmt     *manageState
 }
 
 type user struct {

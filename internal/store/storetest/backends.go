@@ -14,8 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lookout-hq/lookout/internal/store"
-	"github.com/lookout-hq/lookout/internal/store/postgres"
-	"github.com/lookout-hq/lookout/internal/store/sqlite"
+	"github.com/lookout-hq/lookout/internal/store/sqlstore"
 )
 
 // PostgresEnv names the database the PostgreSQL tests use; they skip
@@ -32,7 +31,7 @@ func SQLite(t *testing.T) store.Store { return SQLiteTB(t) }
 // SQLiteTB is SQLite for benchmarks too.
 func SQLiteTB(t testing.TB) store.Store {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), SQLiteDSN(t))
+	s, err := sqlstore.OpenSQLite(t.Context(), SQLiteDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +46,12 @@ func SQLiteDSN(t testing.TB) string {
 // Postgres returns a migrated store in a fresh schema of the database at
 // $LOOKOUT_TEST_POSTGRES_URL, dropped when t ends. It skips t when the
 // variable is unset.
-func Postgres(t *testing.T) store.Store {
+func Postgres(t *testing.T) store.Store { return PostgresTB(t) }
+
+// PostgresTB is Postgres for benchmarks too.
+func PostgresTB(t testing.TB) store.Store {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), PostgresDSN(t))
+	s, err := sqlstore.OpenPostgres(t.Context(), PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func Postgres(t *testing.T) store.Store {
 
 // PostgresURL returns $LOOKOUT_TEST_POSTGRES_URL, or skips t when it is
 // unset.
-func PostgresURL(t *testing.T) string {
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(PostgresEnv)
 	if u == "" {
@@ -71,7 +73,7 @@ func PostgresURL(t *testing.T) string {
 // database at $LOOKOUT_TEST_POSTGRES_URL, drops it when t ends, and returns
 // a DSN whose connections use it (search_path), so tests running at once
 // never see each other's tables. It skips t when the variable is unset.
-func PostgresDSN(t *testing.T) string {
+func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL(t)
 	schema := "lookout_test_" + hex.EncodeToString(randomBytes(8))

@@ -1,0 +1,268 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lookout-hq/lookout/internal/store"
+)
+
+// Errors here name client ids but never a code, token hash or approval id:
+// those are bearer material or close to it.
+
+const clientColumns = `id, secret_hash, metadata, created_at, last_used_at, expires_at`
+
+func scanClient(row scanner) (store.Client, error) {
+	var c store.Client
+	if err := row.Scan(&c.ID, &c.SecretHash, &c.Metadata,
+		timestamp{&c.CreatedAt}, timestamp{&c.LastUsedAt}, timestamp{&c.ExpiresAt}); err != nil {
+		return store.Client{}, err
+	}
+	return c, nil
+}
+
+func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
+	n, err := affected(s.w.exec(ctx, `
+		INSERT INTO clients (id, secret_hash, metadata, created_at, last_used_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		c.ID, c.SecretHash, c.Metadata, s.time(c.CreatedAt), s.nullTime(c.LastUsedAt), s.nullTime(c.ExpiresAt)))
+	if err == nil && n == 0 {
+		err = store.ErrAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("create client %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) GetClient(ctx context.Context, id string, now time.Time) (store.Client, error) {
+	c, err := scanClient(s.r.queryRow(ctx, `
+		SELECT `+clientColumns+` FROM clients
+		WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+		id, s.time(now)))
+	if err != nil {
+		return store.Client{}, fmt.Errorf("get client %q: %w", id, notFound(err))
+	}
+	return c, nil
+}
+
+// TouchClient reports ErrNotFound for an expired client as well as an
+// unknown one: a registration that has lapsed is not revived by use.
+func (s *Store) TouchClient(ctx context.Context, id string, now, expiresAt time.Time) error {
+	n, err := affected(s.w.exec(ctx, `
+		UPDATE clients SET last_used_at = ?, expires_at = COALESCE(?, expires_at)
+		WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+		s.time(now), s.nullTime(expiresAt), id, s.time(now)))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("touch client %q: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	n, err := affected(s.w.exec(ctx, `DELETE FROM clients WHERE id = ?`, id))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete client %q: %w", id, err)
+	}
+	return nil
+}
+
+const codeColumns = `hash, client_id, principal, redirect_uri, code_challenge, resource, scope, family_id, created_at, expires_at`
+
+func scanCode(row scanner) (store.AuthCode, error) {
+	var c store.AuthCode
+	if err := row.Scan(&c.Hash, &c.ClientID, &c.Principal, &c.RedirectURI, &c.CodeChallenge,
+		&c.Resource, &c.Scope, &c.FamilyID, timestamp{&c.CreatedAt}, timestamp{&c.ExpiresAt}); err != nil {
+		return store.AuthCode{}, err
+	}
+	return c, nil
+}
+
+func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	n, err := affected(s.w.exec(ctx, `
+		INSERT INTO auth_codes (`+codeColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		c.Hash, c.ClientID, c.Principal, c.RedirectURI, c.CodeChallenge,
+		c.Resource, c.Scope, c.FamilyID, s.time(c.CreatedAt), s.time(c.ExpiresAt)))
+	if err == nil && n == 0 {
+		err = store.ErrAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("create auth code for client %q: %w", c.ClientID, err)
+	}
+	return nil
+}
+
+// ConsumeAuthCode uses the same one-statement claim as ConsumeState; the
+// loser reads the code back so its caller can revoke what the winner got.
+func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
+	c, err := scanCode(s.w.queryRow(ctx, `
+		UPDATE auth_codes SET used_at = ?
+		WHERE hash = ? AND used_at IS NULL AND expires_at > ?
+		RETURNING `+codeColumns,
+		s.time(now), hash, s.time(now)))
+	if err == nil {
+		return c, nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		c, err = scanCode(s.r.queryRow(ctx, `
+			SELECT `+codeColumns+` FROM auth_codes
+			WHERE hash = ? AND used_at IS NOT NULL AND expires_at > ?`,
+			hash, s.time(now)))
+		if err == nil {
+			return c, fmt.Errorf("consume auth code of client %q: %w", c.ClientID, store.ErrAlreadyUsed)
+		}
+	}
+	return store.AuthCode{}, fmt.Errorf("consume auth code: %w", notFound(err))
+}
+
+const tokenColumns = `hash, kind, client_id, principal, family_id, resource, scope, created_at, expires_at, revoked`
+
+// tokenSelect is what reads return: the written columns and used_at.
+const tokenSelect = tokenColumns + `, used_at`
+
+func scanToken(row scanner) (store.Token, error) {
+	var t store.Token
+	if err := row.Scan(&t.Hash, &t.Kind, &t.ClientID, &t.Principal, &t.FamilyID,
+		&t.Resource, &t.Scope, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}); err != nil {
+		return store.Token{}, err
+	}
+	return t, nil
+}
+
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	n, err := affected(s.w.exec(ctx, `
+		INSERT INTO tokens (`+tokenColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		t.Hash, string(t.Kind), t.ClientID, t.Principal, t.FamilyID,
+		t.Resource, t.Scope, s.time(t.CreatedAt), s.time(t.ExpiresAt), t.Revoked))
+	if err == nil && n == 0 {
+		err = store.ErrAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("create %s token for client %q: %w", t.Kind, t.ClientID, err)
+	}
+	return nil
+}
+
+func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
+	t, err := scanToken(s.r.queryRow(ctx, `
+		SELECT `+tokenSelect+` FROM tokens
+		WHERE hash = ? AND NOT revoked AND expires_at > ?`,
+		hash, s.time(now)))
+	if err != nil {
+		return store.Token{}, fmt.Errorf("get token: %w", notFound(err))
+	}
+	return t, nil
+}
+
+// UseRefreshToken claims the token in one statement, like ConsumeState. A
+// loser that finds it used (and still live) gets it back with
+// ErrAlreadyUsed: that is refresh token reuse.
+func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
+	t, err := scanToken(s.w.queryRow(ctx, `
+		UPDATE tokens SET used_at = ?
+		WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NULL
+		RETURNING `+tokenSelect,
+		s.time(now), hash, s.time(now)))
+	if err == nil {
+		return t, nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		t, err = scanToken(s.r.queryRow(ctx, `
+			SELECT `+tokenSelect+` FROM tokens
+			WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NOT NULL`,
+			hash, s.time(now)))
+		if err == nil {
+			return t, fmt.Errorf("use refresh token of client %q: %w", t.ClientID, store.ErrAlreadyUsed)
+		}
+	}
+	return store.Token{}, fmt.Errorf("use refresh token: %w", notFound(err))
+}
+
+// RevokeToken succeeds again on a revoked token (revocation is
+// idempotent) but reports ErrNotFound for an unknown one.
+func (s *Store) RevokeToken(ctx context.Context, hash string) error {
+	n, err := affected(s.w.exec(ctx, `UPDATE tokens SET revoked = true WHERE hash = ?`, hash))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// RevokeFamily counts only tokens this call revoked.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string) (int, error) {
+	n, err := affected(s.w.exec(ctx,
+		`UPDATE tokens SET revoked = true WHERE family_id = ? AND NOT revoked`, familyID))
+	if err != nil {
+		return 0, fmt.Errorf("revoke token family: %w", err)
+	}
+	return int(n), nil
+}
+
+// RevokePrincipal counts only tokens this call revoked.
+func (s *Store) RevokePrincipal(ctx context.Context, principal string) (int, error) {
+	n, err := affected(s.w.exec(ctx,
+		`UPDATE tokens SET revoked = true WHERE principal = ? AND NOT revoked`, principal))
+	if err != nil {
+		return 0, fmt.Errorf("revoke tokens of %q: %w", principal, err)
+	}
+	return int(n), nil
+}
+
+const approvalColumns = `id, client_id, scope, created_at, expires_at`
+
+func scanApproval(row scanner) (store.Approval, error) {
+	var a store.Approval
+	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, timestamp{&a.CreatedAt}, timestamp{&a.ExpiresAt}); err != nil {
+		return store.Approval{}, err
+	}
+	return a, nil
+}
+
+func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
+	n, err := affected(s.w.exec(ctx, `
+		INSERT INTO approvals (`+approvalColumns+`)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, a.ClientID, a.Scope, s.time(a.CreatedAt), s.time(a.ExpiresAt)))
+	if err == nil && n == 0 {
+		err = store.ErrAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("create approval of client %q: %w", a.ClientID, err)
+	}
+	return nil
+}
+
+func (s *Store) GetApproval(ctx context.Context, id string, now time.Time) (store.Approval, error) {
+	a, err := scanApproval(s.r.queryRow(ctx, `
+		SELECT `+approvalColumns+` FROM approvals WHERE id = ? AND expires_at > ?`,
+		id, s.time(now)))
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("get approval: %w", notFound(err))
+	}
+	return a, nil
+}
+
+func (s *Store) DeleteApproval(ctx context.Context, id string) error {
+	n, err := affected(s.w.exec(ctx, `DELETE FROM approvals WHERE id = ?`, id))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete approval: %w", err)
+	}
+	return nil
+}
