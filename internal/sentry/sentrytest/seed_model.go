@@ -169,7 +169,8 @@ type issue struct {
 	Priority          string
 	HasSeen           bool
 	IsBookmarked      bool
-	events            []*event // oldest first
+	ignore            map[string]int // conditions of an ignore: ignoreDuration, ignoreCount...
+	events            []*event       // oldest first
 	tags              []*tagStat
 	activity          []*activity // oldest first
 	stats24h          []int       // 24 hourly buckets, oldest first
