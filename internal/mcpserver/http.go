@@ -2,6 +2,8 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,10 +64,21 @@ type HTTP struct {
 	loopback bool
 	streams  *mcp.StreamableHTTPHandler
 
+	// regions: what each principal's calls learned of organization
+	// regions, so a call costs one upstream request, not a lookup first.
+	regions *sentry.RegionCaches
+
 	mu      sync.Mutex
 	servers map[serverKey]*mcp.Server
 	visible map[string]time.Time // principal|org|project -> checked until
 }
+
+// Region knowledge of a principal is trusted this long (organizations
+// rarely move; memberships change), for at most this many principals.
+const (
+	remoteRegionsTTL = 10 * time.Minute
+	remoteRegionsMax = 10000
+)
 
 // serverKey: the tool list depends only on permissions and pins; who is
 // calling is read from each request.
@@ -90,6 +103,7 @@ func NewHTTP(opts HTTPOptions) (*HTTP, error) {
 		opts.Now = time.Now
 	}
 	h := &HTTP{opts: opts, base: base, loopback: isLoopbackHost(base.Hostname()),
+		regions: sentry.NewRegionCaches(remoteRegionsTTL, remoteRegionsMax),
 		servers: map[serverKey]*mcp.Server{}, visible: map[string]time.Time{}}
 	// Stateless: any replica can serve any request; nothing of a session
 	// lives in one process's memory.
@@ -291,14 +305,20 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	return ""
 }
 
-// client builds the Sentry client of one request for its caller.
+// client builds the Sentry client of one request for its caller, sharing
+// the caller's region knowledge with their other requests.
 func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client, error) {
+	opts := h.opts.Sentry
 	if raw, ok := info.Extra[sentryTokenKey].(string); ok {
-		opts := h.opts.Sentry
+		// A raw Sentry token has no principal: its own cache, keyed by a
+		// digest so the token itself is not kept as a map key.
+		sum := sha256.Sum256([]byte(raw))
+		opts.Regions = h.regions.For("sentry-token:" + hex.EncodeToString(sum[:16]))
 		opts.Token = sentry.StaticToken(raw)
 		return sentry.New(opts)
 	}
-	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, h.opts.Sentry)
+	opts.Regions = h.regions.For(info.UserID)
+	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, opts)
 	return c, err
 }
 
@@ -323,8 +343,10 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 	if key.triage {
 		perms = append(perms, tools.Triage)
 	}
+	topts := tools.Options{Permissions: perms, Org: t.org, Project: t.project, HowToEnable: remoteHowToEnable}
 	s := New(Options{
-		Catalog: tools.Catalog(tools.Options{Permissions: perms, Org: t.org, Project: t.project}),
+		Catalog: tools.Catalog(topts),
+		Hidden:  func(name string) (string, bool) { return tools.Unavailable(topts, name) },
 		Guide:   remoteGuide(),
 		Logger:  h.opts.Logger,
 		Bind: func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error) {
@@ -355,10 +377,21 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 	return s
 }
 
+// remoteHowToEnable says how a remote user gets a permission: triage is a
+// scope of the sign-in; the others are not offered over OAuth.
+func remoteHowToEnable(p tools.Permission) string {
+	if p == tools.Triage {
+		return "Sign in again asking for the scope \"read triage\" (in your MCP client, reconnect this server with the triage scope), and approve it."
+	}
+	return "This lookout server does not offer it to remote clients; `lookout mcp --skills=inspect," + tools.SkillOf(p) + "` on your machine does."
+}
+
 // remoteGuide words errors for users of the remote server, who sign in
 // through their MCP client rather than paste a token.
 func remoteGuide() tools.Guide {
 	return tools.Guide{
+		SentryURL: "The server's SENTRY_URL may be wrong or Sentry down; tell whoever runs this lookout.",
+		PlainHTTP: "The server's SENTRY_URL should be http://... with SENTRY_INSECURE_HTTP=1; tell whoever runs this lookout.",
 		Unauthorized: "Sentry no longer accepts your connection (it expired or was revoked). " +
 			"Sign in again: your MCP client will start the sign-in on its next request, or reconnect the server in its settings.",
 		MissingScope: func(scope string) string {

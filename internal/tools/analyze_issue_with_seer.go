@@ -28,6 +28,7 @@ Examples:
 - analyze_issue_with_seer(issueUrl='https://acme.sentry.io/issues/WEB-1A/')
 - analyze_issue_with_seer(organizationSlug='acme', issueId='CHECKOUT-1A', instruction='focus on the payment retry logic')`,
 		Permission: Seer,
+		Listed:     true,
 		Writes:     true,
 		Scopes:     []string{"event:read"},
 		Schema: func(s *schemaT) {

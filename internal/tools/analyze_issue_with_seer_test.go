@@ -162,7 +162,7 @@ func TestSeerRespectsTheDeadline(t *testing.T) {
 	}
 	env := f.env(sentrytest.AliceID, allScopes)
 	env.Seer = SeerPolling{First: time.Millisecond, Interval: time.Hour, Timeout: 2 * time.Hour} // real sleeps
-	tool, _ := Find(Catalog(Options{Permissions: everyPermission}), "analyze_issue_with_seer")
+	tool, _ := Find(Catalog(Options{Permissions: AllPermissions}), "analyze_issue_with_seer")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -261,7 +261,7 @@ func TestSeerRefusesMetricIssues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tool, _ := Find(Catalog(Options{Permissions: everyPermission}), "analyze_issue_with_seer")
+	tool, _ := Find(Catalog(Options{Permissions: AllPermissions}), "analyze_issue_with_seer")
 	out, err := tool.Call(context.Background(), &Env{Sentry: c}, json.RawMessage(`{"organizationSlug":"acme","issueId":"ALERTS-1"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ var manageCatalog = []struct {
 
 func TestManageToolsFollowTheirPermission(t *testing.T) {
 	t.Parallel()
-	full := Catalog(Options{Permissions: everyPermission})
+	full := Catalog(Options{Permissions: AllPermissions})
 	readOnly := Catalog(Options{Permissions: []Permission{Read, Triage}})
 	for _, want := range manageCatalog {
 		tool, ok := Find(full, want.name)
@@ -62,11 +62,11 @@ func TestManageToolsFollowTheirPermission(t *testing.T) {
 // anyway); the other project tools lose their project parameter.
 func TestCreateProjectHiddenUnderProjectPin(t *testing.T) {
 	t.Parallel()
-	pinned := Catalog(Options{Permissions: everyPermission, Org: "acme", Project: "web"})
+	pinned := Catalog(Options{Permissions: AllPermissions, Org: "acme", Project: "web"})
 	if _, ok := Find(pinned, "create_project"); ok {
 		t.Error("create_project offered under a project pin")
 	}
-	if tool, ok := Find(Catalog(Options{Permissions: everyPermission, Org: "acme"}), "create_project"); !ok {
+	if tool, ok := Find(Catalog(Options{Permissions: AllPermissions, Org: "acme"}), "create_project"); !ok {
 		t.Error("create_project hidden under an organization pin")
 	} else if _, has := tool.InputSchema().Properties["organizationSlug"]; has {
 		t.Error("organizationSlug advertised under an organization pin")

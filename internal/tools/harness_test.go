@@ -46,7 +46,7 @@ func (f *fixture) env(userID string, scopes []string) *Env {
 // call runs a tool of the full catalog (every permission).
 func (f *fixture) call(env *Env, tool, args string) (string, error) {
 	f.t.Helper()
-	tl, ok := Find(Catalog(Options{Permissions: everyPermission}), tool)
+	tl, ok := Find(Catalog(Options{Permissions: AllPermissions}), tool)
 	if !ok {
 		f.t.Fatalf("no tool %s", tool)
 	}
