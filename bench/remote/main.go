@@ -475,7 +475,7 @@ func (b *bench) sweep(ctx context.Context, name string) error {
 			if r.Errors > 0 {
 				logf("  first error: %s", r.FirstError)
 			}
-			if r.Saturated && rate >= b.o.rates[len(b.o.rates)-1] {
+			if r.Saturated { // higher rates would only queue more
 				break
 			}
 		}
@@ -501,7 +501,7 @@ func satMark(s bool) string {
 }
 
 // rateSteps: the given rates, then doubling up to maxRate; sweep stops
-// at the first saturated step past the given ones.
+// at the first saturated step.
 func (b *bench) rateSteps() []float64 {
 	out := append([]float64(nil), b.o.rates...)
 	for r := out[len(out)-1] * 2; r <= b.o.maxRate; r *= 2 {
