@@ -15,6 +15,7 @@
 #   STDIO=0 / REMOTE=0   skip a part
 #   RUNS=20              stdio start-up runs of lookout (the anchor runs 10)
 #   REMOTE_FLAGS=...     extra flags for bench/remote, e.g. "-duration 5s -calls ping"
+#   BUILD=0              reuse the binaries already in OUT
 #   LOOKOUT_SRC=DIR      benchmark another checkout (e.g. `git archive main`
 #                        unpacked): its cmd/lookout is built instead of this one's
 #
@@ -39,10 +40,12 @@ echo "== bench/run.sh: results in $out (lookout from $src)"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/README.md"
 
-echo "== build"
-(cd "$src" && go build -o "$out/lookout" ./cmd/lookout)
-(cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/lookout-release" ./cmd/lookout)
-go build -o "$out/bench-remote" ./bench/remote
+if [ "${BUILD:-1}" != 0 ] || [ ! -x "$out/lookout" ]; then
+  echo "== build"
+  (cd "$src" && go build -o "$out/lookout" ./cmd/lookout)
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/lookout-release" ./cmd/lookout)
+  go build -o "$out/bench-remote" ./bench/remote
+fi
 size() { stat -c %s "$1" | awk '{printf "%.1f MB", $1/1e6}'; }
 echo "lookout $(size "$out/lookout"), release build $(size "$out/lookout-release")"
 
@@ -84,7 +87,7 @@ if [ "${STDIO:-1}" != 0 ]; then
     echo
     echo "| package | clock ms | KB allocated | allocs |"
     echo "| --- | ---: | ---: | ---: |"
-    awk '/^init /{printf "| %s | %.3f | %.1f | %d |\n", $2, $5, $8/1024, $10}' "$out/lookout.inittrace" | sort -t'|' -k3 -g -r | head -25
+    awk '/^init /{printf "| %s | %.3f | %.1f | %d |\n", $2, $5, $8/1024, $10}' "$out/lookout.inittrace" | sort -t'|' -k3 -g -r | awk 'NR <= 25' # not head: with pipefail, sort's SIGPIPE would end the script
   } >>"$out/stdio.md"
 
   echo "== stdio: start-up against @sentry/mcp-server (bench/stdio-startup)"
