@@ -91,6 +91,7 @@ if [ "${STDIO:-1}" != 0 ]; then
   } >>"$out/stdio.md"
 
   echo "== stdio: start-up against @sentry/mcp-server (bench/stdio-startup)"
+  command -v npm >/dev/null || { echo "npm is missing (it installs the MCP client, the anchor and Node 22): apt-get install -y nodejs npm"; exit 1; }
   (
     cd bench/stdio-startup
     [ -d node_modules/@sentry/mcp-server ] || npm ci --no-audit --no-fund </dev/null

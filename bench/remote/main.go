@@ -33,6 +33,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -130,6 +131,7 @@ type bench struct {
 	client  *http.Client
 	meter   *cpuMeter
 	results []result
+	memWarn sync.Once
 }
 
 func run(ctx context.Context, o options) error {
@@ -383,7 +385,10 @@ type result struct {
 	LookoutCPUMs   float64 `json:"lookout_cpu_ms_per_call"`
 	FakeCPUMs      float64 `json:"fake_cpu_ms_per_call"`
 	GeneratorCPUMs float64 `json:"generator_cpu_ms_per_call"`
-	// lookout's allocation per call and collections per 1000 calls.
+	// lookout's allocation per call and collections per 1000 calls, when
+	// MemStats (its runtime statistics could be read: a build with the
+	// benchmark's overlay).
+	MemStats   bool    `json:"lookout_memstats"`
 	AllocBytes float64 `json:"lookout_alloc_bytes_per_call"`
 	Allocs     float64 `json:"lookout_allocs_per_call"`
 	GCsPer1000 float64 `json:"lookout_gcs_per_1000_calls"`
@@ -424,9 +429,12 @@ func (b *bench) measure(call, via string, runFn func(window func(end bool)) stat
 			r.OtherCPU = max(0, float64(cpu1[3]-cpu0[3]-ours)/float64(s.elapsed))
 		}
 		if memErr == nil {
+			r.MemStats = true
 			r.AllocBytes = float64(mem1.TotalAlloc-mem0.TotalAlloc) / n
 			r.Allocs = float64(mem1.Mallocs-mem0.Mallocs) / n
 			r.GCsPer1000 = float64(mem1.NumGC-mem0.NumGC) * 1000 / n
+		} else if via == "lookout" {
+			b.memWarn.Do(func() { logf("no allocation figures: %v", memErr) })
 		}
 	}
 	return r
@@ -650,7 +658,7 @@ func (b *bench) markdown(bin string) string {
 		}
 		fmt.Fprintf(&sb, "| %s | %s | %.0f | %s | %.2f | %.2f | %.2f | %.1f | %s | %.3f | %s | %s | %s | %d | %.2f |\n",
 			r.Call, r.Via, r.Offered, ach, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs, lookoutOnly(r, "%.3f", r.LookoutCPUMs), r.FakeCPUMs,
-			lookoutOnly(r, "%.1f", r.AllocBytes/1024), lookoutOnly(r, "%.0f", r.Allocs), lookoutOnly(r, "%.1f", r.GCsPer1000), r.Errors+r.Dropped, r.OtherCPU)
+			allocCol(r, "%.1f", r.AllocBytes/1024), allocCol(r, "%.0f", r.Allocs), allocCol(r, "%.1f", r.GCsPer1000), r.Errors+r.Dropped, r.OtherCPU)
 	}
 	sb.WriteString("\nClosed loop (each worker sends its next call when the last is answered):\n\n")
 	sb.WriteString("| call | via | workers | calls/s | p50 ms | p99 ms | lookout CPU ms | fake CPU ms | generator CPU ms | errors | other load |\n")
@@ -688,6 +696,7 @@ func lookoutOnly(r result, format string, v float64) string {
 	if r.Via != "lookout" {
 		return "—"
 	}
+
 	return fmt.Sprintf(format, v)
 }
 
@@ -702,4 +711,13 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// allocCol is lookoutOnly for lookout's runtime statistics, which a
+// binary built without the benchmark's overlay does not serve.
+func allocCol(r result, format string, v float64) string {
+	if r.Via == "lookout" && !r.MemStats {
+		return "n/a"
+	}
+	return lookoutOnly(r, format, v)
 }
