@@ -171,7 +171,7 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 		}
 		accessScope = scope
 	}
-	t, err = s.cfg.Store.UseRefreshToken(ctx, hash, now)
+	t, err = s.cfg.Store.UseRefreshToken(ctx, hash, now, "")
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed) && now.Sub(t.UsedAt) <= refreshReuseGrace:
 		// The same client's parallel refreshes: serve this one too.

@@ -154,7 +154,6 @@ type Bot struct {
 	links *oauth.StateManager
 	// confirm signs the CSRF token of the connect confirmation form.
 	confirm *oauth.Signer
-	linkMu  sync.Mutex // serialises connect link reuse-or-create
 	log     *slog.Logger
 	owner   string // claim owner id of this process
 

@@ -36,23 +36,14 @@ type consentData struct {
 // scopes are settled when the link is opened (see consentScopes), so a
 // reused link still asks for what the newest parked question needs.
 func (b *Bot) connectLink(ctx context.Context, principal string, scopes []string) (string, error) {
-	// Two messages of one user handled at once must not both find no
-	// pending link and make two. (Replicas may still race; the cost is one
-	// extra link.)
-	b.linkMu.Lock()
-	defer b.linkMu.Unlock()
-	signed, ok, err := b.links.Reissue(ctx, linkKind, principal)
+	data, err := json.Marshal(linkData{Scopes: scopes})
 	if err != nil {
 		return "", err
 	}
-	if !ok {
-		data, err := json.Marshal(linkData{Scopes: scopes})
-		if err != nil {
-			return "", err
-		}
-		if signed, err = b.links.Begin(ctx, linkKind, principal, data, LinkTTL); err != nil {
-			return "", err
-		}
+	// The store hands concurrent callers, in any process, one link.
+	signed, err := b.links.BeginOrReuse(ctx, linkKind, principal, data, LinkTTL)
+	if err != nil {
+		return "", err
 	}
 	return b.cfg.BaseURL + ConnectPath + "?s=" + url.QueryEscape(signed), nil
 }

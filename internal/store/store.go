@@ -51,7 +51,8 @@ type Store interface {
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	// DeleteExpired removes records expired at now and returns how many
-	// went. Grants and the audit log never expire this way.
+	// went. Grants and the audit log never expire this way (the audit log
+	// has DeleteAuditBefore).
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	Close() error
 }
@@ -116,10 +117,13 @@ type States interface {
 	// one caller ever succeeds; later ones get ErrAlreadyUsed. Expired
 	// states report ErrNotFound.
 	ConsumeState(ctx context.Context, id string, now time.Time) (State, error)
-	// PendingState returns the newest unconsumed, unexpired state of kind
-	// for principal (ErrNotFound if none): a connect link still worth
-	// reusing.
-	PendingState(ctx context.Context, kind, principal string, now time.Time) (State, error)
+	// PendingOrCreateState returns the newest unconsumed state of s.Kind
+	// for s.Principal that is still valid at reuseUntil (a connect link
+	// still worth handing out again), or, when there is none, creates s and
+	// returns it with created true. Concurrent callers for one kind and
+	// principal, in any number of processes, all get the same state: at
+	// most one of them creates.
+	PendingOrCreateState(ctx context.Context, s State, reuseUntil time.Time) (st State, created bool, err error)
 }
 
 // ParkedRequest is a turn blocked on authorization, kept until the user
@@ -190,6 +194,10 @@ type AuthCode struct {
 // AuthCodes holds single-use authorization codes.
 type AuthCodes interface {
 	CreateAuthCode(ctx context.Context, c AuthCode) error // ErrAlreadyExists
+	// GetAuthCode returns an unexpired code, used or not, without using
+	// it: the token endpoint checks client, redirect URI and PKCE before it
+	// spends a code. Expired or unknown: ErrNotFound.
+	GetAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
 	// ConsumeAuthCode marks the code used and returns it; exactly one caller
 	// wins. A second consumption returns the code AND ErrAlreadyUsed so the
 	// caller can revoke what the first one issued. Expired: ErrNotFound.
@@ -219,6 +227,11 @@ type Token struct {
 	// UsedAt is when a refresh token was spent (zero: not yet). Set by the
 	// store; ignored by CreateToken.
 	UsedAt time.Time
+	// SuccessorSeed is the random value given by the call that spent a
+	// refresh token ("" before): the authorization server derives the
+	// successor pair from it, so that the token presented again within its
+	// grace period gets that same pair. Ignored by CreateToken.
+	SuccessorSeed string
 }
 
 // Tokens holds lookout's access and refresh tokens.
@@ -226,12 +239,13 @@ type Tokens interface {
 	CreateToken(ctx context.Context, t Token) error // ErrAlreadyExists
 	// GetToken returns ErrNotFound for unknown, expired or revoked tokens.
 	GetToken(ctx context.Context, hash string, now time.Time) (Token, error)
-	// UseRefreshToken atomically marks a refresh token used and returns it.
-	// A token used before comes back, with its UsedAt, and ErrAlreadyUsed
-	// (reuse: the caller revokes the family, or tolerates a client's
-	// parallel refreshes within a grace period); unknown, expired or
+	// UseRefreshToken atomically marks a refresh token used, recording
+	// successorSeed with it, and returns it. A token used before comes
+	// back, with its UsedAt and the first caller's SuccessorSeed, and
+	// ErrAlreadyUsed (reuse: the caller revokes the family, or, within a
+	// grace period, hands out the successor pair again); unknown, expired or
 	// revoked: ErrNotFound.
-	UseRefreshToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	UseRefreshToken(ctx context.Context, hash string, now time.Time, successorSeed string) (Token, error)
 	// RevokeToken revokes one token (again: no error); ErrNotFound if unknown.
 	RevokeToken(ctx context.Context, hash string) error
 	// RevokeFamily revokes every token of a family and returns how many
@@ -242,13 +256,17 @@ type Tokens interface {
 	RevokePrincipal(ctx context.Context, principal string) (int, error)
 }
 
-// Approval records that a user approved an MCP client for a scope.
+// Approval records that a user approved an MCP client for a scope on one
+// resource, sending them back to one redirect URI: an approval covers that
+// and nothing wider.
 type Approval struct {
-	ID        string
-	ClientID  string
-	Scope     string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	ID          string
+	ClientID    string
+	Scope       string
+	Resource    string // the canonical MCP resource URL approved
+	RedirectURI string // as approved (loopback ports removed by the caller)
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // Approvals stores client approvals referenced from the approval cookie.
@@ -268,12 +286,15 @@ type AuditEvent struct {
 	Detail    string // human readable, already free of secrets
 }
 
-// Audit is an append-only log.
+// Audit is an append-only log with a retention.
 type Audit interface {
 	AppendAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns principal's events newest first (all principals when
 	// principal is empty), at most limit.
 	ListAudit(ctx context.Context, principal string, limit int) ([]AuditEvent, error)
+	// DeleteAuditBefore removes events older than cutoff (Time < cutoff)
+	// and returns how many went: the retention LOOKOUT_AUDIT_RETENTION.
+	DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Events deduplicates deliveries such as Slack event retries.

@@ -37,6 +37,15 @@ func (s *Store) ListAudit(ctx context.Context, principal string, limit int) ([]s
 	return es, nil
 }
 
+// DeleteAuditBefore is the audit retention: events older than cutoff go.
+func (s *Store) DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	n, err := affected(s.w.exec(ctx, `DELETE FROM audit WHERE time < ?`, s.time(cutoff)))
+	if err != nil {
+		return 0, fmt.Errorf("delete audit events before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
 // RecordEvent inserts id, or takes over an expired record of it, in one
 // statement; a live record makes the upsert change nothing, which is the
 // duplicate. On PostgreSQL a concurrent insert of the same id waits for

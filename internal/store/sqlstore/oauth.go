@@ -102,6 +102,17 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return nil
 }
 
+// GetAuthCode reads a code without using it, used or not.
+func (s *Store) GetAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
+	c, err := scanCode(s.r.queryRow(ctx, `
+		SELECT `+codeColumns+` FROM auth_codes WHERE hash = ? AND expires_at > ?`,
+		hash, s.time(now)))
+	if err != nil {
+		return store.AuthCode{}, fmt.Errorf("get auth code: %w", notFound(err))
+	}
+	return c, nil
+}
+
 // ConsumeAuthCode uses the same one-statement claim as ConsumeState; the
 // loser reads the code back so its caller can revoke what the winner got.
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
@@ -127,15 +138,18 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 
 const tokenColumns = `hash, kind, client_id, principal, family_id, resource, scope, created_at, expires_at, revoked`
 
-// tokenSelect is what reads return: the written columns and used_at.
-const tokenSelect = tokenColumns + `, used_at`
+// tokenSelect is what reads return: the written columns, used_at and
+// successor_seed.
+const tokenSelect = tokenColumns + `, used_at, successor_seed`
 
 func scanToken(row scanner) (store.Token, error) {
 	var t store.Token
+	var seed sql.NullString
 	if err := row.Scan(&t.Hash, &t.Kind, &t.ClientID, &t.Principal, &t.FamilyID,
-		&t.Resource, &t.Scope, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}); err != nil {
+		&t.Resource, &t.Scope, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}, &seed); err != nil {
 		return store.Token{}, err
 	}
+	t.SuccessorSeed = seed.String
 	return t, nil
 }
 
@@ -165,15 +179,16 @@ func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store
 	return t, nil
 }
 
-// UseRefreshToken claims the token in one statement, like ConsumeState. A
-// loser that finds it used (and still live) gets it back with
-// ErrAlreadyUsed: that is refresh token reuse.
-func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
+// UseRefreshToken claims the token and records the successor seed in one
+// statement, like ConsumeState. A loser that finds it used (and still
+// live) gets it back, with the winner's seed, and ErrAlreadyUsed: that is
+// refresh token reuse.
+func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time, successorSeed string) (store.Token, error) {
 	t, err := scanToken(s.w.queryRow(ctx, `
-		UPDATE tokens SET used_at = ?
+		UPDATE tokens SET used_at = ?, successor_seed = ?
 		WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NULL
 		RETURNING `+tokenSelect,
-		s.time(now), hash, s.time(now)))
+		s.time(now), successorSeed, hash, s.time(now)))
 	if err == nil {
 		return t, nil
 	}
@@ -222,11 +237,11 @@ func (s *Store) RevokePrincipal(ctx context.Context, principal string) (int, err
 	return int(n), nil
 }
 
-const approvalColumns = `id, client_id, scope, created_at, expires_at`
+const approvalColumns = `id, client_id, scope, resource, redirect_uri, created_at, expires_at`
 
 func scanApproval(row scanner) (store.Approval, error) {
 	var a store.Approval
-	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, timestamp{&a.CreatedAt}, timestamp{&a.ExpiresAt}); err != nil {
+	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, &a.Resource, &a.RedirectURI, timestamp{&a.CreatedAt}, timestamp{&a.ExpiresAt}); err != nil {
 		return store.Approval{}, err
 	}
 	return a, nil
@@ -235,8 +250,8 @@ func scanApproval(row scanner) (store.Approval, error) {
 func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
 	n, err := affected(s.w.exec(ctx, `
 		INSERT INTO approvals (`+approvalColumns+`)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ID, a.ClientID, a.Scope, s.time(a.CreatedAt), s.time(a.ExpiresAt)))
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, a.ClientID, a.Scope, a.Resource, a.RedirectURI, s.time(a.CreatedAt), s.time(a.ExpiresAt)))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}

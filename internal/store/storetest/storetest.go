@@ -49,7 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"State/Duplicate", testStateDuplicate},
 		{"State/Expiry", testStateExpiry},
 		{"State/ConsumeConcurrent", testStateConsumeConcurrent},
-		{"State/Pending", testStatePending},
+		{"State/PendingOrCreate", testStatePendingOrCreate},
+		{"State/PendingOrCreateConcurrent", testStatePendingOrCreateConcurrent},
 
 		{"Parked/Lifecycle", testParkedLifecycle},
 		{"Parked/Expiry", testParkedExpiry},
@@ -60,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Client/Expiry", testClientExpiry},
 
 		{"AuthCode/Consume", testAuthCodeConsume},
+		{"AuthCode/GetDoesNotUse", testAuthCodeGet},
 		{"AuthCode/ConsumeConcurrent", testAuthCodeConsumeConcurrent},
 
 		{"Token/CreateGet", testTokenCreateGet},
@@ -73,6 +75,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		{"Audit/AppendList", testAuditAppendList},
 		{"Audit/AppendConcurrent", testAuditAppendConcurrent},
+		{"Audit/Retention", testAuditRetention},
 
 		{"Event/Record", testEventRecord},
 		{"Event/RecordConcurrent", testEventRecordConcurrent},
