@@ -94,18 +94,16 @@ func (s *Server) exchangeCode(ctx context.Context, r *http.Request, c *client) (
 	if e != nil {
 		return tokenResponse{}, e
 	}
-	ac, err := s.cfg.Store.ConsumeAuthCode(ctx, hashString(code), s.now())
+	// Check the code against the request before spending it: a stranger
+	// who saw the code (another client, a wrong verifier) must neither burn
+	// it nor, by presenting it twice, revoke what its owner redeemed.
+	hash, now := hashString(code), s.now()
+	ac, err := s.cfg.Store.GetAuthCode(ctx, hash, now)
 	switch {
-	case errors.Is(err, store.ErrAlreadyUsed):
-		// RFC 6749 §4.1.2: a code used twice was stolen, or is being
-		// replayed; revoke everything issued from it.
-		s.revokeFamily(ctx, ac.Principal, ac.FamilyID, ActionCodeReplayed,
-			fmt.Sprintf("authorization code of client %s presented again", ac.ClientID))
-		return tokenResponse{}, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked")
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, errInvalidGrant("the authorization code is unknown or expired")
 	case err != nil:
-		s.log.Error("authserver: consume authorization code", "err", err)
+		s.log.Error("authserver: load authorization code", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	switch {
@@ -117,6 +115,21 @@ func (s *Server) exchangeCode(ctx context.Context, r *http.Request, c *client) (
 		return tokenResponse{}, errInvalidGrant("code_verifier does not match the code_challenge")
 	case resource != "" && resource != ac.Resource:
 		return tokenResponse{}, errInvalidTarget("resource differs from the one in the authorization request")
+	}
+	ac, err = s.cfg.Store.ConsumeAuthCode(ctx, hash, now)
+	switch {
+	case errors.Is(err, store.ErrAlreadyUsed):
+		// RFC 6749 §4.1.2: the owning client, with the right verifier,
+		// presents a code already redeemed: it was stolen along with the
+		// verifier, or is being replayed. Revoke everything issued from it.
+		s.revokeFamily(ctx, ac.Principal, ac.FamilyID, ActionCodeReplayed,
+			fmt.Sprintf("authorization code of client %s presented again", ac.ClientID))
+		return tokenResponse{}, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked")
+	case errors.Is(err, store.ErrNotFound):
+		return tokenResponse{}, errInvalidGrant("the authorization code is unknown or expired")
+	case err != nil:
+		s.log.Error("authserver: consume authorization code", "err", err)
+		return tokenResponse{}, errServer()
 	}
 	if _, err := s.cfg.Store.GetGrant(ctx, ac.Principal); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

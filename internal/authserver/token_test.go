@@ -118,6 +118,53 @@ func testCodeReplay(t *testing.T, e *env) {
 	wantAudit(t, e, ActionCodeReplayed)
 }
 
+// Attack (issue #8, finding 6): whoever saw a code (in a log, a Referer, a
+// shared screen) presents it from another client, with a wrong verifier or
+// redirect URI, before and after its owner redeems it. Nothing is spent or
+// revoked: the owner's redemption and its tokens survive.
+func TestCodeCheckedBeforeSpent(t *testing.T) {
+	for name, newStore := range backends {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOptions{store: newStore})
+			owner := e.client(t, "https://client.example.com/cb")
+			stranger := e.client(t, "https://stranger.example.com/cb")
+			code, verifier := codeFor(t, owner, nil)
+			wrongVerifier, _ := pkce()
+			attempts := func() {
+				t.Helper()
+				// From another client, even naming the owner's redirect URI.
+				wantOAuthError(t, stranger.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"code_verifier": {verifier}, "redirect_uri": {owner.redirectURI}}), 400, "invalid_grant")
+				// As the (public) owner, without its verifier.
+				wantOAuthError(t, owner.redeem(t, code, wrongVerifier), 400, "invalid_grant")
+				// As the owner, with another redirect URI.
+				wantOAuthError(t, owner.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"code_verifier": {verifier}, "redirect_uri": {stranger.redirectURI}}), 400, "invalid_grant")
+			}
+			attempts()
+			first := owner.redeem(t, code, verifier)
+			if first.status != http.StatusOK {
+				t.Fatalf("the owner's redemption after the stranger's attempts: %d %s", first.status, first.body)
+			}
+			access := first.json(t)["access_token"].(string)
+			attempts()
+			info, err := e.as.VerifyAccessToken(t.Context(), access, nil)
+			if err != nil {
+				t.Fatalf("the owner's access token after a stranger presented its code again: %v", err)
+			}
+			if _, err := e.vault.Get(t.Context(), info.UserID); err != nil {
+				t.Fatalf("the owner's Sentry grant after a stranger presented its code again: %v", err)
+			}
+			events, _ := e.store.ListAudit(t.Context(), "", 0)
+			for _, ev := range events {
+				if ev.Action == ActionCodeReplayed {
+					t.Errorf("a stranger's presentation was recorded as the owner's replay: %s", ev.Detail)
+				}
+			}
+		})
+	}
+}
+
 // Refresh token reuse revokes the family, on every backend.
 func TestRefreshReuseRevokesFamily(t *testing.T) {
 	for name, newStore := range backends {
