@@ -91,8 +91,9 @@ const (
 	// refreshReuseGrace: a client that runs calls in parallel sees several
 	// 401s when its access token expires and refreshes once per call, all
 	// with the same refresh token. Presented again this soon after it was
-	// spent, a refresh token gets a new pair in the same family instead of
-	// revoking the family. Later reuse is treated as theft.
+	// spent, a refresh token gets the same successor pair it got the first
+	// time instead of revoking the family: never a second live branch
+	// that reuse detection could not see. Later reuse is treated as theft.
 	refreshReuseGrace = 10 * time.Second
 	// approvalTTL is how long an approval (and its cookie) lasts.
 	approvalTTL = 30 * 24 * time.Hour
@@ -123,6 +124,7 @@ type Server struct {
 	approvals    *oauth.Signer // approval cookie
 	csrf         *oauth.Signer // approval form
 	flows        *oauth.Signer // browser binding of a pending Sentry consent
+	successorKey []byte        // derives the pair that succeeds a spent refresh token
 	cimd         *cimdFetcher
 	log          *slog.Logger
 }
@@ -179,6 +181,7 @@ func New(cfg Config) (*Server, error) {
 		approvals:    oauth.NewSigner(cfg.CookieSecret, "approval", cfg.Now),
 		csrf:         oauth.NewSigner(cfg.CookieSecret, "csrf", cfg.Now),
 		flows:        oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
+		successorKey: successorKey(cfg.CookieSecret),
 		cimd:         fetcher,
 		log:          cfg.Logger,
 	}

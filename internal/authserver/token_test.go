@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,34 +190,96 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 
 // A client running calls in parallel refreshes once per call when its
 // access token expires, all with the same refresh token. Within the grace
-// period each gets a working pair; the family survives.
+// period each presentation gets the same pair; the family survives.
+//
+// Attack (issue #8, finding 2): a thief who raced the owner within the
+// grace period used to get a pair of its own, a live branch of the family
+// that reuse detection never saw (20 parallel presentations gave 20 live
+// refresh tokens). Now all 20 get the one successor pair.
 func TestParallelRefreshWithinGrace(t *testing.T) {
+	for name, newStore := range backends {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOptions{store: newStore})
+			c := e.client(t, "https://client.example.com/cb")
+			tm := c.tokens(t, e.browser(), nil)
+			old := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}
+			const n = 20
+			resps := make([]response, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { resps[i] = c.token(t, old) })
+			}
+			wg.Wait()
+			access, refresh := map[string]bool{}, map[string]bool{}
+			for i, r := range resps {
+				if r.status != http.StatusOK {
+					t.Fatalf("presentation %d within the grace period: %d %s", i, r.status, r.body)
+				}
+				m := r.json(t)
+				access[m["access_token"].(string)] = true
+				refresh[m["refresh_token"].(string)] = true
+				if m["expires_in"] != float64(3600) || m["scope"] != "read" {
+					t.Errorf("presentation %d: %v", i, m)
+				}
+			}
+			if len(refresh) != 1 || len(access) != 1 {
+				t.Fatalf("%d parallel presentations got %d refresh tokens and %d access tokens, want one pair", n, len(refresh), len(access))
+			}
+			var next string
+			for r := range refresh {
+				next = r
+			}
+			for a := range access {
+				if err := e.verify(t, a); err != nil {
+					t.Errorf("the successor access token: %v", err)
+				}
+			}
+			// Later, within the grace period still, the same pair again.
+			e.clock.Advance(refreshReuseGrace / 2)
+			again := c.token(t, old)
+			if again.status != http.StatusOK || again.json(t)["refresh_token"] != next {
+				t.Fatalf("presented again later in the grace period: %d %s", again.status, again.body)
+			}
+			// The successor rotates as usual, once.
+			r2 := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next}})
+			if r2.status != http.StatusOK {
+				t.Fatalf("the successor refresh token: %d %s", r2.status, r2.body)
+			}
+			newest := r2.json(t)["access_token"].(string)
+			// The first token again, its successor now spent: refused, and
+			// the family lives on (nothing was stolen).
+			wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
+			if err := e.verify(t, newest); err != nil {
+				t.Fatalf("newest access token after a late parallel refresh: %v", err)
+			}
+			// Past the grace period the first token's reuse is theft again.
+			e.clock.Advance(refreshReuseGrace)
+			wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
+			if err := e.verify(t, newest); !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("newest access token after reuse past the grace period: %v", err)
+			}
+			wantAudit(t, e, ActionRefreshReused)
+		})
+	}
+}
+
+// A presentation within the grace period that narrows the scope gets its
+// own access token with that scope, and the one successor refresh token.
+func TestParallelRefreshNarrowingScope(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	c := e.client(t, "https://client.example.com/cb")
-	tm := c.tokens(t, e.browser(), nil)
-	old := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}
-	var pairs []map[string]any
-	for range 3 {
-		r := c.token(t, old)
-		if r.status != http.StatusOK {
-			t.Fatalf("refresh within the grace period: %d %s", r.status, r.body)
-		}
-		pairs = append(pairs, r.json(t))
+	tm := c.tokens(t, e.browser(), map[string]string{"scope": "read triage"})
+	old := tm["refresh_token"].(string)
+	r1 := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old}})
+	r2 := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old}, "scope": {"read"}})
+	if r1.status != http.StatusOK || r2.status != http.StatusOK {
+		t.Fatalf("%d %s / %d %s", r1.status, r1.body, r2.status, r2.body)
 	}
-	e.clock.Advance(refreshReuseGrace / 2)
-	for i, p := range pairs {
-		if err := e.verify(t, p["access_token"].(string)); err != nil {
-			t.Errorf("pair %d: access token refused: %v", i, err)
-		}
-		next := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {p["refresh_token"].(string)}})
-		if next.status != http.StatusOK {
-			t.Errorf("pair %d: its refresh token refused: %d %s", i, next.status, next.body)
-		}
+	m1, m2 := r1.json(t), r2.json(t)
+	if m1["refresh_token"] != m2["refresh_token"] || m1["scope"] != "read triage" || m2["scope"] != "read" ||
+		m1["access_token"] == m2["access_token"] {
+		t.Fatalf("first %v, narrowed %v", m1, m2)
 	}
-	// Past the grace period the first token's reuse is theft again.
-	e.clock.Advance(refreshReuseGrace)
-	wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
-	wantAudit(t, e, ActionRefreshReused)
 }
 
 func TestCodeExpires(t *testing.T) {
