@@ -117,16 +117,16 @@ const (
 // keeps nothing a replica would need that is not in the store (only a
 // cache of fetched client metadata documents).
 type Server struct {
-	cfg          Config
-	base         *url.URL
-	sentryOrigin string
-	states       *oauth.StateManager
-	approvals    *oauth.Signer // approval cookie
-	csrf         *oauth.Signer // approval form
-	flows        *oauth.Signer // browser binding of a pending Sentry consent
-	successorKey []byte        // derives the pair that succeeds a spent refresh token
-	cimd         *cimdFetcher
-	log          *slog.Logger
+	cfg            Config
+	base           *url.URL
+	sentryOrigin   string
+	states         *oauth.StateManager
+	approvalSigner *oauth.Signer // approval cookie
+	csrf           *oauth.Signer // approval form
+	flows          *oauth.Signer // browser binding of a pending Sentry consent
+	successorKey   []byte        // derives the pair that succeeds a spent refresh token
+	cimd           *cimdFetcher
+	log            *slog.Logger
 }
 
 // New checks cfg and returns a Server. Errors name the setting to fix.
@@ -175,15 +175,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:          cfg,
-		base:         base,
-		sentryOrigin: su.Scheme + "://" + su.Host,
-		approvals:    oauth.NewSigner(cfg.CookieSecret, "approval", cfg.Now),
-		csrf:         oauth.NewSigner(cfg.CookieSecret, "csrf", cfg.Now),
-		flows:        oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
-		successorKey: successorKey(cfg.CookieSecret),
-		cimd:         fetcher,
-		log:          cfg.Logger,
+		cfg:            cfg,
+		base:           base,
+		sentryOrigin:   su.Scheme + "://" + su.Host,
+		approvalSigner: oauth.NewSigner(cfg.CookieSecret, "approval", cfg.Now),
+		csrf:           oauth.NewSigner(cfg.CookieSecret, "csrf", cfg.Now),
+		flows:          oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
+		successorKey:   successorKey(cfg.CookieSecret),
+		cimd:           fetcher,
+		log:            cfg.Logger,
 	}
 	s.states = &oauth.StateManager{
 		Signer: oauth.NewSigner(cfg.CookieSecret, "state", cfg.Now),

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -99,25 +100,26 @@ func (s *Server) finishMCP(w http.ResponseWriter, r *http.Request, signed string
 		s.stateFailed(w, oauth.ErrTampered)
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			// The client is waiting for an answer: give it one.
-			s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
 	if !s.flowBound(r, signed) {
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
 			What: "This sign-in was not started in this browser. lookout finishes a sign-in only in the browser where you approved the MCP client.",
 			Todo: startAgain})
 		return
 	}
-	if _, ok := s.approvalFor(ctx, r, req.ClientID, req.Scope); !ok {
+	if _, ok := s.approvalFor(ctx, r, *req); !ok {
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
 			What: "lookout has no record in this browser that you approved this MCP client, so it will not hand the client access to your Sentry account.",
 			Todo: startAgain})
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		if e == "access_denied" {
+			// The client is waiting for an answer, at the redirect URI
+			// this browser approved: give it one.
+			s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
+			return
+		}
+		s.sentryRefused(w, e)
 		return
 	}
 	code := q.Get("code")
@@ -231,7 +233,7 @@ func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
 		v.URLLabel = "The Sentry OAuth application must list exactly this redirect URL:"
 		v.URL = s.callbackURL()
 		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(startAgain)
-		v.Link, v.LinkText = s.sentryOrigin+"/settings/account/api/applications/", "Sentry OAuth applications"
+		v.Link, v.LinkText = template.URL(s.sentryOrigin+"/settings/account/api/applications/"), "Sentry OAuth applications"
 	case te.Code == "invalid_client" || te.Code == "unauthorized_client":
 		v.What = "Sentry did not accept lookout's OAuth client credentials."
 		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(startAgain)

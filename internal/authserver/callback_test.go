@@ -125,7 +125,7 @@ func TestCallbackBrowserChecks(t *testing.T) {
 		b := e.browser()
 		cb := sentryBack(t, c, b)
 		var l idList
-		if err := e.as.approvals.Verify(b.cookie(cookieApprovals), &l); err != nil {
+		if err := e.as.approvalSigner.Verify(b.cookie(cookieApprovals), &l); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range l.IDs {
