@@ -69,8 +69,9 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		_, challenge := pkce()
 		page := e.browser().get(t, c.authorizeURL(challenge, nil))
 		approvalForm(t, page)
-		if !strings.Contains(page.body, "Doc Client") || strings.Contains(page.body, "cannot verify") ||
-			!strings.Contains(page.body, "approve only if you started connecting") {
+		host := "<strong class=\"mono\">127.0.0.1</strong>"
+		if !strings.Contains(page.body, "Doc Client") || !strings.Contains(page.body, host) ||
+			!strings.Contains(page.body, "approve only if you started connecting") || strings.Contains(page.body, "not to 127.0.0.1") {
 			t.Errorf("approval page for a metadata document client:\n%s", page.body)
 		}
 		tm := c.tokens(t, e.browser(), nil)
@@ -130,6 +131,43 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		_, challenge := pkce()
 		wantErrorPage(t, e.browser().get(t, c.authorizeURL(challenge, nil)), http.StatusBadRequest, "not one this MCP client registered")
 	})
+}
+
+// Attack (issue #8, finding 7): a metadata document on any https host
+// called itself "Claude Code" and was shown without a warning, as if
+// verified, and its redirect URIs could be on a third host. The page names
+// the document's host prominently, says the name is only what that host
+// says, and warns when the redirect URI leads elsewhere.
+func TestClientIDMetadataDocumentNameNotVerified(t *testing.T) {
+	docs := newDocServer(t)
+	e := newEnv(t, envOptions{cimdHTTP: docs.srv.Client()})
+	host := strings.TrimPrefix(docs.srv.URL, "https://")
+	hostname, _, _ := strings.Cut(host, ":")
+	for name, tt := range map[string]struct {
+		redirect  string
+		elsewhere bool
+	}{
+		"redirect on a third host": {"https://third.example/cb", true},
+		"redirect on its own host": {"https://" + host + "/cb", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &mcpClient{e: e, id: docs.doc("/"+strings.ReplaceAll(name, " ", "-")+".json", map[string]any{
+				"client_name": "Claude Code", "redirect_uris": []string{tt.redirect}}), redirectURI: tt.redirect}
+			_, challenge := pkce()
+			page := e.browser().get(t, c.authorizeURL(challenge, nil))
+			approvalForm(t, page)
+			for _, want := range []string{"Claude Code", `described by a document on <strong class="mono">` + hostname + `</strong>`,
+				"lookout checked only that " + hostname + " serves it"} {
+				if !strings.Contains(page.body, want) {
+					t.Errorf("the page lacks %q:\n%s", want, page.body)
+				}
+			}
+			warned := strings.Contains(page.body, `<p class="warn">After you approve, you will be sent to third.example, not to `+hostname)
+			if warned != tt.elsewhere {
+				t.Errorf("redirect-elsewhere warning shown: %t, want %t:\n%s", warned, tt.elsewhere, page.body)
+			}
+		})
+	}
 }
 
 // Without dev mode, metadata documents are never fetched from loopback,
