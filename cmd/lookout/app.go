@@ -29,6 +29,8 @@ type app struct {
 	vault   *vault.Vault
 	bot     *slack.Bot // nil without SLACK_BOT_TOKEN
 	logger  *slog.Logger
+	// auditRetention is LOOKOUT_AUDIT_RETENTION; sweep enforces it.
+	auditRetention time.Duration
 }
 
 // appOptions are what differ between serve and demo.
@@ -87,7 +89,8 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
 		CookieSecret:   []byte(cfg.CookieSecret.Reveal()),
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		DevMode: opts.DevMode, Logger: logger, Connectors: connectors,
+		TrustedProxies: cfg.TrustedProxies,
+		DevMode:        opts.DevMode, Logger: logger, Connectors: connectors,
 	})
 	if err != nil {
 		st.Close()
@@ -120,7 +123,7 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &app{handler: mux, store: st, vault: v, bot: bot, logger: logger}, nil
+	return &app{handler: mux, store: st, vault: v, bot: bot, logger: logger, auditRetention: cfg.AuditRetention}, nil
 }
 
 // newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
@@ -189,22 +192,37 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, <-botDone, a.store.Close())
 }
 
-// sweep deletes expired states, codes, tokens and the like every few
-// minutes. Several replicas sweeping the same database is harmless.
+// sweep deletes expired states, codes, tokens and the like, and audit
+// events past the retention, at start and then every few minutes. Several
+// replicas sweeping the same database is harmless.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
+		a.sweepOnce(ctx, time.Now())
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := a.store.DeleteExpired(ctx, time.Now())
-			if err != nil {
-				a.logger.Warn("sweeping expired records", "err", err)
-			} else if n > 0 {
-				a.logger.Debug("swept expired records", "count", n)
-			}
 		}
+	}
+}
+
+// sweepOnce is one sweep at now.
+func (a *app) sweepOnce(ctx context.Context, now time.Time) {
+	n, err := a.store.DeleteExpired(ctx, now)
+	if err != nil {
+		a.logger.Warn("sweeping expired records", "err", err)
+	} else if n > 0 {
+		a.logger.Debug("swept expired records", "count", n)
+	}
+	if a.auditRetention <= 0 {
+		return
+	}
+	n, err = a.store.DeleteAuditBefore(ctx, now.Add(-a.auditRetention))
+	if err != nil {
+		a.logger.Warn("deleting audit events past the retention", "err", err)
+	} else if n > 0 {
+		a.logger.Info("deleted audit events past the retention", "count", n, "retention", a.auditRetention.String())
 	}
 }

@@ -16,6 +16,9 @@ import (
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
+	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/store/sqlstore"
+	"github.com/lookout-hq/lookout/internal/store/storetest"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -200,5 +203,70 @@ func TestServeRunsTheSlackBot(t *testing.T) {
 		if strings.Contains(c.Get("text"), "/connect/sentry") {
 			t.Fatalf("a connect link was posted in the channel: %q", c.Get("text"))
 		}
+	}
+}
+
+// serve enforces LOOKOUT_AUDIT_RETENTION (issue #8, finding 5: audit rows
+// never expired): at start, and every sweep after, events older than the
+// retention are deleted and newer ones kept.
+func TestServeEnforcesAuditRetention(t *testing.T) {
+	dsn := storetest.SQLiteDSN(t)
+	st, err := sqlstore.OpenSQLite(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, e := range []store.AuditEvent{
+		{Time: now.Add(-40 * 24 * time.Hour), Action: "client.registered", Detail: "old"},
+		{Time: now.Add(-20 * 24 * time.Hour), Action: "client.registered", Detail: "recent"},
+	} {
+		if err := st.AppendAudit(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	ctx, cancel := context.WithCancel(context.Background())
+	env := &environment{stdout: io.Discard, stderr: io.Discard, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL":        "http://127.0.0.1:18093",
+		"LOOKOUT_ADDR":            "127.0.0.1:18093",
+		"SENTRY_CLIENT_ID":        "cid",
+		"SENTRY_CLIENT_SECRET":    "client-secret-value",
+		"COOKIE_SECRET":           secret,
+		"LOOKOUT_ENCRYPTION_KEYS": "k1:" + secret,
+		"DATABASE_URL":            dsn,
+		"LOOKOUT_AUDIT_RETENTION": "720h",
+	})}
+	done := make(chan int)
+	go func() { done <- run(ctx, env, []string{"serve"}) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	}()
+
+	reader, err := sqlstore.OpenSQLite(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		es, err := reader.ListAudit(t.Context(), "", 0)
+		if err == nil && len(es) == 1 {
+			if es[0].Detail != "recent" {
+				t.Fatalf("kept %+v, want the recent event", es[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("audit events after serve started: %+v (%v), want only the recent one", es, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

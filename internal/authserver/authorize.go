@@ -220,8 +220,8 @@ func (s *Server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, req, aerr)
 		return
 	}
-	s.touchClient(r.Context(), c)
 	if _, ok := s.approvalFor(r.Context(), r, req); ok {
+		s.touchClient(r.Context(), c)
 		s.redirectToSentry(w, r, req)
 		return
 	}
@@ -275,6 +275,7 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		if err := s.addApproval(w, r, a.ID); err != nil {
 			s.log.Error("authserver: approval cookie", "err", err)
 		}
+		s.touchClient(r.Context(), c)
 		s.audit(r.Context(), "", ActionClientApproved, fmt.Sprintf("client %s %q approved for scope %q on %s, returning to %s",
 			c.ID, c.Name, req.Scope, req.Resource, strings.Join(redirectHosts([]string{req.RedirectURI}), "")))
 		s.redirectToSentry(w, r, req)

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -50,9 +51,17 @@ type Config struct {
 
 	AccessTokenTTL  time.Duration // default 1h
 	RefreshTokenTTL time.Duration // default 720h
-	// RegistrationTTL: a registered client unused this long is forgotten
-	// (default 30 days after its last use).
+	// RegistrationTTL: an approved client unused this long is forgotten
+	// (default 30 days after its last approval or token). A registration
+	// nobody approves is forgotten after a day (unapprovedRegistrationTTL).
 	RegistrationTTL time.Duration
+
+	// RateLimits bound each client address (zero: defaults).
+	RateLimits RateLimits
+	// TrustedProxies (LOOKOUT_TRUSTED_PROXIES) are the reverse proxies
+	// whose X-Forwarded-For names the client address; without them every
+	// request is keyed by its peer address.
+	TrustedProxies []netip.Prefix
 
 	// DevMode is for a loopback http base URL: cookies lose Secure and
 	// their __Host- prefix, and Client ID Metadata Documents may be fetched
@@ -86,6 +95,11 @@ const (
 	DefaultRefreshTokenTTL = 720 * time.Hour
 	DefaultRegistrationTTL = 30 * 24 * time.Hour
 
+	// unapprovedRegistrationTTL: a registration is forgotten this soon
+	// unless a user approves the client (open registration must not let
+	// anyone fill the database for a month).
+	unapprovedRegistrationTTL = 24 * time.Hour
+
 	// codeTTL: lookout's authorization codes are exchanged at once.
 	codeTTL = 60 * time.Second
 	// refreshReuseGrace: a client that runs calls in parallel sees several
@@ -115,7 +129,7 @@ const (
 
 // Server is the authorization server. It is safe for concurrent use and
 // keeps nothing a replica would need that is not in the store (only a
-// cache of fetched client metadata documents).
+// cache of fetched client metadata documents, and rate-limit buckets).
 type Server struct {
 	cfg            Config
 	base           *url.URL
@@ -126,6 +140,7 @@ type Server struct {
 	flows          *oauth.Signer // browser binding of a pending Sentry consent
 	successorKey   []byte        // derives the pair that succeeds a spent refresh token
 	cimd           *cimdFetcher
+	limits         limiters
 	log            *slog.Logger
 }
 
@@ -183,6 +198,7 @@ func New(cfg Config) (*Server, error) {
 		flows:          oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
 		successorKey:   successorKey(cfg.CookieSecret),
 		cimd:           fetcher,
+		limits:         newLimiters(cfg.RateLimits, cfg.Now),
 		log:            cfg.Logger,
 	}
 	s.states = &oauth.StateManager{
@@ -217,11 +233,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/.well-known/oauth-authorization-server", withCORS(s.handleServerMetadata, http.MethodGet))
 	mux.HandleFunc("/.well-known/oauth-protected-resource", withCORS(s.handleResourceMetadata, http.MethodGet))
 	mux.HandleFunc("/.well-known/oauth-protected-resource/", withCORS(s.handleResourceMetadata, http.MethodGet))
-	mux.HandleFunc("/oauth/register", withCORS(s.handleRegister, http.MethodPost))
-	mux.HandleFunc("/oauth/token", withCORS(s.handleToken, http.MethodPost))
-	mux.HandleFunc("/oauth/revoke", withCORS(s.handleRevoke, http.MethodPost))
+	mux.HandleFunc("/oauth/register", withCORS(s.limited(s.limits.register, true, s.handleRegister), http.MethodPost))
+	mux.HandleFunc("/oauth/token", withCORS(s.limited(s.limits.token, true, s.handleToken), http.MethodPost))
+	mux.HandleFunc("/oauth/revoke", withCORS(s.limited(s.limits.token, true, s.handleRevoke), http.MethodPost))
 	// No CORS on the browser-facing pages.
-	mux.HandleFunc("/oauth/authorize", s.handleAuthorize)
+	mux.HandleFunc("/oauth/authorize", s.limited(s.limits.authorize, false, s.handleAuthorize))
 	mux.HandleFunc(config.SentryCallbackPath, s.handleCallback)
 }
 

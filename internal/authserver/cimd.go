@@ -180,14 +180,19 @@ func checkClientIDURL(raw string) error {
 	return nil
 }
 
-// get returns the client a metadata document URL describes.
-func (f *cimdFetcher) get(ctx context.Context, id string) (*client, error) {
+// get returns the client a metadata document URL describes. A cache miss
+// fetches the document if allow (the per-address fetch limit) agrees.
+func (f *cimdFetcher) get(ctx context.Context, id string, allow func() (bool, time.Duration)) (*client, error) {
 	now := f.now()
 	f.mu.Lock()
 	e, ok := f.cache[id]
 	f.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.client, e.err
+	}
+	if ok, wait := allow(); !ok {
+		// Not cached: the limit is the asker's, not the document's.
+		return nil, docErrorf("lookout fetched too many client metadata documents for your address; try again in %d seconds", int(wait.Seconds())+1)
 	}
 	c, err := f.fetch(ctx, id)
 	ttl := cimdTTL

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -92,6 +93,10 @@ type envOptions struct {
 	sentryHTTP *http.Client // lookout's client for Sentry's token endpoint
 	connectors map[string]Connector
 	cimdHTTP   *http.Client
+	// limits: nil turns rate limiting off (tests make many requests from
+	// one address); &RateLimits{} is production's defaults.
+	limits         *RateLimits
+	trustedProxies []netip.Prefix
 }
 
 // env is lookout's authorization server on an httptest server, in front
@@ -138,10 +143,16 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	})
 	secret := make([]byte, 32)
 	rand.Read(secret)
+	off := RateLimit{Burst: -1}
+	limits := RateLimits{Register: off, Token: off, Authorize: off, Connect: off, MetadataFetch: off}
+	if opts.limits != nil {
+		limits = *opts.limits
+	}
 	as, err := New(Config{
 		BaseURL: base, Store: st, Vault: v, Sentry: upstream, SentryURL: fake.URL,
 		CookieSecret: secret, DevMode: !opts.prodMode, HTTPClient: opts.cimdHTTP,
 		Now: clk.Now, Logger: logger, Connectors: opts.connectors,
+		RateLimits: limits, TrustedProxies: opts.trustedProxies,
 	})
 	if err != nil {
 		t.Fatal(err)

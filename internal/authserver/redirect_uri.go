@@ -31,7 +31,7 @@ import (
 
 const (
 	maxRedirectURILen = 2000
-	maxRedirectURIs   = 10
+	maxRedirectURIs   = 5
 )
 
 // knownAppSchemes are single-word private-use schemes of MCP clients in

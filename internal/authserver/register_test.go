@@ -72,7 +72,7 @@ func TestRegisterRefuses(t *testing.T) {
 		code     string
 	}{
 		{"no redirect_uris", map[string]any{"token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
-		{"too many redirect_uris", map[string]any{"redirect_uris": strings.Split(strings.Repeat("https://a.example.com/cb,", 11), ",")[:11], "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
+		{"too many redirect_uris", map[string]any{"redirect_uris": strings.Split(strings.Repeat("https://a.example.com/cb,", 6), ",")[:6], "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
 		{"http non-loopback", uri("http://client.example.com/cb"), "invalid_redirect_uri"},
 		{"http loopback look-alike", uri("http://127.0.0.1.evil.com/cb"), "invalid_redirect_uri"},
 		{"http other loopback address", uri("http://127.0.0.2/cb"), "invalid_redirect_uri"},
@@ -154,14 +154,40 @@ func TestRegistrationExpiry(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	used := e.client(t, "https://client.example.com/cb")
 	unused := e.client(t, "https://client.example.com/cb")
+	used.tokens(t, e.browser(), nil)
+	unused.tokens(t, e.browser(), nil)
 	_, challenge := pkce()
 	e.clock.Advance(DefaultRegistrationTTL - time.Hour)
-	if resp := e.browser().get(t, used.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
-		t.Fatalf("%d", resp.status)
-	}
+	used.tokens(t, e.browser(), nil)
 	e.clock.Advance(2 * time.Hour)
 	if resp := e.browser().get(t, used.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
 		t.Fatalf("a client in use expired: %d", resp.status)
 	}
 	wantErrorPage(t, e.browser().get(t, unused.authorizeURL(challenge, nil)), http.StatusBadRequest, "Unknown MCP client")
+}
+
+// Attack (issue #8, finding 5): anonymous registrations were kept 30 days
+// and every GET /oauth/authorize extended them. One no user approves is
+// now forgotten after a day, however often it is asked for.
+func TestUnapprovedRegistrationExpires(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	junk := e.client(t, "https://junk.example/cb")
+	kept := e.client(t, "https://client.example.com/cb")
+	_, challenge := pkce()
+	for range 4 {
+		e.clock.Advance(6*time.Hour - time.Minute)
+		if resp := e.browser().get(t, junk.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
+			t.Fatalf("within the day: %d", resp.status)
+		}
+	}
+	kept.tokens(t, e.browser(), nil) // approved and used within the day
+	e.clock.Advance(5 * time.Minute) // 24 h and a minute after registering
+	wantErrorPage(t, e.browser().get(t, junk.authorizeURL(challenge, nil)), http.StatusBadRequest, "Unknown MCP client")
+	if resp := e.browser().get(t, kept.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
+		t.Fatalf("an approved client expired after a day: %d", resp.status)
+	}
+	e.clock.Advance(DefaultRegistrationTTL - 2*time.Hour)
+	if resp := e.browser().get(t, kept.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
+		t.Fatalf("an approved client expired before RegistrationTTL: %d", resp.status)
+	}
 }

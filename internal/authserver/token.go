@@ -75,6 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, e)
 		return
 	}
+	s.touchClient(r.Context(), c)
 	noStore(w)
 	writeJSON(w, http.StatusOK, resp)
 }

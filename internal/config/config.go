@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ const (
 	DefaultSlackAPIURL     = "https://slack.com/api/"
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultRefreshTokenTTL = 720 * time.Hour
+	DefaultAuditRetention  = 90 * 24 * time.Hour
 	// MinTokenTTL is the shortest token lifetime lookout accepts.
 	MinTokenTTL = time.Minute
 )
@@ -84,7 +86,13 @@ type Config struct {
 	AllowedOrigins  []string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	LogLevel        slog.Level
+	// AuditRetention is LOOKOUT_AUDIT_RETENTION: audit events older than
+	// this are deleted.
+	AuditRetention time.Duration
+	// TrustedProxies is LOOKOUT_TRUSTED_PROXIES: reverse proxies whose
+	// X-Forwarded-For names the client address for rate limits.
+	TrustedProxies []netip.Prefix
+	LogLevel       slog.Level
 }
 
 // Load reads the configuration through getenv (os.Getenv in production; a
@@ -108,6 +116,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SlackAPIURL:     DefaultSlackAPIURL,
 		AccessTokenTTL:  DefaultAccessTokenTTL,
 		RefreshTokenTTL: DefaultRefreshTokenTTL,
+		AuditRetention:  DefaultAuditRetention,
 		LogLevel:        slog.LevelInfo,
 	}
 
@@ -213,6 +222,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	if accessOK && refreshOK && c.RefreshTokenTTL < c.AccessTokenTTL {
 		l.ok(fmt.Errorf("LOOKOUT_REFRESH_TOKEN_TTL (%s) must be at least LOOKOUT_ACCESS_TOKEN_TTL (%s); raise it or lower the access token TTL",
 			c.RefreshTokenTTL, c.AccessTokenTTL))
+	}
+	if v := l.get("LOOKOUT_AUDIT_RETENTION"); v != "" {
+		if d, err := parseRetention(v); l.ok(err) {
+			c.AuditRetention = d
+		}
+	}
+	if v := l.get("LOOKOUT_TRUSTED_PROXIES"); v != "" {
+		if ps, err := parseTrustedProxies(v); l.ok(err) {
+			c.TrustedProxies = ps
+		}
 	}
 	if v := l.get("LOOKOUT_LOG_LEVEL"); v != "" {
 		level, err := parseLogLevel(v)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -82,6 +83,8 @@ func TestLoadVariables(t *testing.T) {
 		origins        field = func(c *Config) any { return c.AllowedOrigins }
 		accessTTL      field = func(c *Config) any { return c.AccessTokenTTL }
 		refreshTTL     field = func(c *Config) any { return c.RefreshTokenTTL }
+		auditRetention field = func(c *Config) any { return c.AuditRetention }
+		trustedProxies field = func(c *Config) any { return c.TrustedProxies }
 		logLevel       field = func(c *Config) any { return c.LogLevel }
 		cookie32             = strings.Repeat("c", 32)
 		sixteenByteKey       = base64.StdEncoding.EncodeToString(keyBytes(16, 3))
@@ -256,6 +259,16 @@ func TestLoadVariables(t *testing.T) {
 		{name: "refresh ttl bad", env: env{"LOOKOUT_REFRESH_TOKEN_TTL": "forever"}, wantErr: []string{"LOOKOUT_REFRESH_TOKEN_TTL must be a Go duration"}},
 		{name: "refresh ttl below access", env: env{"LOOKOUT_ACCESS_TOKEN_TTL": "2h", "LOOKOUT_REFRESH_TOKEN_TTL": "1h"},
 			wantErr: []string{"LOOKOUT_REFRESH_TOKEN_TTL (1h0m0s) must be at least LOOKOUT_ACCESS_TOKEN_TTL (2h0m0s)"}},
+
+		// LOOKOUT_AUDIT_RETENTION, LOOKOUT_TRUSTED_PROXIES
+		{name: "audit retention default", field: auditRetention, want: 2160 * time.Hour},
+		{name: "audit retention", env: env{"LOOKOUT_AUDIT_RETENTION": "720h"}, field: auditRetention, want: 720 * time.Hour},
+		{name: "audit retention too short", env: env{"LOOKOUT_AUDIT_RETENTION": "1h"}, wantErr: []string{"LOOKOUT_AUDIT_RETENTION must be at least 24h0m0s"}},
+		{name: "audit retention days", env: env{"LOOKOUT_AUDIT_RETENTION": "90d"}, wantErr: []string{"LOOKOUT_AUDIT_RETENTION must be a Go duration", `"90d"`}},
+		{name: "trusted proxies default", field: trustedProxies, want: []netip.Prefix(nil)},
+		{name: "trusted proxies", env: env{"LOOKOUT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8,10.1.2.3/16"}, field: trustedProxies,
+			want: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.1.0.0/16")}},
+		{name: "trusted proxies bad", env: env{"LOOKOUT_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: []string{"LOOKOUT_TRUSTED_PROXIES entry 2 must be an IP address or CIDR range", `"proxy.internal"`}},
 
 		// LOOKOUT_LOG_LEVEL
 		{name: "log level default", field: logLevel, want: slog.LevelInfo},

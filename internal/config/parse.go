@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -390,4 +391,39 @@ func checkAddr(raw string) error {
 		return fmt.Errorf("LOOKOUT_ADDR must be host:port or :port with a numeric port, such as :8080 or 127.0.0.1:8080, got %q", raw)
 	}
 	return nil
+}
+
+// MinAuditRetention is the shortest audit retention lookout accepts.
+const MinAuditRetention = 24 * time.Hour
+
+func parseRetention(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_AUDIT_RETENTION"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 720h or 2160h (there is no d unit), got %q", name, raw)
+	}
+	if d < MinAuditRetention {
+		return 0, fmt.Errorf("%s must be at least %s, got %s", name, MinAuditRetention, d)
+	}
+	return d, nil
+}
+
+// parseTrustedProxies reads a comma list of IP addresses and CIDR ranges.
+func parseTrustedProxies(raw string) ([]netip.Prefix, error) {
+	const name = "LOOKOUT_TRUSTED_PROXIES"
+	var out []netip.Prefix
+	var errs []error
+	for i, item := range splitList(raw) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("%s entry %d must be an IP address or CIDR range such as 10.0.0.0/8, got %q", name, i+1, item))
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, errors.Join(errs...)
 }
