@@ -70,28 +70,24 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		BaseURL: cfg.SentryURL, AllowedRegionDomains: cfg.SentryAllowedRegionDomains,
 		InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
 	}
-	// The Slack bot and the authorization server need each other: the bot
-	// starts Sentry consents, the server hands their results to the bot.
-	var as *authserver.Server
-	bot, err := newSlackBot(cfg, st, v, upstream, sentryOpts, logger,
-		func(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
-			return as.BeginSentryConsent(ctx, kind, principal, data, scopes)
-		})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	var connectors map[string]authserver.Connector
-	if bot != nil {
-		connectors = map[string]authserver.Connector{slack.ConnectKind: bot}
-	}
-	as, err = authserver.New(authserver.Config{
+	as, err := authserver.New(authserver.Config{
 		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
 		CookieSecret:   []byte(cfg.CookieSecret.Reveal()),
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		TrustedProxies: cfg.TrustedProxies,
-		DevMode:        opts.DevMode, Logger: logger, Connectors: connectors,
+		DevMode:        opts.DevMode, Logger: logger,
 	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// The bot asks the authorization server for connect links; the server
+	// asks the bot, its connector for Slack principals, whom a link is for
+	// and tells it when a user has connected.
+	bot, err := newSlackBot(cfg, st, v, upstream, sentryOpts, logger, as)
+	if err == nil && bot != nil {
+		err = as.AddConnector(slack.PrincipalPrefix, bot)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -129,7 +125,7 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 // newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
 // otherwise): command mode, or model mode with LOOKOUT_MODEL.
 func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, upstream *oauth.Sentry, sentryOpts sentry.Options,
-	logger *slog.Logger, beginConsent func(context.Context, string, string, []byte, []string) (string, error)) (*slack.Bot, error) {
+	logger *slog.Logger, links slack.Linker) (*slack.Bot, error) {
 	if cfg.SlackBotToken == "" {
 		return nil, nil
 	}
@@ -143,13 +139,10 @@ func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, upstream *o
 	return slack.New(slack.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), SigningSecret: cfg.SlackSigningSecret.Reveal(),
 		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		BaseURL: cfg.BaseURL, SentryURL: cfg.SentryURL,
-		Store: st, Vault: v,
+		Store: st, Vault: v, Links: links,
 		Agent: agent.New(agent.Options{Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
 			Permissions: []tools.Permission{tools.Read}, Model: model, Logger: logger}),
-		CookieSecret: []byte(cfg.CookieSecret.Reveal()),
-		BeginConsent: beginConsent,
-		Logger:       logger,
+		Logger: logger,
 	})
 }
 

@@ -83,7 +83,7 @@ func (s *Server) renderApproval(w http.ResponseWriter, r *http.Request, req auth
 		LocalRedirect:  local,
 		Permissions:    permissionWords(req.Scope),
 		Access:         s.describeResource(req.Resource),
-		SentryHost:     strings.TrimPrefix(strings.TrimPrefix(s.sentryOrigin, "https://"), "http://"),
+		SentryHost:     s.sentryHost(),
 		CSRF:           csrf,
 		Fields: []formField{
 			{"response_type", "code"}, {"client_id", req.ClientID}, {"redirect_uri", req.RedirectURI},

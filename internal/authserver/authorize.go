@@ -285,11 +285,12 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // stateData is what a state record holds: the Sentry PKCE verifier, and
-// either the MCP client's authorization request or a connector's data.
+// the MCP client's authorization request or the Sentry scopes a connect
+// flow asked for.
 type stateData struct {
 	Verifier string       `json:"v"`
 	Request  *authRequest `json:"r,omitempty"`
-	Data     []byte       `json:"d,omitempty"`
+	Scopes   []string     `json:"s,omitempty"`
 }
 
 // redirectToSentry begins the Sentry consent for an approved request.
@@ -313,24 +314,4 @@ func (s *Server) redirectToSentry(w http.ResponseWriter, r *http.Request, req au
 	noStore(w)
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, s.cfg.Sentry.AuthCodeURL(state, verifier, s.SentryScopes(req.Scope)), status)
-}
-
-// BeginSentryConsent starts a consent flow of kind for a Connector: it
-// stores a state (data, principal, and a fresh PKCE verifier that never
-// leaves the server) and returns the Sentry authorization URL to send the
-// user to. The Sentry callback hands the result to cfg.Connectors[kind].
-func (s *Server) BeginSentryConsent(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
-	if _, ok := s.cfg.Connectors[kind]; !ok {
-		return "", fmt.Errorf("authserver: no connector for state kind %q", kind)
-	}
-	verifier := oauth.NewVerifier()
-	payload, err := json.Marshal(stateData{Verifier: verifier, Data: data})
-	if err != nil {
-		return "", fmt.Errorf("authserver: encode state: %w", err)
-	}
-	state, err := s.states.Begin(ctx, kind, principal, payload, 0)
-	if err != nil {
-		return "", err
-	}
-	return s.cfg.Sentry.AuthCodeURL(state, verifier, scopes), nil
 }

@@ -1,6 +1,8 @@
 // Package authserver is lookout's OAuth 2.1 authorization server for MCP
-// clients (MCP authorization spec 2025-11-25), and the Sentry OAuth callback
-// that every consent flow ends at.
+// clients (MCP authorization spec 2025-11-25), the connect pages through
+// which front doors' users (Slack) connect their Sentry account, and the
+// Sentry OAuth callback that both flows end at. Every consent is bound to
+// the browser that began it.
 //
 // An MCP client discovers it through protected-resource metadata (RFC 9728)
 // and server metadata (RFC 8414), registers (RFC 7591) or identifies itself
@@ -25,6 +27,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/config"
@@ -75,18 +78,6 @@ type Config struct {
 	// Logger must redact (internal/logging); this package never hands it a
 	// token, code, verifier, secret or cookie value anyway.
 	Logger *slog.Logger
-	// Connectors finish consent flows of other kinds (state kind ->
-	// connector), begun with BeginSentryConsent.
-	Connectors map[string]Connector
-}
-
-// Connector finishes a consent flow that did not start at /oauth/authorize
-// (e.g. Slack's private connect link). The Sentry callback calls it after
-// the state was verified and consumed and the code exchanged; st.Data is
-// what was passed to BeginSentryConsent. It stores the grant and renders
-// the page.
-type Connector interface {
-	Connected(w http.ResponseWriter, r *http.Request, st store.State, c oauth.Consent)
 }
 
 // Defaults and fixed lifetimes.
@@ -142,6 +133,9 @@ type Server struct {
 	cimd           *cimdFetcher
 	limits         limiters
 	log            *slog.Logger
+
+	connectorsMu sync.RWMutex
+	connectors   map[string]Connector // principal prefix -> connector
 }
 
 // New checks cfg and returns a Server. Errors name the setting to fix.
@@ -164,11 +158,6 @@ func New(cfg Config) (*Server, error) {
 	su, err := url.Parse(cfg.SentryURL)
 	if err != nil || (su.Scheme != "https" && su.Scheme != "http") || su.Host == "" {
 		return nil, fmt.Errorf("authserver: SENTRY_URL %q is not an http(s) URL", cfg.SentryURL)
-	}
-	for kind, c := range cfg.Connectors {
-		if kind == "" || kind == kindMCPAuthorize || c == nil {
-			return nil, fmt.Errorf("authserver: connector kind %q is reserved or has no connector", kind)
-		}
 	}
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = DefaultAccessTokenTTL
@@ -200,6 +189,7 @@ func New(cfg Config) (*Server, error) {
 		cimd:           fetcher,
 		limits:         newLimiters(cfg.RateLimits, cfg.Now),
 		log:            cfg.Logger,
+		connectors:     map[string]Connector{},
 	}
 	s.states = &oauth.StateManager{
 		Signer: oauth.NewSigner(cfg.CookieSecret, "state", cfg.Now),
@@ -238,6 +228,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/oauth/revoke", withCORS(s.limited(s.limits.token, true, s.handleRevoke), http.MethodPost))
 	// No CORS on the browser-facing pages.
 	mux.HandleFunc("/oauth/authorize", s.limited(s.limits.authorize, false, s.handleAuthorize))
+	mux.HandleFunc(ConnectPath, s.limited(s.limits.connect, false, s.handleConnect))
 	mux.HandleFunc(config.SentryCallbackPath, s.handleCallback)
 }
 

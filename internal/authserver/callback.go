@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/lookout-hq/lookout/internal/oauth"
@@ -17,7 +16,7 @@ import (
 )
 
 // handleCallback is GET /api/oauth/callback/sentry, where Sentry sends the
-// user back after consent, for MCP sign-ins and connector flows alike.
+// user back after consent, for MCP sign-ins and connect links alike.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")
@@ -46,20 +45,15 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.finishMCP(w, r, signed, sd)
 		return
 	}
-	s.finishConnector(w, r, st, sd)
+	s.finishConnect(w, r, signed, st, sd)
 }
 
 // finishState verifies and consumes a state of any kind this server
 // handles. Finish refuses a state of another kind before touching the
 // store, so trying the kinds in turn burns nothing.
 func (s *Server) finishState(ctx context.Context, signed string) (store.State, error) {
-	kinds := []string{kindMCPAuthorize}
-	for k := range s.cfg.Connectors {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds[1:])
 	var err error
-	for _, kind := range kinds {
+	for _, kind := range []string{kindMCPAuthorize, kindConnect} {
 		var st store.State
 		st, err = s.states.Finish(ctx, signed, kind)
 		if err == nil {
@@ -164,34 +158,6 @@ func (s *Server) issueCode(ctx context.Context, req authRequest, principal, scop
 		FamilyID: rand.Text(), CreatedAt: now, ExpiresAt: now.Add(codeTTL),
 	})
 	return value, err
-}
-
-// finishConnector completes a flow begun with BeginSentryConsent.
-func (s *Server) finishConnector(w http.ResponseWriter, r *http.Request, st store.State, sd stateData) {
-	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			s.errorPage(w, http.StatusOK, errorView{Title: "Nothing was connected",
-				What: "You declined on Sentry, so lookout has no access to your Sentry account.",
-				Todo: "If that was a mistake, ask again where you started (for example in Slack) to get a new link."})
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
-	code := q.Get("code")
-	if code == "" {
-		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
-			What: "Sentry sent you back without an authorization code.", Todo: "Ask for a new link where you started."})
-		return
-	}
-	consent, err := s.cfg.Sentry.Exchange(r.Context(), code, sd.Verifier)
-	if err != nil {
-		s.exchangeFailed(w, err)
-		return
-	}
-	st.Data = sd.Data
-	s.cfg.Connectors[st.Kind].Connected(w, r, st, consent)
 }
 
 // sentryRefused renders Sentry's refusal of the authorization request

@@ -91,7 +91,6 @@ type envOptions struct {
 	store      func(t *testing.T) store.Store
 	prodMode   bool         // DevMode false
 	sentryHTTP *http.Client // lookout's client for Sentry's token endpoint
-	connectors map[string]Connector
 	cimdHTTP   *http.Client
 	// limits: nil turns rate limiting off (tests make many requests from
 	// one address); &RateLimits{} is production's defaults.
@@ -151,7 +150,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	as, err := New(Config{
 		BaseURL: base, Store: st, Vault: v, Sentry: upstream, SentryURL: fake.URL,
 		CookieSecret: secret, DevMode: !opts.prodMode, HTTPClient: opts.cimdHTTP,
-		Now: clk.Now, Logger: logger, Connectors: opts.connectors,
+		Now: clk.Now, Logger: logger,
 		RateLimits: limits, TrustedProxies: opts.trustedProxies,
 	})
 	if err != nil {

@@ -16,7 +16,7 @@ func (b *Bot) command(ctx context.Context, m message, cmd string) {
 	switch cmd {
 	case cmdConnect:
 		// Even with a valid grant: connecting again switches accounts.
-		link, err := b.connectLink(ctx, principal, BaseScopes)
+		link, err := b.connectLink(ctx, principal)
 		if err != nil {
 			b.log.Error("slack: could not create a connect link", "principal", principal, "err", err)
 			text = "I couldn't create a connect link right now. Try again in a minute."
