@@ -2,6 +2,8 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,10 +64,21 @@ type HTTP struct {
 	loopback bool
 	streams  *mcp.StreamableHTTPHandler
 
+	// regions: what each principal's calls learned of organization
+	// regions, so a call costs one upstream request, not a lookup first.
+	regions *sentry.RegionCaches
+
 	mu      sync.Mutex
 	servers map[serverKey]*mcp.Server
 	visible map[string]time.Time // principal|org|project -> checked until
 }
+
+// Region knowledge of a principal is trusted this long (organizations
+// rarely move; memberships change), for at most this many principals.
+const (
+	remoteRegionsTTL = 10 * time.Minute
+	remoteRegionsMax = 10000
+)
 
 // serverKey: the tool list depends only on permissions and pins; who is
 // calling is read from each request.
@@ -90,6 +103,7 @@ func NewHTTP(opts HTTPOptions) (*HTTP, error) {
 		opts.Now = time.Now
 	}
 	h := &HTTP{opts: opts, base: base, loopback: isLoopbackHost(base.Hostname()),
+		regions: sentry.NewRegionCaches(remoteRegionsTTL, remoteRegionsMax),
 		servers: map[serverKey]*mcp.Server{}, visible: map[string]time.Time{}}
 	// Stateless: any replica can serve any request; nothing of a session
 	// lives in one process's memory.
@@ -142,6 +156,22 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusForbidden)
 		return
 	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		// An allowed origin (checkOrigin passed) may read the answers: a
+		// browser client such as the MCP Inspector calls /mcp directly.
+		// Bearer tokens, not cookies: no Allow-Credentials.
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Add("Vary", "Origin")
+		hd.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")
+			hd.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	t, ok := h.target(r.URL.Path)
 	if !ok || strings.Contains(r.URL.EscapedPath(), "%") { // slugs never need escaping
 		http.Error(w, "not found: MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}", http.StatusNotFound)
@@ -154,8 +184,8 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource), Scopes: []string{"read"}})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := auth.TokenInfoFromContext(r.Context())
-			if err := h.checkVisible(r.Context(), info, t); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
+			if refusal := h.checkVisible(r.Context(), info, t); refusal != "" {
+				http.Error(w, refusal, http.StatusForbidden)
 				return
 			}
 			h.streams.ServeHTTP(w, r.WithContext(withTarget(r.Context(), t)))
@@ -219,11 +249,12 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 const sentryTokenKey = "sentry_token"
 
 // checkVisible refuses a pinned organization or project the grant cannot
-// see, with a clear message instead of Sentry 404s on every call. Results
-// are remembered for a few minutes per principal.
-func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) error {
+// see, with a clear message instead of Sentry 404s on every call: it
+// returns what to tell the user, or "" to go on. Results are remembered
+// for a few minutes per principal.
+func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) string {
 	if t.org == "" {
-		return nil
+		return ""
 	}
 	key := info.UserID + "|" + t.org + "|" + t.project
 	now := h.opts.Now()
@@ -231,26 +262,39 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	until, ok := h.visible[key]
 	h.mu.Unlock()
 	if info.UserID != "" && ok && now.Before(until) {
-		return nil
+		return ""
+	}
+	what := "organization " + t.org
+	if t.project != "" {
+		what = "project " + t.org + "/" + t.project
 	}
 	c, err := h.client(ctx, info)
-	if err != nil {
-		return err
-	}
-	if t.project != "" {
-		_, err = c.GetProject(ctx, t.org, t.project)
-	} else {
-		_, err = c.GetOrganization(ctx, t.org)
+	if err == nil {
+		if t.project != "" {
+			_, err = c.GetProject(ctx, t.org, t.project)
+		} else {
+			_, err = c.GetOrganization(ctx, t.org)
+		}
 	}
 	switch {
 	case errors.Is(err, sentry.ErrNoAccess), errors.Is(err, sentry.ErrNotFound):
-		what := "organization " + t.org
-		if t.project != "" {
-			what = "project " + t.org + "/" + t.project
-		}
-		return fmt.Errorf("forbidden: your Sentry account cannot access %s; connect to %s/mcp, or sign in with an account that can", what, h.opts.BaseURL)
+		return fmt.Sprintf("Your Sentry account cannot see %s. Use %s/mcp for every organization you can see, "+
+			"or sign in with a Sentry account that can see %s.", what, h.opts.BaseURL, what)
 	case err != nil:
-		return fmt.Errorf("checking access to %s: %s", t.org, tools.TokenGuide(h.opts.Sentry.BaseURL).Explain(err))
+		h.opts.Logger.Warn("checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
+		guide := remoteGuide()
+		if info.UserID == "" { // a raw Sentry token, not a grant
+			guide = tools.TokenGuide(h.opts.Sentry.BaseURL)
+		}
+		next := "Try again in a minute."
+		var api *sentry.APIError
+		switch {
+		case needsSignIn(err):
+			next = guide.Unauthorized
+		case errors.As(err, &api): // Sentry's answer: say what it was
+			next = guide.Explain(err)
+		} // else the store or the vault failed: that is for the log only
+		return "lookout could not check your access to " + what + ". " + next
 	}
 	h.mu.Lock()
 	if len(h.visible) > 10000 {
@@ -258,17 +302,23 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	}
 	h.visible[key] = now.Add(5 * time.Minute)
 	h.mu.Unlock()
-	return nil
+	return ""
 }
 
-// client builds the Sentry client of one request for its caller.
+// client builds the Sentry client of one request for its caller, sharing
+// the caller's region knowledge with their other requests.
 func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client, error) {
+	opts := h.opts.Sentry
 	if raw, ok := info.Extra[sentryTokenKey].(string); ok {
-		opts := h.opts.Sentry
+		// A raw Sentry token has no principal: its own cache, keyed by a
+		// digest so the token itself is not kept as a map key.
+		sum := sha256.Sum256([]byte(raw))
+		opts.Regions = h.regions.For("sentry-token:" + hex.EncodeToString(sum[:16]))
 		opts.Token = sentry.StaticToken(raw)
 		return sentry.New(opts)
 	}
-	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, h.opts.Sentry)
+	opts.Regions = h.regions.For(info.UserID)
+	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, opts)
 	return c, err
 }
 
@@ -293,8 +343,10 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 	if key.triage {
 		perms = append(perms, tools.Triage)
 	}
+	topts := tools.Options{Permissions: perms, Org: t.org, Project: t.project, HowToEnable: remoteHowToEnable}
 	s := New(Options{
-		Catalog: tools.Catalog(tools.Options{Permissions: perms, Org: t.org, Project: t.project}),
+		Catalog: tools.Catalog(topts),
+		Hidden:  func(name string) (string, bool) { return tools.Unavailable(topts, name) },
 		Guide:   remoteGuide(),
 		Logger:  h.opts.Logger,
 		Bind: func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error) {
@@ -325,10 +377,21 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 	return s
 }
 
+// remoteHowToEnable says how a remote user gets a permission: triage is a
+// scope of the sign-in; the others are not offered over OAuth.
+func remoteHowToEnable(p tools.Permission) string {
+	if p == tools.Triage {
+		return "Sign in again asking for the scope \"read triage\" (in your MCP client, reconnect this server with the triage scope), and approve it."
+	}
+	return "This lookout server does not offer it to remote clients; `lookout mcp --skills=inspect," + tools.SkillOf(p) + "` on your machine does."
+}
+
 // remoteGuide words errors for users of the remote server, who sign in
 // through their MCP client rather than paste a token.
 func remoteGuide() tools.Guide {
 	return tools.Guide{
+		SentryURL: "The server's SENTRY_URL may be wrong or Sentry down; tell whoever runs this lookout.",
+		PlainHTTP: "The server's SENTRY_URL should be http://... with SENTRY_INSECURE_HTTP=1; tell whoever runs this lookout.",
 		Unauthorized: "Sentry no longer accepts your connection (it expired or was revoked). " +
 			"Sign in again: your MCP client will start the sign-in on its next request, or reconnect the server in its settings.",
 		MissingScope: func(scope string) string {

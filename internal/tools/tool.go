@@ -41,24 +41,36 @@ const (
 	ProjectManagement Permission = "project-management"
 )
 
-// ParsePermissions reads a comma list such as "read,triage".
+// AllPermissions lists every permission, read first.
+var AllPermissions = []Permission{Read, Triage, Seer, Docs, ProjectManagement}
+
+// ParsePermissions reads a comma list such as "read,triage". Read is
+// always included.
 func ParsePermissions(s string) ([]Permission, error) {
 	var ps []Permission
 	for _, f := range strings.Split(s, ",") {
-		switch p := Permission(strings.TrimSpace(f)); p {
-		case Read, Triage:
+		switch p := Permission(strings.TrimSpace(f)); {
+		case p == "":
+		case slices.Contains(AllPermissions, p):
 			if !slices.Contains(ps, p) {
 				ps = append(ps, p)
 			}
-		case "":
 		default:
-			return nil, fmt.Errorf("unknown permission %q: use read, triage or both (read,triage)", f)
+			return nil, fmt.Errorf("unknown permission %q: use a comma list of %s", f, permissionList())
 		}
 	}
 	if !slices.Contains(ps, Read) {
 		ps = append([]Permission{Read}, ps...)
 	}
 	return ps, nil
+}
+
+func permissionList() string {
+	names := make([]string, len(AllPermissions))
+	for i, p := range AllPermissions {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Env is what one tool call may use.
@@ -68,6 +80,12 @@ type Env struct {
 	// Org and Project pin the call to one organization (and project): the
 	// pinned parameters are filled in and may not be overridden.
 	Org, Project string
+	// Docs reads Sentry's documentation for search_docs and get_doc; nil
+	// means the public services (https://mcp.sentry.dev, docs.sentry.io).
+	Docs *sentry.DocsClient
+	// Seer paces analyze_issue_with_seer's polling; the zero value is the
+	// reference server's pacing.
+	Seer SeerPolling
 }
 
 // Tool is one entry of the catalog.
@@ -76,6 +94,10 @@ type Tool struct {
 	Title       string
 	Description string // written for a model: when to use it, examples
 	Permission  Permission
+	// Listed tools are offered by name in an MCP tools/list; the others
+	// are found with search_sentry_tools and run with execute_sentry_tool
+	// (or called by name), which keeps the list a client loads small.
+	Listed      bool
 	ReadOnly    bool // readOnlyHint
 	Destructive bool // destructiveHint
 	Idempotent  bool // idempotentHint
@@ -93,6 +115,9 @@ type Tool struct {
 type spec struct {
 	Name, Title, Description string
 	Permission               Permission
+	// Listed: offered by name in tools/list (see Tool.Listed). Keep it for
+	// the few tools most investigations start with.
+	Listed bool
 	// Writes: the tool changes something in Sentry (readOnlyHint false).
 	Writes                  bool
 	Destructive, Idempotent bool
@@ -122,7 +147,7 @@ func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) 
 	}
 	return Tool{
 		Name: s.Name, Title: s.Title, Description: strings.TrimSpace(s.Description),
-		Permission: s.Permission, ReadOnly: !s.Writes,
+		Permission: s.Permission, Listed: s.Listed, ReadOnly: !s.Writes,
 		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes,
 		schema: schema, resolved: resolved,
 		call: func(ctx context.Context, env *Env, args map[string]any) (string, error) {
@@ -160,19 +185,25 @@ func (t Tool) Call(ctx context.Context, env *Env, raw json.RawMessage) (string, 
 	if b, err := json.Marshal(args); err != nil || json.Unmarshal(b, &instance) != nil {
 		return "", &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
 	}
+	// What the caller gave (and the pins), for messages: the defaults
+	// added below are noise in "found nothing for ...".
+	given := argSummary(instance)
 	if err := t.resolved.ApplyDefaults(&instance); err != nil {
 		return "", &InputError{Tool: t.Name, Problem: err.Error()}
 	}
 	if err := t.resolved.Validate(instance); err != nil {
-		return "", &InputError{Tool: t.Name, Problem: cleanValidation(err)}
+		return "", &InputError{Tool: t.Name, Problem: explainInvalid(t.resolved.Schema(), instance, err)}
 	}
 	out, err := t.call(ctx, env, instance)
 	if err != nil {
-		var ie *InputError
-		if errors.As(err, &ie) {
+		var (
+			ie *InputError
+			ce *CallError
+		)
+		if errors.As(err, &ie) || errors.As(err, &ce) { // ce: a tool execute_sentry_tool ran
 			return "", err
 		}
-		return "", &CallError{Tool: t.Name, Args: argSummary(instance), Err: err}
+		return "", &CallError{Tool: t.Name, Args: given, Err: err}
 	}
 	return truncate(out, maxOutput), nil
 }
@@ -238,6 +269,9 @@ func cleanValidation(err error) string {
 func argSummary(args map[string]any) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if k == "body" { // an uptime check's request body may hold credentials
+			continue
+		}
 		switch v := args[k].(type) {
 		case nil:
 		case string:

@@ -69,6 +69,24 @@
 // Monitors: acme nightly-import (ok; staging missed a check-in) and
 // cache-warmup (error); globex data-retention (ok).
 //
+// Project management: web is shared by teams frontend and platform (the
+// other projects have one team each). Writes (teams, projects, team
+// access, client keys, uptime monitors, code mappings, Seer runs,
+// onboarding updates) check the member's role as well as the token's
+// scopes (a member may not create teams or change projects; an owner may)
+// and are recorded in AuditLog with the user who made them.
+//
+// Uptime monitors (with 12 checks each): acme Storefront (web, up), Public
+// API (api, failing for its last 4 checks, with credential headers and a
+// body), Checkout (staging) (checkout, disabled); globex Backend health.
+// Repositories: acme/web-frontend, acme/checkout-service, acme-labs/api;
+// globex/mobile-ios. Seer: CHECKOUT-1A has a finished autofix run; a run
+// started on any other issue follows ScriptAutofix (default: processing for
+// 2 reads, then completed). Onboarding: acme's run OnboardingRunToken.
+//
+// Docs (NewDocs) fakes the docs search of mcp.sentry.dev and the markdown
+// pages of docs.sentry.io on its own server.
+//
 // Counts in issues and tags are Sentry-sized (CHECKOUT-1A has 5210 events);
 // only the few sample events are stored, so Discover's count() counts
 // samples.

@@ -13,6 +13,7 @@ type world struct {
 	spans    []*span  // every org
 	logs     []*logItem
 	nextNote int // activity ids for notes and status changes
+	mgmt     *manageState
 }
 
 type user struct {
@@ -167,7 +168,8 @@ type issue struct {
 	Priority          string
 	HasSeen           bool
 	IsBookmarked      bool
-	events            []*event // oldest first
+	ignore            map[string]int // conditions of an ignore: ignoreDuration, ignoreCount...
+	events            []*event       // oldest first
 	tags              []*tagStat
 	activity          []*activity // oldest first
 	stats24h          []int       // 24 hourly buckets, oldest first
