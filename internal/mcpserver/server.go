@@ -130,9 +130,9 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
 		env, err := opts.Bind(ctx, req)
-		var out string
+		var out tools.Result
 		if err == nil {
-			out, err = t.Call(ctx, env, req.Params.Arguments)
+			out, err = t.CallResult(ctx, env, req.Params.Arguments)
 		}
 		if err != nil {
 			if badInput(err) {
@@ -148,8 +148,18 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 			}
 			return errorResult(opts.Guide.Explain(err)), nil
 		}
-		opts.Logger.Info("tool call", "tool", t.Name, "duration", time.Since(start), "bytes", len(out))
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: out}}}, nil
+		content := []mcp.Content{&mcp.TextContent{Text: out.Text}}
+		size := len(out.Text)
+		for _, m := range out.Media {
+			size += len(m.Data)
+			if m.Image {
+				content = append(content, &mcp.ImageContent{Data: m.Data, MIMEType: m.MIMEType})
+			} else {
+				content = append(content, &mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: m.URI, MIMEType: m.MIMEType, Blob: m.Data}})
+			}
+		}
+		opts.Logger.Info("tool call", "tool", t.Name, "duration", time.Since(start), "bytes", size)
+		return &mcp.CallToolResult{Content: content}, nil
 	}
 }
 

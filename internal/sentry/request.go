@@ -26,6 +26,9 @@ type call struct {
 	query  url.Values
 	body   any
 	scope  string // the scope Sentry requires for this endpoint, for 403s
+	// limit bounds a successful answer's body; 0 means Options.MaxBodyBytes.
+	// Downloads (attachments, images) set their own.
+	limit int64
 }
 
 // checkArgs refuses empty and dot arguments before any request: escaped or
@@ -144,12 +147,12 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 	}
 	reauthorized := false
 	for attempt := 0; ; attempt++ {
-		resp, err := c.exchange(ctx, cl.method, target, body, token)
+		resp, err := c.exchange(ctx, cl, target, body, token)
 		if err != nil {
 			switch {
 			case errors.Is(err, errTooLarge):
 				return Page{}, &APIError{Kind: ErrResponseTooLarge, Method: cl.method, Path: path, Status: resp.status,
-					Detail: fmt.Sprintf("answer exceeds %d bytes; ask for less (smaller limit, fewer fields, shorter period)", c.maxBody)}
+					Detail: fmt.Sprintf("answer exceeds %d bytes; ask for less (smaller limit, fewer fields, shorter period)", c.bodyLimit(cl))}
 			case ctx.Err() != nil:
 				return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, ctx.Err())
 			}
@@ -168,6 +171,10 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 		}
 
 		if resp.status >= 200 && resp.status < 300 {
+			if b, ok := out.(*Blob); ok {
+				b.Data, b.ContentType = resp.body, resp.header.Get("Content-Type")
+				return parseLink(resp.header.Get("Link")), nil
+			}
 			trimmed := bytes.TrimSpace(resp.body)
 			if out != nil && bytes.HasPrefix(trimmed, []byte("<")) {
 				// A login page of a proxy in front of a self-hosted Sentry, or
@@ -254,9 +261,9 @@ func (c *Client) spendRetry() bool {
 var errRetryBudget = errors.New("the connection failed on every attempt and lookout's retry budget is spent")
 
 // exchange sends one request and reads the whole answer, bounded: success
-// bodies by MaxBodyBytes (a larger one is errTooLarge), error bodies by 64 KiB
-// (only the detail matters).
-func (c *Client) exchange(ctx context.Context, method, target string, body []byte, token string) (*response, error) {
+// bodies by the call's limit (a larger one is errTooLarge), error bodies by
+// 64 KiB (only the detail matters).
+func (c *Client) exchange(ctx context.Context, cl call, target string, body []byte, token string) (*response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -276,12 +283,15 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 			}
 		},
 	})
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	req, err := http.NewRequestWithContext(ctx, cl.method, target, rd)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
+	if cl.limit > 0 { // a download: whatever type the file has
+		req.Header.Set("Accept", "*/*")
+	}
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -295,7 +305,7 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 	}
 	defer res.Body.Close()
 	r := &response{status: res.StatusCode, header: res.Header}
-	limit := c.maxBody
+	limit := c.bodyLimit(cl)
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		limit = 64 << 10
 	} else if res.ContentLength > limit {
@@ -312,6 +322,14 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 		r.body = r.body[:limit]
 	}
 	return r, nil
+}
+
+// bodyLimit is the most a successful answer to cl may hold.
+func (c *Client) bodyLimit(cl call) int64 {
+	if cl.limit > 0 {
+		return cl.limit
+	}
+	return c.maxBody
 }
 
 // apiError turns a non-2xx answer into an *APIError.

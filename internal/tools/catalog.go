@@ -10,7 +10,7 @@ import (
 // all lists every tool. Each group lives in its own catalog_*.go file.
 func all() []Tool {
 	var tools []Tool
-	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools(), projectManagementTools(), seerTools(), docsTools()} {
+	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools(), projectManagementTools(), seerTools(), docsTools(), inspectTools()} {
 		tools = append(tools, group...)
 	}
 	return tools

@@ -10,9 +10,9 @@ import (
 )
 
 type getSentryResourceInput struct {
-	URL              string `json:"url,omitempty" jsonschema:"A Sentry web URL, whole (issue, event, trace, release, project page); read, never opened."`
-	ResourceType     string `json:"resourceType,omitempty" jsonschema:"Without a URL: what resourceId is (issue, event, trace, monitor)."`
-	ResourceID       string `json:"resourceId,omitempty" jsonschema:"Issue short id, 32-hex event or trace id, or monitor slug."`
+	URL              string `json:"url,omitempty" jsonschema:"A Sentry web URL, whole (issue, event, trace or span, replay, cron monitor, snapshot, AI conversation, profile, release, project page); read, never opened."`
+	ResourceType     string `json:"resourceType,omitempty" jsonschema:"Without a URL: what resourceId is (issue, event, trace, ai_conversation, replay, monitor, snapshot)."`
+	ResourceID       string `json:"resourceId,omitempty" jsonschema:"Issue short id, 32-hex event, trace or replay id, conversation id, monitor slug or snapshot id."`
 	OrganizationSlug string `json:"organizationSlug,omitempty" jsonschema:"Organization slug, with resourceType and resourceId."`
 }
 
@@ -21,7 +21,7 @@ func getSentryResourceTool() Tool {
 		Name:   "get_sentry_resource",
 		Title:  "Get a Sentry resource",
 		Listed: true,
-		Description: `Open what a pasted Sentry URL points at (issue, event, trace, release, project, monitor), or a resourceType + resourceId. An issue or event answers as get_issue_details does.
+		Description: `Open what a pasted Sentry URL points at (issue, event, trace or span, replay, cron monitor, snapshot, AI conversation, profile, release, project), or a resourceType + resourceId. An issue or event answers as get_issue_details does.
 Example: get_sentry_resource(url='https://acme.sentry.io/issues/WEB-1A/')`,
 		Scopes: []string{"event:read", "project:read"},
 		Schema: func(s *schemaT) {
@@ -33,10 +33,9 @@ Example: get_sentry_resource(url='https://acme.sentry.io/issues/WEB-1A/')`,
 const resourceTool = "get_sentry_resource"
 
 // resourceTarget is what the arguments name: a parsed URL, or a resource
-// built from resourceType and resourceId. Monitor is the monitor slug.
+// built from resourceType and resourceId.
 type resourceTarget struct {
 	resource
-	Monitor string
 }
 
 func getSentryResource(ctx context.Context, env *Env, in getSentryResourceInput) (string, error) {
@@ -66,8 +65,8 @@ func getSentryResource(ctx context.Context, env *Env, in getSentryResourceInput)
 		return resourceRelease(ctx, c, r.Org, r.Release)
 	case "project":
 		return resourceProject(ctx, c, r.Org, r.Project)
-	case "monitor":
-		return resourceMonitor(ctx, c, r.Org, r.Monitor)
+	case "span", "replay", "monitor", "snapshot", "ai_conversation", "profile":
+		return resourceInspect(ctx, env, in, r.resource)
 	}
 	return "", &InputError{Tool: resourceTool, Problem: "unsupported resource kind " + r.Kind}
 }
@@ -84,6 +83,9 @@ func (in getSentryResourceInput) target(env *Env) (resourceTarget, error) {
 		r, err := parseResourceURL(in.URL, env.Sentry.BaseURL())
 		if err != nil {
 			return bad("%s", err)
+		}
+		if in.ResourceType == "trace" && r.Kind == "span" {
+			r.Kind = "trace" // the whole trace rather than the span
 		}
 		if in.ResourceType != "" && in.ResourceType != r.Kind {
 			return bad("the URL is a %s page, but resourceType says %s: give only the URL", r.Kind, in.ResourceType)
@@ -123,9 +125,11 @@ func (in getSentryResourceInput) target(env *Env) (resourceTarget, error) {
 			if !slugRe.MatchString(id) {
 				return bad("resourceId %q is not a monitor slug", shorten(id, 60))
 			}
-			t.Monitor = id
+			t.MonitorSlug = id
 		default: // ai_conversation, replay, snapshot
-			return bad("lookout cannot read %s resources yet: open it in Sentry. It reads issues, events, traces, monitors, releases and projects", in.ResourceType)
+			if err := t.inspectID(id); err != "" {
+				return bad("%s", err)
+			}
 		}
 	}
 	if env.Org != "" && !strings.EqualFold(env.Org, t.Org) {
@@ -194,39 +198,5 @@ func resourceProject(ctx context.Context, c *sentry.Client, org, slug string) (s
 	fmt.Fprintf(&b, "- **Created**: %s\n", stampUTC(p.DateCreated))
 	fmt.Fprintf(&b, "- **Link**: %s/organizations/%s/projects/%s/\n", strings.TrimSuffix(c.BaseURL(), "/"), org, p.Slug)
 	fmt.Fprintf(&b, "\nMore: search_issues(organizationSlug='%s', projectSlug='%s') for its issues; find_dsns for its DSN.\n", org, p.Slug)
-	return b.String(), nil
-}
-
-func resourceMonitor(ctx context.Context, c *sentry.Client, org, slug string) (string, error) {
-	ms, _, err := c.ListMonitors(ctx, org, sentry.MonitorQuery{Query: slug, Limit: 100})
-	if err != nil {
-		return "", err
-	}
-	var m *sentry.Monitor
-	for i := range ms {
-		if ms[i].Slug == slug {
-			m = &ms[i]
-		}
-	}
-	if m == nil {
-		return "", fmt.Errorf("monitor %s in organization %s: %w", slug, org, sentry.ErrNotFound)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Monitor **%s** in **%s**\n\n", m.Slug, org)
-	fmt.Fprintf(&b, "- **Name**: %s · **Status**: %s", m.Name, orDefault(m.Status, "unknown"))
-	if m.IsMuted {
-		b.WriteString(" (muted)")
-	}
-	b.WriteString("\n")
-	if m.Project != nil {
-		fmt.Fprintf(&b, "- **Project**: %s\n", m.Project.Slug)
-	}
-	if s := m.Config.ScheduleText(); s != "" {
-		fmt.Fprintf(&b, "- **Schedule**: %s (%s, %s)\n", s, orDefault(m.Config.ScheduleType, "?"), orDefault(m.Config.Timezone, "UTC"))
-	}
-	for _, e := range m.Environments {
-		fmt.Fprintf(&b, "- **%s**: %s, last check-in %s, next %s\n", e.Name, e.Status, stampUTC(e.LastCheckIn), stampUTC(e.NextCheckIn))
-	}
-	fmt.Fprintf(&b, "\nMore: find_monitors(organizationSlug='%s') lists all monitors.\n", org)
 	return b.String(), nil
 }

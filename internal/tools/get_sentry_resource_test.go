@@ -33,8 +33,8 @@ func TestGetSentryResource(t *testing.T) {
 			`{"resourceType":"trace","organizationSlug":"acme","resourceId":"not-a-trace"}`,
 			`{"resourceType":"event","organizationSlug":"acme","resourceId":"latest"}`,
 			`{"resourceType":"replay","organizationSlug":"acme","resourceId":"abc"}`,
-			`{"resourceType":"ai_conversation","organizationSlug":"acme","resourceId":"abc"}`,
-			`{"resourceType":"snapshot","organizationSlug":"acme","resourceId":"123"}`,
+			`{"resourceType":"ai_conversation","organizationSlug":"acme","resourceId":"../conv"}`,
+			`{"resourceType":"snapshot","organizationSlug":"acme","resourceId":"12a"}`,
 			`{"url":"https://evil.example/organizations/acme/issues/WEB-1A/"}`,
 			`{"url":"/organizations/acme/issues/WEB-1A/"}`,
 		},
@@ -110,7 +110,7 @@ func TestGetSentryResourceKinds(t *testing.T) {
 	add(`{"resourceType":"trace","organizationSlug":"acme","resourceId":"`+strings.ToUpper(sentrytest.TraceID)+`"}`, "## Errors (3)")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/releases/web%401.2.3%2Bbuild.4/"}`, "# Release `web@1.2.3+build.4` in **acme**", "/releases/web@1.2.3+build.4/", "get_release_details(")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/projects/checkout/"}`, "# Project **checkout** in **acme**", "**Platform**: python-django")
-	add(`{"resourceType":"monitor","organizationSlug":"acme","resourceId":"nightly-import"}`, "# Monitor **nightly-import**", "**staging**: missed")
+	add(`{"resourceType":"monitor","organizationSlug":"acme","resourceId":"nightly-import"}`, "# Monitor Nightly Import (`nightly-import`) in **acme**", "- staging: missed_checkin")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/issues/WEB-1A/","resourceType":"issue","organizationSlug":"acme"}`, "# WEB-1A")
 	for _, c := range cases {
 		out, err := f.call(env, "get_sentry_resource", c.args)

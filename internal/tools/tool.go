@@ -104,10 +104,13 @@ type Tool struct {
 	// Scopes are the Sentry scopes the tool needs: what a reconnect must ask
 	// for when Sentry says one is missing.
 	Scopes []string
+	// Experimental tools are offered only to callers who opt in, as the
+	// reference server hides them without --experimental.
+	Experimental bool
 
 	schema   *jsonschema.Schema
 	resolved *jsonschema.Resolved
-	call     func(ctx context.Context, env *Env, args map[string]any) (string, error)
+	call     func(ctx context.Context, env *Env, args map[string]any) (Result, error)
 }
 
 // spec is what a tool file declares; newTool adds the schema and the
@@ -122,6 +125,7 @@ type spec struct {
 	Writes                  bool
 	Destructive, Idempotent bool
 	Scopes                  []string
+	Experimental            bool
 	// Schema adjusts the schema inferred from the input struct: defaults,
 	// enums, patterns, nullable types.
 	Schema func(s *jsonschema.Schema)
@@ -130,6 +134,15 @@ type spec struct {
 // newTool builds a Tool whose input is In. The JSON Schema is inferred from
 // In's json and jsonschema tags, then adjusted by s.Schema.
 func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) (string, error)) Tool {
+	return newMediaTool(s, func(ctx context.Context, env *Env, in In) (Result, error) {
+		text, err := handler(ctx, env, in)
+		return Result{Text: text}, err
+	})
+}
+
+// newMediaTool is newTool for the few tools that return images or files
+// besides their text (see Result).
+func newMediaTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) (Result, error)) Tool {
 	schema, err := jsonschema.For[In](nil)
 	if err != nil {
 		panic(fmt.Sprintf("tools: schema of %s: %v", s.Name, err))
@@ -148,12 +161,12 @@ func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) 
 	return Tool{
 		Name: s.Name, Title: s.Title, Description: strings.TrimSpace(s.Description),
 		Permission: s.Permission, Listed: s.Listed, ReadOnly: !s.Writes,
-		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes,
+		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes, Experimental: s.Experimental,
 		schema: schema, resolved: resolved,
-		call: func(ctx context.Context, env *Env, args map[string]any) (string, error) {
+		call: func(ctx context.Context, env *Env, args map[string]any) (Result, error) {
 			var in In
 			if err := decode(args, &in); err != nil {
-				return "", &InputError{Tool: s.Name, Problem: err.Error()}
+				return Result{}, &InputError{Tool: s.Name, Problem: err.Error()}
 			}
 			return handler(ctx, env, in)
 		},
@@ -166,33 +179,41 @@ func (t Tool) InputSchema() *jsonschema.Schema { return t.schema.CloneSchemas() 
 // Call validates args against the schema (after filling in env's pins and
 // defaults) and runs the tool. Nothing reaches Sentry unless the input is
 // valid. Errors are *InputError for bad input, or a *CallError wrapping
-// what Sentry said, with the arguments used.
+// what Sentry said, with the arguments used. The answer is the text only:
+// it describes any media, which front doors that can carry them get from
+// CallResult.
 func (t Tool) Call(ctx context.Context, env *Env, raw json.RawMessage) (string, error) {
+	res, err := t.CallResult(ctx, env, raw)
+	return res.Text, err
+}
+
+// CallResult is Call with the images and files a tool returned (for MCP).
+func (t Tool) CallResult(ctx context.Context, env *Env, raw json.RawMessage) (Result, error) {
 	args := map[string]any{}
 	if len(bytes.TrimSpace(raw)) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&args); err != nil {
-			return "", &InputError{Tool: t.Name, Problem: "arguments must be a JSON object: " + err.Error()}
+			return Result{}, &InputError{Tool: t.Name, Problem: "arguments must be a JSON object: " + err.Error()}
 		}
 	}
 	if err := t.pin(env, args); err != nil {
-		return "", err
+		return Result{}, err
 	}
 	// Validate the instance as a client would have sent it: json.Number
 	// is not a type the validator knows, so round-trip through float64.
 	var instance map[string]any
 	if b, err := json.Marshal(args); err != nil || json.Unmarshal(b, &instance) != nil {
-		return "", &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
+		return Result{}, &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
 	}
 	// What the caller gave (and the pins), for messages: the defaults
 	// added below are noise in "found nothing for ...".
 	given := argSummary(instance)
 	if err := t.resolved.ApplyDefaults(&instance); err != nil {
-		return "", &InputError{Tool: t.Name, Problem: err.Error()}
+		return Result{}, &InputError{Tool: t.Name, Problem: err.Error()}
 	}
 	if err := t.resolved.Validate(instance); err != nil {
-		return "", &InputError{Tool: t.Name, Problem: explainInvalid(t.resolved.Schema(), instance, err)}
+		return Result{}, &InputError{Tool: t.Name, Problem: explainInvalid(t.resolved.Schema(), instance, err)}
 	}
 	out, err := t.call(ctx, env, instance)
 	if err != nil {
@@ -201,11 +222,12 @@ func (t Tool) Call(ctx context.Context, env *Env, raw json.RawMessage) (string, 
 			ce *CallError
 		)
 		if errors.As(err, &ie) || errors.As(err, &ce) { // ce: a tool execute_sentry_tool ran
-			return "", err
+			return Result{}, err
 		}
-		return "", &CallError{Tool: t.Name, Args: given, Err: err}
+		return Result{}, &CallError{Tool: t.Name, Args: given, Err: err}
 	}
-	return truncate(out, maxOutput), nil
+	out.Text = truncate(out.Text, maxOutput)
+	return out, nil
 }
 
 // Pinned parameter names, as the reference server names them.

@@ -166,6 +166,9 @@ func searchTools(available []Tool, opts Options, query string, limit int) (strin
 		Query       string             `json:"query"`
 		Results     []toolMatch        `json:"results"`
 		Unavailable []unavailableMatch `json:"unavailable,omitempty"`
+		// More counts matches left out to keep the answer small: a
+		// narrower query finds them.
+		More int `json:"more,omitempty"`
 	}{Query: query, Results: []toolMatch{}}
 	for _, h := range hits[:min(limit, len(hits))] {
 		out.Results = append(out.Results, toolMatch{
@@ -182,9 +185,17 @@ func searchTools(available []Tool, opts Options, query string, limit int) (strin
 			out.Unavailable = append(out.Unavailable, unavailableMatch{Name: t.Name, Reason: why})
 		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return "", err
+	// The answer must stay whole JSON within maxOutput: drop the lowest
+	// ranked matches rather than let truncation cut the document.
+	for {
+		b, err := json.Marshal(out)
+		if err != nil {
+			return "", err
+		}
+		if len(b) <= maxOutput || len(out.Results) <= 1 {
+			return string(b), nil
+		}
+		out.Results = out.Results[:len(out.Results)-1]
+		out.More++
 	}
-	return string(b), nil
 }

@@ -262,4 +262,5 @@ func (f *Fake) routes(api func(string, apiHandler, ...string)) {
 	api("GET /organizations/{org}/trace/{trace}/{$}", f.getTrace, "event:read")
 
 	f.manageRoutes(api)
+	f.inspectRoutes(api)
 }

@@ -55,6 +55,7 @@ func newWorld(now time.Time) *world {
 	s.issues()
 	s.traces(acme, globex)
 	s.manage(acme, globex)
+	s.inspect(acme, globex)
 	s.w.nextNote = 48000001
 	return s.w
 }

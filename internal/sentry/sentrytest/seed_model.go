@@ -14,6 +14,7 @@ type world struct {
 	logs     []*logItem
 	nextNote int // activity ids for notes and status changes
 	mgmt     *manageState
+	inspect  map[*org]*inspectData // dashboards, alerts, replays... (seed_inspect.go)
 }
 
 type user struct {
