@@ -232,7 +232,7 @@ func TestConnectorFlow(t *testing.T) {
 	if conn.st.Kind != "slack-connect" || conn.st.Principal != "slack:T1:U1" || !bytes.Equal(conn.st.Data, []byte(`{"channel":"C1"}`)) {
 		t.Fatalf("state %+v", conn.st)
 	}
-	if conn.consent.Token.AccessToken == "" || conn.consent.User.ID == "" {
+	if conn.consent.Token.Expiry().IsZero() || conn.consent.User.ID == "" {
 		t.Fatal("connector got no consent")
 	}
 	wantErrorPage(t, b.get(t, back.location), http.StatusBadRequest, "already used")

@@ -112,7 +112,7 @@ func testCodeReplay(t *testing.T, e *env) {
 		t.Fatalf("access token after code replay: %v", err)
 	}
 	wantOAuthError(t, c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}), 400, "invalid_grant")
-	if _, err := e.vault.Get(t.Context(), info.UserID); err == nil {
+	if _, err := e.vault.Status(t.Context(), info.UserID); err == nil {
 		t.Error("the Sentry grant survived the code replay")
 	}
 	wantAudit(t, e, ActionCodeReplayed)

@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/tools"
 	"github.com/lookout-hq/lookout/internal/vault"
@@ -34,11 +35,14 @@ type HTTPOptions struct {
 	// MetadataURL gives a resource's protected-resource metadata URL, for
 	// WWW-Authenticate.
 	MetadataURL func(resource string) string
-	// Vault and Refresher bind each call to its principal's Sentry grant.
-	Vault     *vault.Vault
-	Refresher vault.Refresher
-	// Sentry is the base of every Sentry client (URL, region domains...).
+	// Vault binds each call to its principal's Sentry grant.
+	Vault Grants
+	// Sentry is the base of the Sentry client of a raw Sentry token
+	// (AllowSentryTokens); the vault builds every other client.
 	Sentry sentry.Options
+	// ToolTimeout bounds one tool call as a whole, its Sentry retries and
+	// any refresh it waits for included (LOOKOUT_TOOL_TIMEOUT; default 30s).
+	ToolTimeout time.Duration
 	// AllowSentryTokens accepts a raw Sentry token as the bearer
 	// (LOOKOUT_ALLOW_SENTRY_TOKENS, for CI and headless use).
 	AllowSentryTokens bool
@@ -48,6 +52,15 @@ type HTTPOptions struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	Now          func() time.Time
+}
+
+// Grants is what the endpoint needs of the vault: whether a grant is
+// usable, a client acting as its principal, and marking it stale when
+// Sentry refuses a fresh token.
+type Grants interface {
+	Status(ctx context.Context, principal string) (vault.Status, error)
+	Client(ctx context.Context, principal string) (*sentry.Client, vault.Status, error)
+	MarkStale(ctx context.Context, principal, reason string) error
 }
 
 // accessTokenPrefix marks lookout's own access tokens; any other bearer is
@@ -88,6 +101,9 @@ func NewHTTP(opts HTTPOptions) (*HTTP, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ToolTimeout <= 0 {
+		opts.ToolTimeout = DefaultToolTimeout
 	}
 	h := &HTTP{opts: opts, base: base, loopback: isLoopbackHost(base.Hostname()),
 		servers: map[serverKey]*mcp.Server{}, visible: map[string]time.Time{}}
@@ -138,6 +154,12 @@ func (h *HTTP) target(path string) (target, bool) {
 }
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The request id (set by cmd/lookout's middleware, or here) reaches
+	// tool handlers through the request header, which they are given.
+	ctx, id := requestid.Ensure(r.Context())
+	r = r.WithContext(ctx)
+	r.Header.Set(requestid.Header, id)
+	w.Header().Set(requestid.Header, id)
 	if msg, ok := h.checkOrigin(r); !ok {
 		http.Error(w, msg, http.StatusForbidden)
 		return
@@ -155,7 +177,12 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := auth.TokenInfoFromContext(r.Context())
 			if err := h.checkVisible(r.Context(), info, t); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
+				code := http.StatusForbidden
+				if errors.Is(err, errTrouble) {
+					code = http.StatusServiceUnavailable
+					w.Header().Set("Retry-After", "60")
+				}
+				http.Error(w, err.Error(), code)
 				return
 			}
 			h.streams.ServeHTTP(w, r.WithContext(withTarget(r.Context(), t)))
@@ -194,26 +221,48 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 		}
 		// A raw Sentry token (CI, headless); Sentry itself judges it.
 		return &auth.TokenInfo{UserID: "", Scopes: []string{"read"}, Expiration: h.opts.Now().Add(time.Hour),
-			Extra: map[string]any{sentryTokenKey: token}}, nil
+			Extra: map[string]any{sentryTokenKey: sentry.StaticToken(token)}}, nil
 	}
 	info, err := h.opts.Verify(ctx, token, r)
-	if err != nil {
+	switch {
+	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrOAuth):
 		return nil, err
+	case err != nil:
+		// The SDK shows the error's text: the detail goes to the log.
+		h.opts.Logger.ErrorContext(ctx, "mcp: verifying an access token", "err", err)
+		return nil, troubleError(ctx)
 	}
 	if res, _ := info.Extra["resource"].(string); res != t.resource {
 		return nil, fmt.Errorf("%w: this token was issued for %s, not %s; sign in again for this URL", auth.ErrInvalidToken, res, t.resource)
 	}
-	g, err := h.opts.Vault.Get(ctx, info.UserID)
+	st, err := h.opts.Vault.Status(ctx, info.UserID)
 	switch {
-	case errors.Is(err, vault.ErrNoGrant) || (err == nil && g.Stale):
+	case errors.Is(err, vault.ErrUnavailable):
+		// The grant cannot be read right now (database, missing key): that
+		// is no reason to sign in again. Let the request in; tool calls
+		// that need Sentry say "try again" as tool errors.
+		h.opts.Logger.WarnContext(ctx, "mcp: grant status unavailable", "principal", info.UserID, "err", err)
+	case errors.Is(err, vault.ErrNoGrant) || (err == nil && st.Stale):
 		return nil, fmt.Errorf("%w: your Sentry connection has expired or was revoked; sign in again", auth.ErrInvalidToken)
 	case errors.Is(err, vault.ErrDecrypt):
-		h.opts.Logger.Error("grant cannot be decrypted", "principal", info.UserID, "err", err)
+		h.opts.Logger.ErrorContext(ctx, "grant cannot be decrypted", "principal", info.UserID, "err", err)
 		return nil, fmt.Errorf("%w: your Sentry connection cannot be read; sign in again", auth.ErrInvalidToken)
 	case err != nil:
-		return nil, err // 500: the store is down
+		h.opts.Logger.ErrorContext(ctx, "mcp: grant status", "principal", info.UserID, "err", err)
+		return nil, troubleError(ctx)
 	}
 	return info, nil
+}
+
+// errTrouble marks the plain "try again in a minute" errors of this
+// package.
+var errTrouble = errors.New("lookout is having trouble")
+
+// troubleError is what a client sees when lookout's database (or Sentry)
+// failed: plain words, the request id, no internals.
+func troubleError(ctx context.Context) error {
+	return fmt.Errorf("%w: Sentry (or lookout's database) is having trouble; try again in a minute%s",
+		errTrouble, requestid.Suffix(ctx))
 }
 
 const sentryTokenKey = "sentry_token"
@@ -249,8 +298,12 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 			what = "project " + t.org + "/" + t.project
 		}
 		return fmt.Errorf("forbidden: your Sentry account cannot access %s; connect to %s/mcp, or sign in with an account that can", what, h.opts.BaseURL)
+	case errors.Is(err, vault.ErrUnavailable), errors.Is(err, sentry.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		h.opts.Logger.WarnContext(ctx, "mcp: checking a pinned organization", "org", t.org, "err", err)
+		return troubleError(ctx)
 	case err != nil:
-		return fmt.Errorf("checking access to %s: %s", t.org, tools.TokenGuide(h.opts.Sentry.BaseURL).Explain(err))
+		h.opts.Logger.WarnContext(ctx, "mcp: checking a pinned organization", "org", t.org, "err", err)
+		return fmt.Errorf("checking access to %s: %s", t.org, explain(ctx, tools.TokenGuide(h.opts.Sentry.BaseURL), err))
 	}
 	h.mu.Lock()
 	if len(h.visible) > 10000 {
@@ -263,12 +316,12 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 
 // client builds the Sentry client of one request for its caller.
 func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client, error) {
-	if raw, ok := info.Extra[sentryTokenKey].(string); ok {
+	if raw, ok := info.Extra[sentryTokenKey].(sentry.TokenSource); ok {
 		opts := h.opts.Sentry
-		opts.Token = sentry.StaticToken(raw)
+		opts.Token = raw
 		return sentry.New(opts)
 	}
-	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, h.opts.Sentry)
+	c, _, err := h.opts.Vault.Client(ctx, info.UserID)
 	return c, err
 }
 
@@ -297,6 +350,7 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 		Catalog: tools.Catalog(tools.Options{Permissions: perms, Org: t.org, Project: t.project}),
 		Guide:   remoteGuide(),
 		Logger:  h.opts.Logger,
+		Timeout: h.opts.ToolTimeout,
 		Bind: func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error) {
 			info := req.Extra.TokenInfo
 			if info == nil {
