@@ -62,7 +62,9 @@ func TestSentryRefreshInVault(t *testing.T) {
 			}
 			wg.Wait()
 
-			if got := len(te.requests()); got != 1 {
+			// A failed refresh is not retried by those waiting on it; a
+			// caller arriving after it failed may try again.
+			if got := len(te.requests()); got < 1 || (tt.name != "unavailable" && got != 1) {
 				t.Errorf("%d token requests for %d concurrent refreshes", got, n)
 			}
 			for _, r := range te.requests() {

@@ -189,9 +189,11 @@ func TestSlowRefreshOutlivesTheCaller(t *testing.T) {
 	s := storetest.SQLite(t)
 	v := sentryVault(t, fake, s, vault.Options{})
 	connect(t, fake, v, "mcp:g1") // expires within the refresh skew: every call refreshes first
-	fake.Inject(sentrytest.Fault{PathPrefix: "/oauth/token/", Latency: 400 * time.Millisecond, Count: 1})
+	fake.Inject(sentrytest.Fault{PathPrefix: "/oauth/token/", Latency: 3 * time.Second, Count: 1})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// The caller gives up long before Sentry answers, but only after its
+	// refresh has started (a second is ample to read the grant and lease).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if _, _, err := v.Client(ctx, "mcp:g1"); !errors.Is(err, vault.ErrUnavailable) {
 		t.Fatalf("caller with a short deadline: err = %v, want ErrUnavailable", err)
