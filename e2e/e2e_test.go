@@ -105,7 +105,7 @@ func testSDKFlow(t *testing.T, path, access string) {
 		t.Errorf("token prefixes %v %v", p, q)
 	}
 	tools := strs(r["tools"])
-	for _, want := range []string{"search_issues", "get_issue_details", "find_projects", "whoami"} {
+	for _, want := range []string{"search_issues", "get_issue_details", "find_projects", "search_sentry_tools", "execute_sentry_tool"} {
 		if !slices.Contains(tools, want) {
 			t.Errorf("tools/list lacks %s: %v", want, tools)
 		}

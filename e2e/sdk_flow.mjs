@@ -316,7 +316,7 @@ async function main() {
   const searchTool = allTools.find((t) => t.name === 'search_issues');
   const takesOrg = !!searchTool?.inputSchema?.properties?.organizationSlug;
   result.searchTakesOrganization = takesOrg;
-  for (const want of ['search_issues', 'get_issue_details', 'whoami']) {
+  for (const want of ['search_issues', 'get_issue_details', 'search_sentry_tools', 'execute_sentry_tool']) {
     assert(names.includes(want), `tools/list lacks ${want}: ${names.join(', ')}`);
   }
   assert(!names.includes('update_issue') && !names.includes('add_issue_note'), `read-only sign-in lists write tools: ${names.join(', ')}`);

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
@@ -55,15 +56,23 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	defer fake.Close()
 
+	// alice's token at the fake Sentry, for clients that cannot sign in
+	// (the Inspector CLI) and for `lookout mcp`. /mcp accepts it because
+	// the demo turns on LOOKOUT_ALLOW_SENTRY_TOKENS; it is worth nothing
+	// anywhere else, and nothing once the demo (and its fake) stops.
+	demoToken := fake.IssueToken(sentrytest.AliceID, sentrytest.ReadScopes, 0)
+
 	generated := map[string]string{
-		"LOOKOUT_BASE_URL":        baseURL,
-		"LOOKOUT_ADDR":            ln.Addr().String(),
-		"SENTRY_URL":              fake.URL,
-		"SENTRY_CLIENT_ID":        "lookout-demo",
-		"SENTRY_CLIENT_SECRET":    clientSecret,
-		"COOKIE_SECRET":           randomText(32),
-		"LOOKOUT_ENCRYPTION_KEYS": "demo:" + randomText(32),
-		"DATABASE_URL":            "sqlite://" + filepath.Join(dir, "lookout-demo.db"),
+		"LOOKOUT_BASE_URL":            baseURL,
+		"LOOKOUT_ADDR":                ln.Addr().String(),
+		"SENTRY_URL":                  fake.URL,
+		"SENTRY_CLIENT_ID":            "lookout-demo",
+		"SENTRY_CLIENT_SECRET":        clientSecret,
+		"COOKIE_SECRET":               randomText(32),
+		"LOOKOUT_ENCRYPTION_KEYS":     "demo:" + randomText(32),
+		"DATABASE_URL":                "sqlite://" + filepath.Join(dir, "lookout-demo.db"),
+		"LOOKOUT_ALLOW_SENTRY_TOKENS": "true",
+		"LOOKOUT_ALLOWED_ORIGINS":     strings.Join(append([]string{getenv("LOOKOUT_ALLOWED_ORIGINS")}, inspectorOrigins...), ","),
 	}
 	cfg, err := config.Load(func(name string) string {
 		if v, ok := generated[name]; ok {
@@ -78,30 +87,51 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		ln.Close()
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	logger := newLogger(env, cfg.LogLevel, cfg.Secrets()...)
+	logger := newLogger(env, cfg.LogLevel, append(cfg.Secrets(), demoToken)...)
 	a, err := buildApp(ctx, cfg, logger, appOptions{DevMode: true})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	fmt.Fprintf(env.stdout, demoBanner, baseURL, fake.URL, dir, baseURL, baseURL, baseURL)
+	self := env.self
+	if self == "" {
+		self = "lookout"
+	}
+	fmt.Fprintf(env.stdout, demoBanner, baseURL+"/mcp", fake.URL, demoToken, dir, self)
 	return a.run(ctx, ln)
 }
 
+// inspectorOrigins are where the MCP Inspector's web UI (port 6274) and
+// the proxy of its 1.x line (6277) run by default; the demo lets them call
+// /mcp from a browser.
+var inspectorOrigins = []string{
+	"http://localhost:6274", "http://127.0.0.1:6274",
+	"http://localhost:6277", "http://127.0.0.1:6277",
+}
+
+// demoBanner's arguments: MCP URL, fake Sentry URL, demo token, data
+// directory, how the user ran lookout. The e2e quick-start test runs the
+// Inspector CLI and `lookout mcp` lines as printed.
 const demoBanner = `
 lookout demo is running. Secrets are throwaway; nothing here talks to the real Sentry.
 
-  MCP server    %[1]s/mcp
+  MCP server    %[1]s
   Fake Sentry   %[2]s   (demo users: alice sees orgs acme and globex, bob sees acme only)
-  Data          %[3]s   (deleted on exit)
+  Demo token    %[3]s   (alice's, at the fake Sentry only; gone when the demo stops)
+  Data          %[4]s   (deleted on exit)
 
-Connect an MCP client:
-  Claude Code     claude mcp add --transport http lookout %[4]s/mcp
-  MCP Inspector   npx @modelcontextprotocol/inspector   then: Transport "Streamable HTTP", URL %[5]s/mcp, Connect
-  Cursor/VS Code  {"mcpServers": {"lookout": {"url": "%[6]s/mcp"}}}
+Connect an MCP client; it opens a browser: approve it on lookout's page, then pick a demo
+user on the fake Sentry's consent page.
+  Claude Code     claude mcp add --transport http lookout %[1]s
+  Cursor/VS Code  {"mcpServers": {"lookout": {"url": "%[1]s"}}}
+  MCP Inspector   npx @modelcontextprotocol/inspector   then: Transport "Streamable HTTP", URL %[1]s, Connect
 
-Your client opens a browser: approve it on lookout's page, then pick a demo user on the
-fake Sentry's consent page. Then ask, for example: "What are the top unresolved issues in acme?"
+Or skip the sign-in with the demo token (the demo accepts raw Sentry tokens; serve does not,
+unless LOOKOUT_ALLOW_SENTRY_TOKENS is set):
+  Inspector CLI   npx @modelcontextprotocol/inspector --cli %[1]s --transport http --method tools/list --header "Authorization: Bearer %[3]s"
+  stdio           %[5]s mcp --url %[2]s --access-token %[3]s
+
+Then ask, for example: "What are the top unresolved issues in acme?"
 Press Ctrl-C to stop.
 `
 

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -14,4 +19,67 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// runCapture runs lookout in-process with an empty environment.
+func runCapture(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = run(context.Background(), env, args)
+	return code, out.String(), errb.String()
+}
+
+// --version and -v are the version command, as the README says.
+func TestVersionFlags(t *testing.T) {
+	t.Parallel()
+	want := regexp.MustCompile(`^lookout \S+ \(go[0-9.]+\S*, [a-z0-9]+/[a-z0-9]+\)\n$`)
+	for _, args := range [][]string{{"--version"}, {"-v"}, {"version"}} {
+		code, stdout, stderr := runCapture(args...)
+		if code != 0 || !want.MatchString(stdout) || stderr != "" {
+			t.Errorf("lookout %v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+// Help and flag errors write flags as the README does, with --.
+func TestFlagsAreShownWithTwoDashes(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runCapture("demo", "--help")
+	if code != 0 || !strings.Contains(stdout, "usage: lookout demo") || !strings.Contains(stdout, "  --addr=ADDR ") {
+		t.Errorf("demo --help: exit %d\n%s", code, stdout)
+	}
+	if regexp.MustCompile(`(?m)^\s+-[a-z]`).MatchString(stdout) {
+		t.Errorf("demo --help lists a single-dash flag:\n%s", stdout)
+	}
+	code, stdout, stderr := runCapture("serve", "--bogus")
+	if code != 2 || stdout != "" ||
+		stderr != "lookout serve: flag provided but not defined: --bogus\nRun 'lookout serve --help' for its flags.\n" {
+		t.Errorf("serve --bogus: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = runCapture("migrate", "--database-url")
+	if code != 2 || !strings.Contains(stderr, "flag needs an argument: --database-url\n") {
+		t.Errorf("migrate --database-url: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCapture("version", "extra")
+	if code != 2 || !strings.Contains(stderr, `unexpected argument "extra"`) {
+		t.Errorf("version extra: exit %d, stderr %q", code, stderr)
+	}
+	if code, stdout, _ := runCapture("--help"); code != 0 || !strings.Contains(stdout, "lookout <command> --help") {
+		t.Errorf("--help: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestInvokedAs(t *testing.T) {
+	t.Parallel()
+	for arg0, want := range map[string]string{
+		"lookout":                "lookout",
+		"./lookout":              "./lookout",
+		"/usr/local/bin/lookout": "/usr/local/bin/lookout",
+		"/tmp/build/lookout":     "/tmp/build/lookout",
+		filepath.Join(os.TempDir(), "go-build123/b001/exe/lookout"): "lookout",
+	} {
+		if got := invokedAs(arg0); got != want {
+			t.Errorf("invokedAs(%q) = %q, want %q", arg0, got, want)
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
@@ -64,6 +65,62 @@ func TestServeRefusesToStartWithoutItsSettings(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "too-short") {
 		t.Error("the message repeats a secret value")
+	}
+}
+
+// A base URL with a path is refused with the other configuration
+// problems, not later by a component with an internal message.
+func TestServeRefusesABaseURLWithAPath(t *testing.T) {
+	t.Parallel()
+	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))
+	var stderr bytes.Buffer
+	env := &environment{stdout: io.Discard, stderr: &stderr, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL": "https://example.com/lookout", "SENTRY_CLIENT_ID": "cid", "SENTRY_CLIENT_SECRET": "cs",
+		"COOKIE_SECRET": secret, "LOOKOUT_ENCRYPTION_KEYS": "k1:" + secret,
+		"DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "lookout.db"),
+	})}
+	if code := run(context.Background(), env, []string{"serve"}); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	want := "lookout serve: not starting:\nLOOKOUT_BASE_URL must be just scheme://host[:port], without a path;"
+	if !strings.HasPrefix(stderr.String(), want) || strings.Contains(stderr.String(), "authserver") {
+		t.Errorf("stderr:\n%s\nwant it to start with:\n%s", stderr.String(), want)
+	}
+}
+
+// serve --help names every variable serve requires (whatever RequireServe
+// asks of an empty environment) and the most used optional ones.
+func TestServeHelpNamesItsVariables(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runCapture("serve", "--help")
+	if code != 0 {
+		t.Fatalf("serve --help: exit %d", code)
+	}
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := cfg.RequireServe()
+	if missing == nil {
+		t.Fatal("RequireServe asks nothing of an empty environment")
+	}
+	required := stdout[strings.Index(stdout, "required:"):strings.Index(stdout, "most used optional:")]
+	var names []string
+	for _, line := range strings.Split(missing.Error(), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		names = append(names, name)
+		if !regexp.MustCompile(`(?m)^  ` + name + ` +\S`).MatchString(required) {
+			t.Errorf("serve --help does not list %s among the required variables:\n%s", name, stdout)
+		}
+	}
+	if len(names) != 5 {
+		t.Errorf("RequireServe names %v; update serve --help and this test together", names)
+	}
+	for _, want := range []string{"--addr=ADDR", "--base-url=URL", "--database-url=URL",
+		"DATABASE_URL", "LOOKOUT_ADDR", "SENTRY_URL", "SLACK_BOT_TOKEN", "/api/oauth/callback/sentry", "openssl rand -base64 32"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, stdout)
+		}
 	}
 }
 
@@ -133,25 +190,43 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 }
 
 // demo needs no configuration: it prints how to connect and serves MCP
-// discovery against its built-in fake Sentry.
+// discovery against its built-in fake Sentry. The demo token it prints
+// works on its /mcp, from a browser at the MCP Inspector's origin too.
 func TestDemoRunsWithoutConfiguration(t *testing.T) {
 	var stdout logtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	env := &environment{stdout: &stdout, stderr: io.Discard, getenv: envOf(nil)}
+	env := &environment{stdout: &stdout, stderr: io.Discard, getenv: envOf(nil), self: "./lookout"}
 	done := make(chan int)
 	go func() { done <- run(ctx, env, []string{"demo", "--addr=127.0.0.1:18090"}) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stdout.String(), "claude mcp add") {
+	for !strings.Contains(stdout.String(), "Press Ctrl-C") {
 		if time.Now().After(deadline) {
 			t.Fatalf("demo printed no instructions:\n%s", stdout.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"http://127.0.0.1:18090/mcp", "alice", "Inspector"} {
-		if !strings.Contains(stdout.String(), want) {
+	const mcpURL = "http://127.0.0.1:18090/mcp"
+	banner := stdout.String()
+	for _, want := range []string{"claude mcp add --transport http lookout " + mcpURL, "alice", "Inspector"} {
+		if !strings.Contains(banner, want) {
 			t.Errorf("instructions lack %q", want)
 		}
 	}
+	m := regexp.MustCompile(`Demo token +(sntryu_[0-9a-f]{64}) `).FindStringSubmatch(banner)
+	f := regexp.MustCompile(`Fake Sentry +(http://127\.0\.0\.1:[0-9]+) `).FindStringSubmatch(banner)
+	if m == nil || f == nil {
+		t.Fatalf("no demo token or fake Sentry URL in the banner:\n%s", banner)
+	}
+	token, fakeURL := m[1], f[1]
+	for _, want := range []string{
+		`npx @modelcontextprotocol/inspector --cli ` + mcpURL + ` --transport http --method tools/list --header "Authorization: Bearer ` + token + `"`,
+		"./lookout mcp --url " + fakeURL + " --access-token " + token,
+	} {
+		if !strings.Contains(banner, want+"\n") {
+			t.Errorf("the banner lacks the line %q:\n%s", want, banner)
+		}
+	}
+
 	resp, err := http.Get("http://127.0.0.1:18090/.well-known/oauth-protected-resource/mcp")
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +234,30 @@ func TestDemoRunsWithoutConfiguration(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("metadata: %d", resp.StatusCode)
+	}
+	// The demo token reads alice's organizations through /mcp, also from
+	// the Inspector's origin; a made-up one reads nothing (the fake Sentry
+	// refuses it).
+	for bearer, wantOrgs := range map[string]bool{token: true, "sntryu_" + strings.Repeat("0", 64): false} {
+		for _, origin := range []string{"", "http://localhost:6274", "http://127.0.0.1:6277"} {
+			req, _ := http.NewRequest(http.MethodPost, mcpURL, strings.NewReader(
+				`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_organizations","arguments":{}}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Authorization", "Bearer "+bearer)
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "globex") != wantOrgs {
+				t.Errorf("find_organizations with the %s token, origin %q: %d %s", map[bool]string{true: "demo", false: "made-up"}[bearer == token], origin, resp.StatusCode, body)
+			}
+		}
 	}
 	cancel()
 	if code := <-done; code != 0 {

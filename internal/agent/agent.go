@@ -97,7 +97,7 @@ var (
 // Clients is what the agent needs of the vault: a Sentry client acting as
 // the turn's principal (internal/vault's Vault.Client).
 type Clients interface {
-	Client(ctx context.Context, principal string) (*sentry.Client, vault.Status, error)
+	Client(ctx context.Context, principal string, regions ...*sentry.Regions) (*sentry.Client, vault.Status, error)
 }
 
 // Options configure an Agent. Vault is needed as soon as a turn calls a

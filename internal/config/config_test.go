@@ -100,7 +100,10 @@ func TestLoadVariables(t *testing.T) {
 		{name: "base url default", field: baseURL, want: ""},
 		{name: "base url https trailing slash trimmed", env: env{"LOOKOUT_BASE_URL": "https://lookout.example.com/"}, field: baseURL, want: "https://lookout.example.com"},
 		{name: "base url host lowercased", env: env{"LOOKOUT_BASE_URL": "HTTPS://Lookout.Example.COM"}, field: baseURL, want: "https://lookout.example.com"},
-		{name: "base url with path", env: env{"LOOKOUT_BASE_URL": "https://example.com/lookout//"}, field: baseURL, want: "https://example.com/lookout"},
+		{name: "base url with path", env: env{"LOOKOUT_BASE_URL": "https://example.com/lookout//"},
+			wantErr: []string{"LOOKOUT_BASE_URL must be just scheme://host[:port], without a path", "its own host name"}},
+		{name: "base url with escaped path", env: env{"LOOKOUT_BASE_URL": "https://example.com/%2Flookout"}, wantErr: []string{"without a path"}},
+		{name: "base url root slashes", env: env{"LOOKOUT_BASE_URL": "https://lookout.example.com//"}, field: baseURL, want: "https://lookout.example.com"},
 		{name: "base url http 127.0.0.1", env: env{"LOOKOUT_BASE_URL": "http://127.0.0.1:8080/"}, field: baseURL, want: "http://127.0.0.1:8080"},
 		{name: "base url http 127/8", env: env{"LOOKOUT_BASE_URL": "http://127.1.2.3"}, field: baseURL, want: "http://127.1.2.3"},
 		{name: "base url http ::1", env: env{"LOOKOUT_BASE_URL": "http://[::1]:8080"}, field: baseURL, want: "http://[::1]:8080"},
@@ -512,7 +515,6 @@ func TestRequireServeChecksHandBuiltConfig(t *testing.T) {
 func TestSentryRedirectURL(t *testing.T) {
 	for _, tt := range []struct{ base, want string }{
 		{"https://lookout.example.com/", "https://lookout.example.com/api/oauth/callback/sentry"},
-		{"https://example.com/lookout", "https://example.com/lookout/api/oauth/callback/sentry"},
 		{"", ""},
 	} {
 		c, err := Load(env{"LOOKOUT_BASE_URL": tt.base}.get)

@@ -56,8 +56,13 @@ func parseBaseURL(raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = strings.TrimRight(u.RawPath, "/")
+	// lookout serves /mcp, /oauth/... and /.well-known/... at the root of
+	// its host: OAuth discovery (RFC 8414, RFC 9728) looks for the
+	// metadata there, so a base URL under a path cannot work.
+	if strings.Trim(u.Path, "/") != "" {
+		return "", fmt.Errorf("%s must be just scheme://host[:port], without a path; lookout serves at the root of its host name, so give it its own host name, such as https://lookout.example.com", name)
+	}
+	u.Path, u.RawPath = "", ""
 	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
 		return "", fmt.Errorf("%s must use https unless the host is loopback (got %s)", name, u)
 	}

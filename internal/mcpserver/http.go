@@ -2,6 +2,8 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,7 +61,7 @@ type HTTPOptions struct {
 // Sentry refuses a fresh token.
 type Grants interface {
 	Status(ctx context.Context, principal string) (vault.Status, error)
-	Client(ctx context.Context, principal string) (*sentry.Client, vault.Status, error)
+	Client(ctx context.Context, principal string, regions ...*sentry.Regions) (*sentry.Client, vault.Status, error)
 	MarkStale(ctx context.Context, principal, reason string) error
 }
 
@@ -75,10 +77,21 @@ type HTTP struct {
 	loopback bool
 	streams  *mcp.StreamableHTTPHandler
 
+	// regions: what each principal's calls learned of organization
+	// regions, so a call costs one upstream request, not a lookup first.
+	regions *sentry.RegionCaches
+
 	mu      sync.Mutex
 	servers map[serverKey]*mcp.Server
 	visible map[string]time.Time // principal|org|project -> checked until
 }
+
+// Region knowledge of a principal is trusted this long (organizations
+// rarely move; memberships change), for at most this many principals.
+const (
+	remoteRegionsTTL = 10 * time.Minute
+	remoteRegionsMax = 10000
+)
 
 // serverKey: the tool list depends only on permissions and pins; who is
 // calling is read from each request.
@@ -106,6 +119,7 @@ func NewHTTP(opts HTTPOptions) (*HTTP, error) {
 		opts.ToolTimeout = DefaultToolTimeout
 	}
 	h := &HTTP{opts: opts, base: base, loopback: isLoopbackHost(base.Hostname()),
+		regions: sentry.NewRegionCaches(remoteRegionsTTL, remoteRegionsMax),
 		servers: map[serverKey]*mcp.Server{}, visible: map[string]time.Time{}}
 	// Stateless: any replica can serve any request; nothing of a session
 	// lives in one process's memory.
@@ -164,6 +178,22 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusForbidden)
 		return
 	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		// An allowed origin (checkOrigin passed) may read the answers: a
+		// browser client such as the MCP Inspector calls /mcp directly.
+		// Bearer tokens, not cookies: no Allow-Credentials.
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Add("Vary", "Origin")
+		hd.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")
+			hd.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	t, ok := h.target(r.URL.Path)
 	if !ok || strings.Contains(r.URL.EscapedPath(), "%") { // slugs never need escaping
 		http.Error(w, "not found: MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}", http.StatusNotFound)
@@ -176,13 +206,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource), Scopes: []string{"read"}})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := auth.TokenInfoFromContext(r.Context())
-			if err := h.checkVisible(r.Context(), info, t); err != nil {
+			if refusal, trouble := h.checkVisible(r.Context(), info, t); refusal != "" {
 				code := http.StatusForbidden
-				if errors.Is(err, errTrouble) {
+				if trouble {
 					code = http.StatusServiceUnavailable
 					w.Header().Set("Retry-After", "60")
 				}
-				http.Error(w, err.Error(), code)
+				http.Error(w, refusal, code)
 				return
 			}
 			h.streams.ServeHTTP(w, r.WithContext(withTarget(r.Context(), t)))
@@ -220,8 +250,9 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 			return nil, fmt.Errorf("%w: not a lookout access token; sign in through your MCP client's OAuth flow", auth.ErrInvalidToken)
 		}
 		// A raw Sentry token (CI, headless); Sentry itself judges it.
+		sum := sha256.Sum256([]byte(token))
 		return &auth.TokenInfo{UserID: "", Scopes: []string{"read"}, Expiration: h.opts.Now().Add(time.Hour),
-			Extra: map[string]any{sentryTokenKey: sentry.StaticToken(token)}}, nil
+			Extra: map[string]any{sentryTokenKey: rawSentryToken{source: sentry.StaticToken(token), digest: hex.EncodeToString(sum[:16])}}}, nil
 	}
 	info, err := h.opts.Verify(ctx, token, r)
 	switch {
@@ -267,12 +298,21 @@ func troubleError(ctx context.Context) error {
 
 const sentryTokenKey = "sentry_token"
 
+// rawSentryToken is a bearer that is a Sentry token (LOOKOUT_ALLOW_SENTRY_TOKENS):
+// the token only inside its redacting source, and a digest that names it
+// for the region cache without keeping the token as a map key.
+type rawSentryToken struct {
+	source sentry.TokenSource
+	digest string
+}
+
 // checkVisible refuses a pinned organization or project the grant cannot
-// see, with a clear message instead of Sentry 404s on every call. Results
-// are remembered for a few minutes per principal.
-func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) error {
+// see, with a clear message instead of Sentry 404s on every call: it
+// returns what to tell the user, or "" to go on. Results are remembered
+// for a few minutes per principal.
+func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) (refusal string, trouble bool) {
 	if t.org == "" {
-		return nil
+		return "", false
 	}
 	key := info.UserID + "|" + t.org + "|" + t.project
 	now := h.opts.Now()
@@ -280,30 +320,42 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	until, ok := h.visible[key]
 	h.mu.Unlock()
 	if info.UserID != "" && ok && now.Before(until) {
-		return nil
+		return "", false
+	}
+	what := "organization " + t.org
+	if t.project != "" {
+		what = "project " + t.org + "/" + t.project
 	}
 	c, err := h.client(ctx, info)
-	if err != nil {
-		return err
-	}
-	if t.project != "" {
-		_, err = c.GetProject(ctx, t.org, t.project)
-	} else {
-		_, err = c.GetOrganization(ctx, t.org)
+	if err == nil {
+		if t.project != "" {
+			_, err = c.GetProject(ctx, t.org, t.project)
+		} else {
+			_, err = c.GetOrganization(ctx, t.org)
+		}
 	}
 	switch {
 	case errors.Is(err, sentry.ErrNoAccess), errors.Is(err, sentry.ErrNotFound):
-		what := "organization " + t.org
-		if t.project != "" {
-			what = "project " + t.org + "/" + t.project
-		}
-		return fmt.Errorf("forbidden: your Sentry account cannot access %s; connect to %s/mcp, or sign in with an account that can", what, h.opts.BaseURL)
+		return fmt.Sprintf("Your Sentry account cannot see %s. Use %s/mcp for every organization you can see, "+
+			"or sign in with a Sentry account that can see %s.", what, h.opts.BaseURL, what), false
 	case errors.Is(err, vault.ErrUnavailable), errors.Is(err, sentry.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		h.opts.Logger.WarnContext(ctx, "mcp: checking a pinned organization", "org", t.org, "err", err)
-		return troubleError(ctx)
+		h.opts.Logger.WarnContext(ctx, "checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
+		return troubleError(ctx).Error(), true
 	case err != nil:
-		h.opts.Logger.WarnContext(ctx, "mcp: checking a pinned organization", "org", t.org, "err", err)
-		return fmt.Errorf("checking access to %s: %s", t.org, explain(ctx, tools.TokenGuide(h.opts.Sentry.BaseURL), err))
+		h.opts.Logger.WarnContext(ctx, "checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
+		guide := remoteGuide()
+		if info.UserID == "" { // a raw Sentry token, not a grant
+			guide = tools.TokenGuide(h.opts.Sentry.BaseURL)
+		}
+		next := "Try again in a minute" + requestid.Suffix(ctx) + "."
+		var api *sentry.APIError
+		switch {
+		case needsSignIn(err):
+			next = guide.Unauthorized
+		case errors.As(err, &api): // Sentry's answer: say what it was
+			next = guide.Explain(err)
+		} // else lookout itself failed: that is for the log only
+		return "lookout could not check your access to " + what + ". " + next, false
 	}
 	h.mu.Lock()
 	if len(h.visible) > 10000 {
@@ -311,17 +363,21 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	}
 	h.visible[key] = now.Add(5 * time.Minute)
 	h.mu.Unlock()
-	return nil
+	return "", false
 }
 
-// client builds the Sentry client of one request for its caller.
+// client builds the Sentry client of one request for its caller, sharing
+// the caller's region knowledge with their other requests.
 func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client, error) {
-	if raw, ok := info.Extra[sentryTokenKey].(sentry.TokenSource); ok {
-		opts := h.opts.Sentry
-		opts.Token = raw
+	opts := h.opts.Sentry
+	if raw, ok := info.Extra[sentryTokenKey].(rawSentryToken); ok {
+		// A raw Sentry token has no principal: its own cache, keyed by a
+		// digest so the token itself is not kept as a map key.
+		opts.Regions = h.regions.For("sentry-token:" + raw.digest)
+		opts.Token = raw.source
 		return sentry.New(opts)
 	}
-	c, _, err := h.opts.Vault.Client(ctx, info.UserID)
+	c, _, err := h.opts.Vault.Client(ctx, info.UserID, h.regions.For(info.UserID))
 	return c, err
 }
 
@@ -346,8 +402,10 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 	if key.triage {
 		perms = append(perms, tools.Triage)
 	}
+	topts := tools.Options{Permissions: perms, Org: t.org, Project: t.project, HowToEnable: remoteHowToEnable}
 	s := New(Options{
-		Catalog: tools.Catalog(tools.Options{Permissions: perms, Org: t.org, Project: t.project}),
+		Catalog: tools.Catalog(topts),
+		Hidden:  func(name string) (string, bool) { return tools.Unavailable(topts, name) },
 		Guide:   remoteGuide(),
 		Logger:  h.opts.Logger,
 		Timeout: h.opts.ToolTimeout,
@@ -379,10 +437,21 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 	return s
 }
 
+// remoteHowToEnable says how a remote user gets a permission: triage is a
+// scope of the sign-in; the others are not offered over OAuth.
+func remoteHowToEnable(p tools.Permission) string {
+	if p == tools.Triage {
+		return "Sign in again asking for the scope \"read triage\" (in your MCP client, reconnect this server with the triage scope), and approve it."
+	}
+	return "This lookout server does not offer it to remote clients; `lookout mcp --skills=inspect," + tools.SkillOf(p) + "` on your machine does."
+}
+
 // remoteGuide words errors for users of the remote server, who sign in
 // through their MCP client rather than paste a token.
 func remoteGuide() tools.Guide {
 	return tools.Guide{
+		SentryURL: "The server's SENTRY_URL may be wrong or Sentry down; tell whoever runs this lookout.",
+		PlainHTTP: "The server's SENTRY_URL should be http://... with SENTRY_INSECURE_HTTP=1; tell whoever runs this lookout.",
 		Unauthorized: "Sentry no longer accepts your connection (it expired or was revoked). " +
 			"Sign in again: your MCP client will start the sign-in on its next request, or reconnect the server in its settings.",
 		MissingScope: func(scope string) string {

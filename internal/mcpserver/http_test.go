@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -174,6 +175,27 @@ func (r *remote) post(path, token string, header map[string]string) *http.Respon
 	return resp
 }
 
+// postBody sends an initialize request with token and returns the status
+// and body of the answer.
+func (r *remote) postBody(path, token string) (int, string) {
+	r.t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest(http.MethodPost, r.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
 func text(res *mcp.CallToolResult) string {
 	var b strings.Builder
 	for _, c := range res.Content {
@@ -284,6 +306,39 @@ func TestPinnedOrganizationMustBeVisible(t *testing.T) {
 	}
 }
 
+// The refusal of a pinned URL is written for a person: what is wrong and
+// what to do, as sentences ending in one period, with no Go error chain
+// and no "forbidden:" jargon.
+func TestPinnedRefusalReadsAsSentences(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	bob := r.connect("bob", sentrytest.BobID, "/mcp/globex")
+	status, body := r.postBody("/mcp/globex", bob)
+	want := "Your Sentry account cannot see organization globex. Use " + r.base +
+		"/mcp for every organization you can see, or sign in with a Sentry account that can see organization globex.\n"
+	if status != http.StatusForbidden || body != want {
+		t.Errorf("bob on /mcp/globex: %d %q\nwant 403 %q", status, body, want)
+	}
+	alice := r.connect("alice", sentrytest.AliceID, "/mcp/acme/nope")
+	if status, body := r.postBody("/mcp/acme/nope", alice); status != http.StatusForbidden ||
+		!strings.HasPrefix(body, "Your Sentry account cannot see project acme/nope. ") {
+		t.Errorf("alice on /mcp/acme/nope: %d %q", status, body)
+	}
+
+	// Sentry failing while lookout checks: its answer, in plain words.
+	r.fake.Inject(sentrytest.Fault{PathPrefix: "/api/0/organizations/acme/", Status: 429, RetryAfter: "3600"})
+	carol := r.connect("carol", sentrytest.AliceID, "/mcp/acme")
+	status, body = r.postBody("/mcp/acme", carol)
+	if status != http.StatusForbidden || !strings.HasPrefix(body, "lookout could not check your access to organization acme. Sentry is rate limiting requests") {
+		t.Errorf("Sentry down during the check: %d %q", status, body)
+	}
+	for _, b := range []string{want, body} {
+		if strings.Contains(b, "..") || !strings.HasSuffix(b, ".\n") || strings.Contains(b, "sentry:") || strings.Contains(b, "forbidden") {
+			t.Errorf("not plain sentences: %q", b)
+		}
+	}
+}
+
 func TestTriageToolsFollowTheTokenScope(t *testing.T) {
 	r := newRemote(t, mcpserver.HTTPOptions{})
 	names := func(token string) map[string]bool {
@@ -366,6 +421,48 @@ func TestOriginAndHostChecks(t *testing.T) {
 	// Even unauthenticated, the origin check comes first.
 	if got := r.post("/mcp", "", map[string]string{"Origin": "https://evil.example.com"}).StatusCode; got != http.StatusForbidden {
 		t.Errorf("foreign origin without a token: %d, want 403", got)
+	}
+}
+
+// A browser page at an allowed origin (the MCP Inspector's, in the demo)
+// can call /mcp: the preflight is answered and the answers are readable,
+// the 401's WWW-Authenticate included. Other origins get none of it.
+func TestAllowedOriginsGetCORS(t *testing.T) {
+	t.Parallel()
+	const inspector = "http://localhost:6274"
+	r := newRemote(t, mcpserver.HTTPOptions{AllowedOrigins: []string{inspector}})
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, r.base+"/mcp", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight(inspector)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != inspector ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Errorf("preflight from %s: %d %v", inspector, resp.StatusCode, resp.Header)
+	}
+	if resp := preflight("https://evil.example.com"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from a foreign origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	unauth := r.post("/mcp", "", map[string]string{"Origin": inspector})
+	if unauth.StatusCode != http.StatusUnauthorized || unauth.Header.Get("Access-Control-Allow-Origin") != inspector ||
+		!strings.Contains(unauth.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
+		t.Errorf("401 to %s: %d %v", inspector, unauth.StatusCode, unauth.Header)
+	}
+	ok := r.post("/mcp", r.connect("alice", sentrytest.AliceID, "/mcp"), map[string]string{"Origin": inspector})
+	if ok.StatusCode != http.StatusOK || ok.Header.Get("Access-Control-Allow-Origin") != inspector {
+		t.Errorf("initialize from %s: %d %v", inspector, ok.StatusCode, ok.Header)
+	}
+	if plain := r.post("/mcp", "", nil); plain.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS headers without an Origin: %v", plain.Header)
 	}
 }
 

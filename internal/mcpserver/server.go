@@ -32,9 +32,18 @@ type Binder func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, err
 // Options configure a server.
 type Options struct {
 	// Catalog is what this caller is offered (tools.Catalog with their
-	// permissions and pins).
+	// permissions and pins). tools/list shows the Listed tools; the others
+	// answer tools/call by name too, and the wrappers reach them all.
 	Catalog []tools.Tool
-	Bind    Binder
+	// Hidden explains a tool the caller's permissions or pins hide
+	// (tools.Unavailable), so calling it by name says what is missing
+	// instead of "unknown tool". Nil: such calls are unknown tools.
+	Hidden func(name string) (why string, ok bool)
+	// SetupError, when set, is the answer to every tool call: the server
+	// could not start as configured (a bad flag...), and an MCP client
+	// shows a tool result, not a closed connection.
+	SetupError string
+	Bind       Binder
 	// Guide words errors for this front door.
 	Guide tools.Guide
 	// Logger gets one line per call; it must redact (internal/logging).
@@ -55,20 +64,59 @@ const DefaultToolTimeout = 30 * time.Second
 
 const instructions = `lookout answers questions about Sentry with the caller's own Sentry access.
 Start with find_organizations when you do not know the organization slug; search_issues finds
-issues; get_issue_details, get_event_stacktrace and get_trace_details dig into one. Sentry URLs
-can be passed whole to get_sentry_resource or as issueUrl.`
+issues; get_issue_details digs into one. Sentry URLs can be passed whole to get_sentry_resource or
+as issueUrl. More tools (releases, teams, DSNs, monitors, stack traces, breadcrumbs, tags, traces)
+are found with search_sentry_tools and run with execute_sentry_tool.`
 
 // New returns an MCP server offering opts.Catalog.
 func New(opts Options) *mcp.Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "lookout", Title: "lookout for Sentry", Version: version.String()},
-		&mcp.ServerOptions{Instructions: instructions})
-	for _, t := range opts.Catalog {
-		s.AddTool(mcpTool(t), handler(t, opts))
+	instr := instructions
+	if opts.SetupError != "" {
+		instr = "lookout could not start as configured: " + opts.SetupError
 	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "lookout", Title: "lookout for Sentry", Version: version.String()},
+		&mcp.ServerOptions{Instructions: instr})
+	unlisted := map[string]mcp.ToolHandler{}
+	for _, t := range opts.Catalog {
+		if t.Listed {
+			s.AddTool(mcpTool(t), handler(t, opts))
+		} else {
+			unlisted[t.Name] = handler(t, opts)
+		}
+	}
+	s.AddReceivingMiddleware(dispatch(unlisted, opts))
 	return s
+}
+
+// dispatch answers tools/call for what tools/list does not show: a
+// catalog tool that is not listed runs as if it were (prompts name tools
+// directly); a tool the caller's permissions hide says what is missing;
+// with a SetupError every call says that.
+func dispatch(unlisted map[string]mcp.ToolHandler, opts Options) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			call, ok := req.(*mcp.CallToolRequest)
+			if method != "tools/call" || !ok || call.Params == nil {
+				return next(ctx, method, req)
+			}
+			if opts.SetupError != "" {
+				return errorResult(opts.SetupError), nil
+			}
+			if h, ok := unlisted[call.Params.Name]; ok {
+				return h(ctx, call)
+			}
+			if opts.Hidden != nil {
+				if why, ok := opts.Hidden(call.Params.Name); ok {
+					opts.Logger.Info("tool call refused", "tool", call.Params.Name, "reason", "not enabled")
+					return errorResult(why), nil
+				}
+			}
+			return next(ctx, method, req)
+		}
+	}
 }
 
 // mcpTool describes t in MCP terms.
@@ -111,12 +159,16 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 		defer cancel()
 		start := time.Now()
 		env, err := opts.Bind(ctx, req)
-		var out string
+		var out tools.Result
 		if err == nil {
-			out, err = t.Call(ctx, env, req.Params.Arguments)
+			out, err = t.CallResult(ctx, env, req.Params.Arguments)
 		}
 		if err != nil {
-			opts.Logger.InfoContext(ctx, "tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
+			if badInput(err) {
+				opts.Logger.InfoContext(ctx, "tool call refused: bad input", "tool", t.Name, "duration", time.Since(start), "err", err)
+			} else {
+				opts.Logger.WarnContext(ctx, "tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
+			}
 			overBudget := parent.Err() == nil && errors.Is(context.Cause(ctx), errBudget)
 			switch {
 			case overBudget:
@@ -133,13 +185,32 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 			}
 			return errorResult(explain(ctx, opts.Guide, err)), nil
 		}
-		opts.Logger.InfoContext(ctx, "tool call", "tool", t.Name, "duration", time.Since(start), "bytes", len(out))
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: out}}}, nil
+		content := []mcp.Content{&mcp.TextContent{Text: out.Text}}
+		size := len(out.Text)
+		for _, m := range out.Media {
+			size += len(m.Data)
+			if m.Image {
+				content = append(content, &mcp.ImageContent{Data: m.Data, MIMEType: m.MIMEType})
+			} else {
+				content = append(content, &mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: m.URI, MIMEType: m.MIMEType, Blob: m.Data}})
+			}
+		}
+		opts.Logger.InfoContext(ctx, "tool call", "tool", t.Name, "duration", time.Since(start), "bytes", size)
+		return &mcp.CallToolResult{Content: content}, nil
 	}
 }
 
 // errBudget is the cause of a call's context ending at its budget.
 var errBudget = errors.New("mcpserver: the tool call's time budget ran out")
+
+// badInput reports a failure caused by what the caller asked for (refused
+// before any request, Sentry's 400, or an id or slug Sentry does not know):
+// routine, logged at INFO. Everything else (Sentry down, rate limited, a
+// grant refused) is logged at WARN, where an operator looks.
+func badInput(err error) bool {
+	var ie *tools.InputError
+	return errors.As(err, &ie) || errors.Is(err, sentry.ErrInvalidArgument) || errors.Is(err, sentry.ErrNotFound)
+}
 
 // needsSignIn reports errors only a new consent can fix. Transient trouble
 // (vault.ErrUnavailable) is tested first by the caller: a 401 whose

@@ -2,8 +2,10 @@ package mcpserver
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -17,8 +19,16 @@ type StdioOptions struct {
 	Permissions []tools.Permission
 	Org         string // --organization-slug
 	Project     string // --project-slug
+	// HowToEnable says how to get a permission this session lacks (the
+	// flag to add); see tools.Options.
+	HowToEnable func(tools.Permission) string
 	Logger      *slog.Logger
 }
+
+// stdioRegionsTTL is how long `lookout mcp` trusts what it learned of an
+// organization's region: the process serves one token, so one cache, kept
+// long, re-learned now and then in case an organization moved.
+const stdioRegionsTTL = time.Hour
 
 // ServeStdio serves MCP on in/out until the client disconnects or ctx
 // ends. Nothing but protocol is written to out.
@@ -27,17 +37,39 @@ func ServeStdio(ctx context.Context, opts StdioOptions, in io.ReadCloser, out io
 	if _, err := sentry.New(opts.Sentry); err != nil {
 		return err
 	}
+	sentryOpts := opts.Sentry
+	if sentryOpts.Regions == nil {
+		sentryOpts.Regions = sentry.NewRegions(stdioRegionsTTL)
+	}
+	topts := tools.Options{Permissions: opts.Permissions, Org: opts.Org, Project: opts.Project, HowToEnable: opts.HowToEnable}
 	s := New(Options{
-		Catalog: tools.Catalog(tools.Options{Permissions: opts.Permissions, Org: opts.Org, Project: opts.Project}),
+		Catalog: tools.Catalog(topts),
+		Hidden:  func(name string) (string, bool) { return tools.Unavailable(topts, name) },
 		Guide:   tools.TokenGuide(opts.Sentry.BaseURL),
 		Logger:  opts.Logger,
 		Bind: func(context.Context, *mcp.CallToolRequest) (*tools.Env, error) {
-			// A fresh client per call: its region cache lives for one turn.
-			c, err := sentry.New(opts.Sentry)
+			// A client per call, for the call's retry budget; what calls
+			// learn of regions is kept for the process.
+			c, err := sentry.New(sentryOpts)
 			if err != nil {
 				return nil, err
 			}
 			return &tools.Env{Sentry: c, Org: opts.Org, Project: opts.Project}, nil
+		},
+	})
+	return s.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
+}
+
+// ServeStdioSetupError serves MCP on in/out for a `lookout mcp` that could
+// not start as configured: the default tools are listed, and every call
+// answers msg. A client launched with a bad flag then shows why in a tool
+// result, where its user looks, instead of "Connection closed".
+func ServeStdioSetupError(ctx context.Context, msg string, in io.ReadCloser, out io.WriteCloser) error {
+	s := New(Options{
+		Catalog:    tools.Catalog(tools.Options{}),
+		SetupError: msg,
+		Bind: func(context.Context, *mcp.CallToolRequest) (*tools.Env, error) {
+			return nil, errors.New(msg) // not reached: every call answers msg first
 		},
 	})
 	return s.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})

@@ -3,6 +3,7 @@ package sentry_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
@@ -39,5 +40,40 @@ func TestAllOrganizations(t *testing.T) {
 				t.Errorf("globex issues after listing: %v", err)
 			}
 		}
+	}
+}
+
+// Issue #12: find_organizations asked /users/me/regions/ on every call.
+// With a Regions shared by the principal's clients, the regions are asked
+// once; an organization a listing revealed is then called directly, with
+// no /organizations/{org}/ lookup.
+func TestAllOrganizationsRemembersRegions(t *testing.T) {
+	fake := sentrytest.NewServer(t, sentrytest.Options{})
+	token := fake.IssueToken(sentrytest.AliceID, sentrytest.ReadScopes, 0)
+	shared := sentry.NewRegions(time.Hour)
+	for range 2 {
+		c, err := sentry.New(sentry.Options{BaseURL: fake.URL, Token: sentry.StaticToken(token), Regions: shared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AllOrganizations(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := sentry.New(sentry.Options{BaseURL: fake.URL, Token: sentry.StaticToken(token), Regions: shared})
+	if _, _, err := c.ListIssues(context.Background(), "globex", sentry.IssueQuery{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	regionCalls, lookups := 0, 0
+	for _, r := range fake.Requests() {
+		switch r.Path {
+		case "/api/0/users/me/regions/":
+			regionCalls++
+		case "/api/0/organizations/globex/":
+			lookups++
+		}
+	}
+	if regionCalls != 1 || lookups != 0 {
+		t.Errorf("regions asked %d times, globex looked up %d times; want 1 and 0", regionCalls, lookups)
 	}
 }

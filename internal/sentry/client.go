@@ -2,10 +2,11 @@
 //
 // A Client is built for one turn from the turn's token source and lives no
 // longer than that turn. It routes each organization's calls to the
-// organization's region, validating every region URL before any request goes
-// there (DESIGN §4), retries what is safe to retry, and reports failures as
-// error kinds that callers branch on with errors.Is (ErrUnauthorized,
-// ErrMissingScope, ErrNoAccess, ...). The token lives only in the
+// organization's region (remembered across a principal's turns in a shared
+// Regions), validating every region URL before any request goes there
+// (DESIGN §4), retries what is safe to retry within one budget per turn, and
+// reports failures as error kinds that callers branch on with errors.Is
+// (ErrUnauthorized, ErrMissingScope, ErrNoAccess, ...). The token lives only in the
 // Authorization header: it is never part of a URL, an error, or the printed
 // form of a Client or its Options.
 package sentry
@@ -22,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/secret"
@@ -96,8 +98,12 @@ type Options struct {
 	AllowedRegionDomains []string
 	// InsecureHTTP allows http for a self-hosted Sentry on a trusted network.
 	InsecureHTTP bool
-	// MaxRetries bounds the retries of one GET after 429, 5xx or a network
-	// error. 0 means the default, 3; negative means no retries.
+	// MaxRetries bounds the retries of the whole Client, after 429, 5xx or
+	// a network error, across all its requests: a Client serves one tool
+	// call, and one call must not turn into a storm of requests when Sentry
+	// or the network is down. The HTTP transport's own retries on other
+	// pooled connections count too. Only GETs are retried. 0 means the
+	// default, 3; negative means no retries.
 	MaxRetries int
 	// MaxRetryWait caps one wait between retries. A 429 asking for a longer
 	// wait is returned at once (ErrRateLimited with RetryAfter) rather than
@@ -111,6 +117,10 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock used to read Sentry's rate-limit reset header.
 	Now func() time.Time
+	// Regions is where the client looks up and stores organizations'
+	// regions, shared by the clients of one principal (see Regions). Nil:
+	// the client remembers regions for its own life only.
+	Regions *Regions
 }
 
 // String describes the options with the token redacted.
@@ -139,8 +149,8 @@ const (
 )
 
 // Client is a Sentry API client bound to one token source. It is safe for
-// concurrent use; it caches organization regions for its lifetime, which is
-// meant to be one turn.
+// concurrent use; it remembers organization regions for its lifetime, which
+// is meant to be one turn, and in Options.Regions for the next turns.
 type Client struct {
 	base       *url.URL // scheme://host[:port], validated
 	policy     regionPolicy
@@ -154,8 +164,11 @@ type Client struct {
 	now        func() time.Time
 	userAgent  string
 
+	shared  *Regions
+	retries atomic.Int32 // retries spent, against maxRetries
+
 	mu      sync.Mutex
-	regions map[string]*url.URL // org slug or id -> validated region origin
+	regions map[string]*url.URL // org slug or id -> validated region origin, for this client
 }
 
 // New checks opts and returns a Client. Errors name the option and the fix.
@@ -178,6 +191,7 @@ func New(opts Options) (*Client, error) {
 		sleep:      opts.Sleep,
 		now:        opts.Now,
 		regions:    map[string]*url.URL{},
+		shared:     opts.Regions,
 		userAgent:  version.UserAgent(),
 	}
 	switch {

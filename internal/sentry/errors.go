@@ -1,12 +1,18 @@
 package sentry
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 )
@@ -57,6 +63,12 @@ type APIError struct {
 	RetryAfter time.Duration // for 429: how long Sentry asked to wait
 	Scope      string        // for ErrMissingScope: the scope to ask for, when known
 	Err        error         // the network error, for a failure without a response
+	// URL and Cause describe a failure without a response: the origin
+	// lookout tried (scheme://host[:port], never a path or query) and the
+	// cause in plain words ("connection refused", "the server speaks http,
+	// not https").
+	URL   string
+	Cause string
 }
 
 func (e *APIError) Error() string {
@@ -71,7 +83,12 @@ func (e *APIError) Error() string {
 	if e.Detail != "" {
 		b.WriteString(": " + e.Detail)
 	}
-	if e.Err != nil {
+	if e.Cause != "" {
+		b.WriteString(": " + e.Cause)
+		if e.URL != "" {
+			b.WriteString(" (" + e.URL + ")")
+		}
+	} else if e.Err != nil {
 		b.WriteString(": " + e.Err.Error())
 	}
 	var notes []string
@@ -192,4 +209,59 @@ func shorten(s string) string {
 		s = string(r[:300]) + "…"
 	}
 	return s
+}
+
+// Network failure causes, as networkCause words them.
+const (
+	CauseRefused     = "connection refused"
+	CauseReset       = "connection reset"
+	CauseTimeout     = "timed out"
+	CauseDNS         = "host name not found"
+	CausePlainHTTP   = "the server speaks http, not https"
+	CauseCertificate = "the server's TLS certificate is not trusted"
+	CauseTLS         = "TLS handshake failed"
+	CauseRetryBudget = "every connection attempt failed"
+)
+
+// networkCause names the cause of a failure without a response in words a
+// user can act on; "" when it is none of the known kinds.
+func networkCause(err error) string {
+	var (
+		recordErr tls.RecordHeaderError
+		certErr   *tls.CertificateVerificationError
+		unknownCA x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		dnsErr    *net.DNSError
+		netErr    net.Error
+	)
+	msg := err.Error()
+	switch {
+	case errors.Is(err, errRetryBudget):
+		return CauseRetryBudget
+	case errors.As(err, &recordErr), strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return CausePlainHTTP
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
+		return CauseCertificate
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return CauseRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return CauseReset
+	case errors.As(err, &dnsErr):
+		return CauseDNS
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return CauseTimeout
+	case strings.Contains(msg, "tls:"):
+		return CauseTLS
+	}
+	return ""
+}
+
+// originOf returns scheme://host[:port] of a request URL.
+func originOf(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -306,12 +306,20 @@ func TestServerErrorsExhaustRetries(t *testing.T) {
 	noToken(t, err)
 }
 
-func TestWritesAreNeverRetried(t *testing.T) {
+// A write that failed with a 5xx may have been applied: it is never sent
+// again. A 429 comes from Sentry's rate limiter before the endpoint runs,
+// so a write is retried after one, like a read.
+func TestWritesAreRetriedOnlyAfterRateLimit(t *testing.T) {
 	f := newFake(t)
+	puts := 0
 	f.handle("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "PUT" {
-			w.Header().Set("Retry-After", "1")
-			jsonError(w, 429, "slow down")
+			if puts++; puts == 1 {
+				w.Header().Set("Retry-After", "1")
+				jsonError(w, 429, "slow down")
+				return
+			}
+			_, _ = w.Write([]byte(`{"id": "1", "status": "resolved"}`))
 			return
 		}
 		jsonError(w, 502, "Bad gateway")
@@ -322,11 +330,14 @@ func TestWritesAreNeverRetried(t *testing.T) {
 	if _, err := c.AddIssueNote(ctx, "acme", "1", "hello"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("POST err = %v", err)
 	}
-	if _, err := c.UpdateIssue(ctx, "acme", "1", IssueUpdate{Status: "resolved"}); !errors.Is(err, ErrRateLimited) {
-		t.Errorf("PUT err = %v", err)
+	if f.count() != 1 || len(s.all()) != 0 {
+		t.Errorf("a write that met a 502 was retried: %d requests, sleeps %v", f.count(), s.all())
 	}
-	if f.count() != 2 || len(s.all()) != 0 {
-		t.Errorf("writes retried: %d requests, sleeps %v", f.count(), s.all())
+	if _, err := c.UpdateIssue(ctx, "acme", "1", IssueUpdate{Status: "resolved"}); err != nil {
+		t.Errorf("PUT after one 429: %v", err)
+	}
+	if puts != 2 || len(s.all()) != 1 || s.all()[0] != time.Second {
+		t.Errorf("PUT: %d requests, sleeps %v; want one retry after Retry-After", puts, s.all())
 	}
 }
 
@@ -389,3 +400,46 @@ func TestTokenSourceErrors(t *testing.T) {
 type tokenFunc func() (string, error)
 
 func (f tokenFunc) Token(context.Context) (string, error) { return f() }
+
+// A failure without an answer names the URL tried and its cause in words a
+// user can act on, not "try again in a minute".
+func TestNetworkFailureNamesURLAndCause(t *testing.T) {
+	plain := newFake(t) // speaks http
+	plain.handle("/", func(w http.ResponseWriter, r *http.Request) { jsonError(w, 404, "nope") })
+	closed := newFake(t)
+	closedURL := closed.URL
+	closed.Close()
+	for name, c := range map[string]struct{ base, cause string }{
+		"refused":    {closedURL, CauseRefused},
+		"plain http": {strings.Replace(plain.URL, "http://", "https://", 1), CausePlainHTTP},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cl, _ := newClient(t, c.base, func(o *Options) { o.MaxRetries = -1 })
+			_, err := cl.WhoAmI(context.Background())
+			var apiErr *APIError
+			if !errors.Is(err, ErrUnavailable) || !errors.As(err, &apiErr) {
+				t.Fatalf("err = %v", err)
+			}
+			if apiErr.URL != c.base || apiErr.Cause != c.cause {
+				t.Errorf("URL %q cause %q, want %q %q", apiErr.URL, apiErr.Cause, c.base, c.cause)
+			}
+			if !strings.Contains(err.Error(), c.cause) || !strings.Contains(err.Error(), c.base) {
+				t.Errorf("message %q lacks cause or URL", err)
+			}
+			noToken(t, err)
+		})
+	}
+}
+
+// https to a server that speaks http fails the same way every time: it is
+// reported at once, not after the retries.
+func TestPlainHTTPIsNotRetried(t *testing.T) {
+	plain := newFake(t)
+	c, s := newClient(t, strings.Replace(plain.URL, "http://", "https://", 1))
+	if _, err := c.WhoAmI(context.Background()); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(s.all()) != 0 {
+		t.Errorf("retried %d times", len(s.all()))
+	}
+}

@@ -307,6 +307,7 @@ func (e *Event) Tag(key string) string {
 // IssueEventsQuery narrows ListIssueEvents.
 type IssueEventsQuery struct {
 	Query       string // search within the issue's events
+	Sort        string // e.g. "-timestamp" (Sentry's default) or "timestamp"
 	StatsPeriod string
 	Environment string
 	Full        bool // include Entries (stack traces...) in each event
@@ -324,6 +325,7 @@ func (c *Client) ListIssueEvents(ctx context.Context, org, issue string, eq Issu
 		return nil, Page{}, err
 	}
 	setIf(q, "query", eq.Query)
+	setIf(q, "sort", eq.Sort)
 	setIf(q, "statsPeriod", eq.StatsPeriod)
 	setIf(q, "environment", eq.Environment)
 	if eq.Full {

@@ -67,6 +67,13 @@ func (f *fake) requests() []seen {
 
 func (f *fake) count() int { return len(f.requests()) }
 
+// reset forgets the requests seen so far.
+func (f *fake) reset() {
+	f.mu.Lock()
+	f.reqs = nil
+	f.mu.Unlock()
+}
+
 func fixtureBytes(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))

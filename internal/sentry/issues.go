@@ -107,6 +107,13 @@ type IssueUpdate struct {
 	// AssignedTo is "user:<id>", "team:<id>", a username or an email; a
 	// pointer to "" unassigns; nil leaves the assignee alone.
 	AssignedTo *string
+	// Conditions of an ignore (status ignored, substatus
+	// archived_until_condition_met); 0 means unset. Durations in minutes.
+	IgnoreDuration   int // ignore for this long
+	IgnoreCount      int // until this many more events...
+	IgnoreWindow     int // ...within this window
+	IgnoreUserCount  int // until this many more users...
+	IgnoreUserWindow int // ...within this window
 }
 
 // ListIssues searches an organization's issues.
@@ -196,6 +203,15 @@ func (c *Client) UpdateIssue(ctx context.Context, org, issue string, u IssueUpda
 	setIfNonEmpty("status", u.Status)
 	setIfNonEmpty("substatus", u.Substatus)
 	setIfNonEmpty("priority", u.Priority)
+	for k, v := range map[string]int{"ignoreDuration": u.IgnoreDuration, "ignoreCount": u.IgnoreCount,
+		"ignoreWindow": u.IgnoreWindow, "ignoreUserCount": u.IgnoreUserCount, "ignoreUserWindow": u.IgnoreUserWindow} {
+		if v < 0 {
+			return nil, fmt.Errorf("%w: %s must not be negative", ErrInvalidArgument, k)
+		}
+		if v > 0 {
+			body[k] = v
+		}
+	}
 	if u.AssignedTo != nil {
 		if *u.AssignedTo == "" {
 			body["assignedTo"] = nil

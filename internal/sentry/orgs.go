@@ -125,10 +125,22 @@ func (c *Client) listOrganizations(ctx context.Context, base *url.URL, opts List
 // multi-region Sentry (sentry.io) each of the user's regions is asked, and
 // self-hosted Sentry (no regions endpoint) has one list. An organization
 // listed by two hosts (a region that is also the control host) counts once.
+//
+// The user's regions are remembered in Options.Regions, so with a shared
+// cache only the first listing asks for them.
 func (c *Client) AllOrganizations(ctx context.Context) ([]Organization, error) {
-	regions, err := c.UserRegions(ctx)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
+	regions, known := c.shared.regions()
+	if !known {
+		var err error
+		regions, err = c.UserRegions(ctx)
+		switch {
+		case errors.Is(err, ErrNotFound): // self-hosted: one list
+			c.shared.setRegions(nil)
+		case err != nil:
+			return nil, err
+		default:
+			c.shared.setRegions(regions)
+		}
 	}
 	if len(regions) == 0 {
 		orgs, _, err := c.ListOrganizations(ctx, ListOptions{Limit: maxPageSize})

@@ -247,10 +247,11 @@ func (c *Client) UseRegion(org, regionURL string) error {
 	return nil
 }
 
-// learnRegion validates an organization's regionUrl and caches it under the
-// organization's slug and id (and any other key it was asked by). A missing
-// regionUrl (older self-hosted Sentry) means BaseURL. A refused one is not
-// cached: every call for that organization then fails without being sent.
+// learnRegion validates an organization's regionUrl and remembers it under
+// the organization's slug and id (and any other key it was asked by), for
+// this client and in the shared Regions. A missing regionUrl (older
+// self-hosted Sentry) means BaseURL. A refused one is not remembered: every
+// call for that organization then fails without being sent.
 func (c *Client) learnRegion(o *Organization, keys ...string) (*url.URL, error) {
 	u := c.base
 	if raw := o.Links.RegionURL; raw != "" {
@@ -259,30 +260,54 @@ func (c *Client) learnRegion(o *Organization, keys ...string) (*url.URL, error) 
 			return nil, fmt.Errorf("sentry: organization %s has a region URL lookout will not use: %w", quoted(o.Slug), err)
 		}
 	}
+	c.remember(u, append(keys, o.Slug, string(o.ID))...)
+	return u, nil
+}
+
+func (c *Client) remember(u *url.URL, keys ...string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, k := range append(keys, o.Slug, string(o.ID)) {
+	for _, k := range keys {
 		if k != "" {
 			c.regions[k] = u
 		}
 	}
-	return u, nil
+	c.mu.Unlock()
+	c.shared.setOrg(u, keys...)
 }
 
-// orgRegion returns where org's calls go: the cached region, or else it looks
-// the organization up on BaseURL. An organization the account cannot see is a
-// clear error (DESIGN §4, org isolation) that still matches ErrNotFound,
-// ErrNoAccess...
-func (c *Client) orgRegion(ctx context.Context, org string) (*url.URL, error) {
+// orgRegion returns where org's calls go: the region this client or the
+// shared Regions knows, or else BaseURL as a guess (guessed true). Sentry's
+// control host answers every organization's API (sentry.io forwards to the
+// region), as does a single-region self-hosted Sentry, so the guess costs
+// no request; do checks it when the answer is a 404.
+func (c *Client) orgRegion(org string) (u *url.URL, guessed bool, err error) {
 	if err := checkArgs("organization", org); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.mu.Lock()
-	u := c.regions[org]
+	u = c.regions[org]
 	c.mu.Unlock()
 	if u != nil {
-		return u, nil
+		return u, false, nil
 	}
+	if origin := c.shared.org(org); origin != "" {
+		if u, err := c.ValidateRegionURL(origin); err == nil {
+			c.mu.Lock()
+			c.regions[org] = u
+			c.mu.Unlock()
+			return u, false, nil
+		}
+		c.shared.forget(org)
+	}
+	return c.base, true, nil
+}
+
+// locateOrg asks BaseURL (the control host, which knows every
+// organization's region) where org lives, after a guessed BaseURL answered
+// 404: the organization may live in another region, or be one this
+// account cannot see, which is a clear error (org isolation, see
+// docs/security.md) that still matches ErrNotFound, ErrNoAccess...
+func (c *Client) locateOrg(ctx context.Context, org string) (*url.URL, error) {
 	o, err := c.lookupOrganization(ctx, org)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoAccess) {

@@ -9,9 +9,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +26,9 @@ type call struct {
 	query  url.Values
 	body   any
 	scope  string // the scope Sentry requires for this endpoint, for 403s
+	// limit bounds a successful answer's body; 0 means Options.MaxBodyBytes.
+	// Downloads (attachments, images) set their own.
+	limit int64
 }
 
 // checkArgs refuses empty and dot arguments before any request: escaped or
@@ -70,26 +75,50 @@ func (c *Client) do(ctx context.Context, cl call, out any) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	base := cl.base
-	if base == nil {
-		base = c.base
-		if cl.org != "" {
-			if base, err = c.orgRegion(ctx, cl.org); err != nil {
-				return Page{}, err
-			}
-		}
-	}
-	target := base.Scheme + "://" + base.Host + path
-	if len(cl.query) > 0 {
-		target += "?" + cl.query.Encode()
-	}
 	var body []byte
 	if cl.body != nil {
 		if body, err = json.Marshal(cl.body); err != nil {
 			return Page{}, fmt.Errorf("sentry: %s %s: encoding request: %w", cl.method, path, err)
 		}
 	}
-	return c.send(ctx, cl, target, path, body, out)
+	base, guessed := cl.base, false
+	if base == nil {
+		base = c.base
+		if cl.org != "" {
+			if base, guessed, err = c.orgRegion(cl.org); err != nil {
+				return Page{}, err
+			}
+		}
+	}
+	page, err := c.send(ctx, cl, c.target(base, path, cl.query), path, body, out)
+	if !guessed {
+		return page, err
+	}
+	switch {
+	case err == nil:
+		c.remember(base, cl.org) // BaseURL serves this organization
+	case errors.Is(err, ErrNotFound):
+		// A 404 from a guessed BaseURL: the organization may live in
+		// another region (a 404 means nothing happened there, so even a
+		// write may be sent again), or be one this account cannot see.
+		region, lerr := c.locateOrg(ctx, cl.org)
+		if lerr != nil {
+			return Page{}, lerr
+		}
+		if region.String() != base.String() {
+			return c.send(ctx, cl, c.target(region, path, cl.query), path, body, out)
+		}
+	}
+	return page, err
+}
+
+// target is the request URL: an origin, an escaped path and the query.
+func (c *Client) target(base *url.URL, path string, query url.Values) string {
+	t := base.Scheme + "://" + base.Host + path
+	if len(query) > 0 {
+		t += "?" + query.Encode()
+	}
+	return t
 }
 
 // response is a read answer: the body is complete (or the request failed).
@@ -102,10 +131,12 @@ type response struct {
 var errTooLarge = errors.New("too large")
 
 // send performs the request with the retry policy: GETs are retried after
-// 429, 5xx and network errors with exponential backoff and jitter, at most
-// MaxRetries times; writes never are, because Sentry may have applied them.
-// Any method is repeated once after a 401 when the token source can
-// reauthorize, since a 401 means Sentry did nothing.
+// 429, 5xx and network errors with exponential backoff and jitter, while
+// the client's retry budget (MaxRetries, for all its requests together)
+// lasts. Writes are retried only after a 429, which Sentry's rate limiter
+// answers before the endpoint runs: after a 5xx or a network error Sentry
+// may have applied them. Any method is repeated once after a 401 when the
+// token source can reauthorize, since a 401 means Sentry did nothing.
 func (c *Client) send(ctx context.Context, cl call, target, path string, body []byte, out any) (Page, error) {
 	token, err := c.token.Token(ctx)
 	if err != nil {
@@ -116,25 +147,34 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 	}
 	reauthorized := false
 	for attempt := 0; ; attempt++ {
-		resp, err := c.exchange(ctx, cl.method, target, body, token)
+		resp, err := c.exchange(ctx, cl, target, body, token)
 		if err != nil {
 			switch {
 			case errors.Is(err, errTooLarge):
 				return Page{}, &APIError{Kind: ErrResponseTooLarge, Method: cl.method, Path: path, Status: resp.status,
-					Detail: fmt.Sprintf("answer exceeds %d bytes; ask for less (smaller limit, fewer fields, shorter period)", c.maxBody)}
+					Detail: fmt.Sprintf("answer exceeds %d bytes; ask for less (smaller limit, fewer fields, shorter period)", c.bodyLimit(cl))}
 			case ctx.Err() != nil:
 				return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, ctx.Err())
 			}
-			if wait, ok := c.retryWait(ctx, cl.method, attempt, 0); ok {
+			cause := networkCause(err)
+			// A wrong scheme or an untrusted certificate will not heal in
+			// a second: say so now rather than after the retries.
+			lasting := cause == CausePlainHTTP || cause == CauseCertificate
+			if wait, ok := c.retryWait(ctx, cl.method == http.MethodGet && !lasting, attempt, 0); ok {
 				if err := c.sleep(ctx, wait); err != nil {
 					return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, err)
 				}
 				continue
 			}
-			return Page{}, &APIError{Kind: ErrUnavailable, Method: cl.method, Path: path, Err: err}
+			return Page{}, &APIError{Kind: ErrUnavailable, Method: cl.method, Path: path, URL: originOf(target),
+				Cause: cause, Err: err}
 		}
 
 		if resp.status >= 200 && resp.status < 300 {
+			if b, ok := out.(*Blob); ok {
+				b.Data, b.ContentType = resp.body, resp.header.Get("Content-Type")
+				return parseLink(resp.header.Get("Link")), nil
+			}
 			trimmed := bytes.TrimSpace(resp.body)
 			if out != nil && bytes.HasPrefix(trimmed, []byte("<")) {
 				// A login page of a proxy in front of a self-hosted Sentry, or
@@ -167,7 +207,8 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 			}
 		}
 		if resp.status == http.StatusTooManyRequests || resp.status >= 500 {
-			if wait, ok := c.retryWait(ctx, cl.method, attempt, apiErr.RetryAfter); ok {
+			safe := cl.method == http.MethodGet || resp.status == http.StatusTooManyRequests
+			if wait, ok := c.retryWait(ctx, safe, attempt, apiErr.RetryAfter); ok {
 				if err := c.sleep(ctx, wait); err != nil {
 					return Page{}, fmt.Errorf("sentry: %s %s: %w", cl.method, path, err)
 				}
@@ -178,12 +219,13 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 	}
 }
 
-// retryWait decides whether attempt may be followed by another and how long
-// to wait first. It gives up early when the wait would exceed MaxRetryWait or
-// outlast the context's deadline: sleeping into a certain failure only delays
-// telling the user.
-func (c *Client) retryWait(ctx context.Context, method string, attempt int, retryAfter time.Duration) (time.Duration, bool) {
-	if method != http.MethodGet || attempt >= c.maxRetries {
+// retryWait decides whether attempt, if safe to repeat, may be followed by
+// another and how long to wait first, spending one retry of the client's
+// budget when it may. It gives up early when the wait would exceed
+// MaxRetryWait or outlast the context's deadline: sleeping into a certain
+// failure only delays telling the user.
+func (c *Client) retryWait(ctx context.Context, safe bool, attempt int, retryAfter time.Duration) (time.Duration, bool) {
+	if !safe {
 		return 0, false
 	}
 	wait := retryAfter
@@ -199,34 +241,71 @@ func (c *Client) retryWait(ctx context.Context, method string, attempt int, retr
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 		return 0, false
 	}
+	if !c.spendRetry() {
+		return 0, false
+	}
 	return wait, true
 }
 
+// spendRetry takes one retry from the client's budget, if any is left.
+func (c *Client) spendRetry() bool {
+	if c.retries.Add(1) <= int32(c.maxRetries) {
+		return true
+	}
+	c.retries.Add(-1)
+	return false
+}
+
+// errRetryBudget ends a request whose HTTP transport kept retrying on other
+// pooled connections after the client's retry budget was spent.
+var errRetryBudget = errors.New("the connection failed on every attempt and lookout's retry budget is spent")
+
 // exchange sends one request and reads the whole answer, bounded: success
-// bodies by MaxBodyBytes (a larger one is errTooLarge), error bodies by 64 KiB
-// (only the detail matters).
-func (c *Client) exchange(ctx context.Context, method, target string, body []byte, token string) (*response, error) {
+// bodies by the call's limit (a larger one is errTooLarge), error bodies by
+// 64 KiB (only the detail matters).
+func (c *Client) exchange(ctx context.Context, cl call, target string, body []byte, token string) (*response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	// net/http retries a failed request on another pooled connection by
+	// itself, once per idle connection: a reset that killed the pool would
+	// send as many requests as there were connections. Each connection after
+	// the first is a retry of the client's budget; once it is spent, the
+	// request stops.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var conns atomic.Int32
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) {
+			if conns.Add(1) > 1 && !c.spendRetry() {
+				cancel(errRetryBudget)
+			}
+		},
+	})
+	req, err := http.NewRequestWithContext(ctx, cl.method, target, rd)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
+	if cl.limit > 0 { // a download: whatever type the file has
+		req.Header.Set("Accept", "*/*")
+	}
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, errRetryBudget) {
+			return nil, cause
+		}
 		return nil, err
 	}
 	defer res.Body.Close()
 	r := &response{status: res.StatusCode, header: res.Header}
-	limit := c.maxBody
+	limit := c.bodyLimit(cl)
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		limit = 64 << 10
 	} else if res.ContentLength > limit {
@@ -243,6 +322,14 @@ func (c *Client) exchange(ctx context.Context, method, target string, body []byt
 		r.body = r.body[:limit]
 	}
 	return r, nil
+}
+
+// bodyLimit is the most a successful answer to cl may hold.
+func (c *Client) bodyLimit(cl call) int64 {
+	if cl.limit > 0 {
+		return cl.limit
+	}
+	return c.maxBody
 }
 
 // apiError turns a non-2xx answer into an *APIError.

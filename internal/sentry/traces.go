@@ -49,13 +49,14 @@ type TraceNode struct {
 	Children       []TraceNode  `json:"children"`
 
 	// Standalone issue fields.
-	ID        FlexString `json:"id"`
-	IssueID   FlexString `json:"issue_id"`
-	Title     string     `json:"title"`
-	Culprit   string     `json:"culprit"`
-	Type      string     `json:"type"`
-	Level     string     `json:"level"`
-	Timestamp Time       `json:"timestamp"`
+	ID           FlexString `json:"id"`
+	IssueID      FlexString `json:"issue_id"`
+	IssueShortID string     `json:"issue_short_id"`
+	Title        string     `json:"title"`
+	Culprit      string     `json:"culprit"`
+	Type         string     `json:"type"`
+	Level        string     `json:"level"`
+	Timestamp    Time       `json:"timestamp"`
 }
 
 // IsIssue reports whether the node is a standalone issue rather than a span.
@@ -63,14 +64,15 @@ func (n TraceNode) IsIssue() bool { return n.SpanID == "" && n.IssueID != "" }
 
 // TraceIssue is an error or occurrence attached to a span of a trace.
 type TraceIssue struct {
-	EventID     FlexString `json:"event_id"`
-	IssueID     FlexString `json:"issue_id"`
-	ProjectSlug string     `json:"project_slug"`
-	Title       string     `json:"title"`
-	Culprit     string     `json:"culprit"`
-	Level       string     `json:"level"`
-	Type        string     `json:"type"`
-	Timestamp   Time       `json:"timestamp"`
+	EventID      FlexString `json:"event_id"`
+	IssueID      FlexString `json:"issue_id"`
+	IssueShortID string     `json:"issue_short_id"` // WEB-1A; absent on older Sentry
+	ProjectSlug  string     `json:"project_slug"`
+	Title        string     `json:"title"`
+	Culprit      string     `json:"culprit"`
+	Level        string     `json:"level"`
+	Type         string     `json:"type"`
+	Timestamp    Time       `json:"timestamp"`
 }
 
 // TagMap decodes tags sent as an object, as [{"key":..,"value":..}] or as

@@ -8,21 +8,15 @@ import (
 
 type addIssueNoteInput struct {
 	issueParams
-	Text string `json:"text" jsonschema:"The comment, exactly as it should appear on the issue (1 to 4096 characters). Markdown is rendered by Sentry."`
+	Text string `json:"text" jsonschema:"The comment, as it should appear (markdown, 1 to 4096 characters)."`
 }
 
 func addIssueNoteTool() Tool {
 	return newTool(spec{
 		Name:  "add_issue_note",
 		Title: "Add a note to an issue",
-		Description: `Post a comment on an issue's activity feed, visible to everyone in the organization.
-
-Use it only when the user asks to leave a note, or to record an explanation they approved. Never put
-secrets, credentials or private scratch notes in it.
-
-Examples:
-- add_issue_note(organizationSlug='acme', issueId='CHECKOUT-1A', text='Payments team is on it.')
-- add_issue_note(issueUrl='https://acme.sentry.io/issues/WEB-1A/', text='Fixed by web@1.2.4.')`,
+		Description: `Post a comment on an issue, visible to the whole organization. Only when the user asks; never secrets.
+Example: add_issue_note(organizationSlug='acme', issueId='CHECKOUT-1A', text='Payments team is on it.')`,
 		Permission: Triage,
 		Writes:     true,
 		Scopes:     []string{"event:write"},

@@ -51,7 +51,7 @@ var requiredTools = []string{
 // read-only/destructive hints.
 func TestCompatibleWithSentryMCPServer(t *testing.T) {
 	anchor := loadAnchor(t)
-	ours := Catalog(Options{Permissions: []Permission{Read, Triage}})
+	ours := Catalog(Options{Permissions: AllPermissions})
 	for _, name := range requiredTools {
 		if _, ok := Find(ours, name); !ok {
 			t.Errorf("catalog lacks %s", name)

@@ -14,14 +14,28 @@ func Doc() string {
 	b.WriteString("# Tools\n\n")
 	b.WriteString("<!-- Generated from internal/tools by `go test ./internal/tools -run TestToolsDoc -update`. Do not edit. -->\n\n")
 	b.WriteString("lookout's tool catalog, shared by the MCP server and the Slack bot. Names and parameters are those of\n")
-	b.WriteString("`@sentry/mcp-server` 0.39.0. Read-only tools are always offered; write tools only to callers whose\n")
-	b.WriteString("permissions include `triage` (`lookout mcp --permissions=read,triage`, or the `triage` scope over OAuth).\n")
-	b.WriteString("Pinning an organization or project (`--organization-slug`, `--project-slug`, or an MCP URL\n")
+	b.WriteString("`@sentry/mcp-server` 0.39.0, so prompts written for it work.\n\n")
+	b.WriteString("**Listed and reachable.** An MCP client's `tools/list` shows the tools marked *listed* below (the ones\n")
+	b.WriteString("investigations start with) and the two wrappers; every other tool of the session is found with\n")
+	b.WriteString("`search_sentry_tools` and run with `execute_sentry_tool`, or called by name. That keeps the tool list a\n")
+	b.WriteString("model loads small without losing any tool.\n\n")
+	b.WriteString("**Permissions and skills.** Read-only tools are always offered. The others need a permission:\n")
+	b.WriteString("`triage` (update issues, add notes), `seer`, `docs`, `project-management`. `lookout mcp` takes them as\n")
+	b.WriteString("`--permissions=read,triage` or as the reference's skills (`--skills=inspect,triage`, `MCP_SKILLS`,\n")
+	b.WriteString("`--all-skills`, `--disable-skills`): inspect = read and docs, triage, seer, project-management and docs\n")
+	b.WriteString("map to the permission of the same name. Without any of them a session is read-only (inspect). Over\n")
+	b.WriteString("OAuth the `triage` scope grants triage. Calling a tool the session's permissions hide answers with the\n")
+	b.WriteString("permission it needs and how to enable it.\n\n")
+	b.WriteString("**Pins.** Pinning an organization or project (`--organization-slug`, `--project-slug`, or an MCP URL\n")
 	b.WriteString("`/mcp/{org}[/{project}]`) removes those parameters and fills them in.\n\n")
-	catalog := Catalog(Options{Permissions: []Permission{Read, Triage}})
-	b.WriteString("| tool | kind | Sentry scopes |\n| --- | --- | --- |\n")
+	catalog := Catalog(Options{Permissions: AllPermissions})
+	b.WriteString("| tool | listed | kind | permission (skill) | Sentry scopes |\n| --- | --- | --- | --- | --- |\n")
 	for _, t := range catalog {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", t.Name, t.Name, kindOf(t), strings.Join(t.Scopes, " "))
+		listed := ""
+		if t.Listed {
+			listed = "listed"
+		}
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s (%s) | %s |\n", t.Name, t.Name, listed, kindOf(t), t.Permission, SkillOf(t.Permission), strings.Join(t.Scopes, " "))
 	}
 	for _, t := range catalog {
 		fmt.Fprintf(&b, "\n## %s\n\n", t.Name)
@@ -41,10 +55,15 @@ func Doc() string {
 }
 
 func kindOf(t Tool) string {
-	if t.ReadOnly {
+	switch {
+	case t.ReadOnly && t.Permission == Read:
 		return "read-only"
+	case t.ReadOnly:
+		return "read-only (" + string(t.Permission) + ")"
+	case t.Permission == Read:
+		return "write (read)"
 	}
-	return "write (triage)"
+	return "write (" + string(t.Permission) + ")"
 }
 
 func firstParagraph(s string) string {

@@ -37,6 +37,12 @@ type Guide struct {
 	Unauthorized string
 	// MissingScope is said when the grant lacks scope (may be "").
 	MissingScope func(scope string) string
+	// SentryURL says how this front door's user sets the Sentry URL
+	// ("--host or --url"), for failures to reach it. "" leaves it out.
+	SentryURL string
+	// PlainHTTP says how to talk to a Sentry served over plain http
+	// ("use --insecure-http"). "" leaves it out.
+	PlainHTTP string
 }
 
 // TokenGuide is the advice for a user who configured a Sentry token by hand
@@ -44,6 +50,8 @@ type Guide struct {
 func TokenGuide(sentryURL string) Guide {
 	page := strings.TrimSuffix(sentryURL, "/") + "/settings/account/api/auth-tokens/"
 	return Guide{
+		SentryURL: "Check --host / --url (SENTRY_HOST, SENTRY_URL) in your MCP client's configuration, and that Sentry is running there.",
+		PlainHTTP: "Add --insecure-http (with --host=HOST:PORT) for a self-hosted Sentry served over plain http on a trusted network.",
 		Unauthorized: "Sentry rejected the access token: it is invalid, expired or revoked. " +
 			"Create a new token at " + page + " and restart lookout with it (--access-token or SENTRY_ACCESS_TOKEN).",
 		MissingScope: func(scope string) string {
@@ -96,6 +104,8 @@ func (g Guide) Explain(err error) string {
 			wait = " Try again in " + api.RetryAfter.Round(time.Second).String() + "."
 		}
 		return "Sentry is rate limiting requests for this account." + wait
+	case errors.Is(err, sentry.ErrUnavailable) && api != nil && api.Status == 0 && api.Cause != "":
+		return g.unreachable(api)
 	case errors.Is(err, sentry.ErrUnavailable):
 		id := ""
 		if api != nil && api.RequestID != "" {
@@ -117,6 +127,33 @@ func (g Guide) Explain(err error) string {
 		return "Sentry's answer was too large to use" + args + ". Narrow the query or lower the limit."
 	}
 	return "The call failed" + args + ": " + errorText(err)
+}
+
+// unreachable words a failure to get any answer from Sentry: where lookout
+// tried, why it failed, and what to change.
+func (g Guide) unreachable(api *sentry.APIError) string {
+	where := "Sentry"
+	if api.URL != "" {
+		where = "Sentry at " + api.URL
+	}
+	msg := "lookout could not reach " + where + ": " + api.Cause + "."
+	hint := ""
+	switch api.Cause {
+	case sentry.CausePlainHTTP:
+		hint = g.PlainHTTP
+	case sentry.CauseRefused, sentry.CauseDNS, sentry.CauseTimeout:
+		hint = g.SentryURL
+	case sentry.CauseCertificate:
+		hint = "Use the URL the certificate was issued for, or make the certificate's authority trusted on this machine (SSL_CERT_FILE)."
+	case sentry.CauseReset, sentry.CauseRetryBudget:
+		hint = "Sentry or a proxy in front of it dropped the connection; lookout retried and gave up. Try again; if it persists, check that proxy."
+	case sentry.CauseTLS:
+		hint = "Check that the URL's scheme and port are Sentry's (https on 443 unless configured otherwise)."
+	}
+	if hint != "" {
+		msg += " " + hint
+	}
+	return msg
 }
 
 // errorText is an error's message without the tool prefix CallError adds.

@@ -12,17 +12,15 @@ import (
 type findDSNsInput struct {
 	orgParam
 	regionParam
-	ProjectSlug string `json:"projectSlug" jsonschema:"The project's slug (find_projects lists them)."`
+	ProjectSlug string `json:"projectSlug" jsonschema:"Project slug (find_projects lists them)."`
 }
 
 func findDSNsTool() Tool {
 	return newTool(spec{
 		Name:  "find_dsns",
 		Title: "Find DSNs",
-		Description: `List a project's client keys with their public DSNs: the SENTRY_DSN an SDK is configured with.
-
-Use it when someone asks for a project's DSN or wants to set up a Sentry SDK. Only public DSNs are shown, never secret keys.
-Example: find_dsns(organizationSlug='acme', projectSlug='web'). "acme/web" usually means organization acme, project web.`,
+		Description: `List a project's client keys and public DSNs (the SENTRY_DSN an SDK is set up with; never secret keys).
+Example: find_dsns(organizationSlug='acme', projectSlug='web')`,
 		Scopes: []string{"project:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")

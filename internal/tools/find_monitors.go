@@ -12,11 +12,11 @@ import (
 type findMonitorsInput struct {
 	orgParam
 	regionParam
-	ProjectSlug *string `json:"projectSlug,omitempty" jsonschema:"Only monitors of this project (slug or numeric id). Omit, or pass exactly 'all', for every project."`
-	Environment *string `json:"environment,omitempty" jsonschema:"Only monitors checking in from this environment, showing only its state, e.g. production."`
-	Owner       *string `json:"owner,omitempty" jsonschema:"Only monitors owned by: user:<id>, team:<id or slug>, me, myteams, or unassigned."`
-	Query       *string `json:"query,omitempty" jsonschema:"Only monitors whose name or slug contains this text."`
-	Limit       int     `json:"limit,omitempty" jsonschema:"How many monitors to show, 1 to 99."`
+	ProjectSlug *string `json:"projectSlug,omitempty" jsonschema:"Only this project's monitors (slug or id); all means every project."`
+	Environment *string `json:"environment,omitempty" jsonschema:"Only this environment's state, e.g. production."`
+	Owner       *string `json:"owner,omitempty" jsonschema:"user:<id>, team:<id or slug>, me, myteams or unassigned."`
+	Query       *string `json:"query,omitempty" jsonschema:"Only monitors whose name or slug contains this."`
+	Limit       int     `json:"limit,omitempty" jsonschema:"Monitors to show, 1 to 99."`
 }
 
 // monitorEnvsShown bounds the environments listed per monitor.
@@ -26,10 +26,8 @@ func findMonitorsTool() Tool {
 	return newTool(spec{
 		Name:  "find_monitors",
 		Title: "Find cron monitors",
-		Description: `List an organization's cron monitors with their status, schedule, last and next check-in, and per-environment state.
-
-Use it when asked whether a scheduled job ran, which crons are failing or missed a check-in, or to find a monitor's slug.
-Examples: find_monitors(organizationSlug='acme') or find_monitors(organizationSlug='acme', projectSlug='checkout', environment='production').`,
+		Description: `List cron monitors: status, schedule, last and next check-in, state per environment. Did a job run, which crons fail or missed a check-in.
+Example: find_monitors(organizationSlug='acme', environment='production')`,
 		Scopes: []string{"org:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl", "projectSlug", "environment", "owner", "query")

@@ -7,19 +7,17 @@ import (
 )
 
 type findOrganizationsInput struct {
-	Query *string `json:"query,omitempty" jsonschema:"Filter organizations by slug or name (case-insensitive substring). Omit to list all."`
+	Query *string `json:"query,omitempty" jsonschema:"Only organizations whose slug or name contains this."`
 }
 
 func findOrganizationsTool() Tool {
 	return newTool(spec{
-		Name:  "find_organizations",
-		Title: "Find organizations",
-		Description: `List the Sentry organizations you can access, with their slugs and region URLs.
-
-Use it first when you do not know the organizationSlug other tools need.
-Example: find_organizations() or find_organizations(query='acme').`,
-		Scopes: []string{"org:read"},
-		Schema: func(s *schemaT) { nullable(s, "query") },
+		Name:        "find_organizations",
+		Title:       "Find organizations",
+		Listed:      true,
+		Description: `List the Sentry organizations you can access: the organizationSlug other tools need.`,
+		Scopes:      []string{"org:read"},
+		Schema:      func(s *schemaT) { nullable(s, "query") },
 	}, func(ctx context.Context, env *Env, in findOrganizationsInput) (string, error) {
 		orgs, err := env.Sentry.AllOrganizations(ctx)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 type findProjectsInput struct {
 	orgParam
 	regionParam
-	Query *string `json:"query,omitempty" jsonschema:"Keep only projects whose slug or name contains this text (case-insensitive). Omit to list all."`
+	Query *string `json:"query,omitempty" jsonschema:"Only projects whose slug or name contains this."`
 }
 
 // projectsShown bounds one answer, as the reference server does.
@@ -19,13 +19,11 @@ const projectsShown = 25
 
 func findProjectsTool() Tool {
 	return newTool(spec{
-		Name:  "find_projects",
-		Title: "Find projects",
-		Description: `List the projects of a Sentry organization: slug, name, platform, numeric id and owning teams.
-
-Use it when you need a projectSlug (or project id) for another tool, or to see what an organization monitors.
-Examples: find_projects(organizationSlug='acme') or find_projects(organizationSlug='acme', query='check').`,
-		Scopes: []string{"project:read"},
+		Name:        "find_projects",
+		Title:       "Find projects",
+		Listed:      true,
+		Description: `List an organization's projects (slug, name, platform, id, teams): the projectSlug other tools take.`,
+		Scopes:      []string{"project:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl", "query")
 			withSlugPattern(s, "organizationSlug")

@@ -11,7 +11,7 @@ func TestFindProjects(t *testing.T) {
 	runToolCase(t, toolCase{
 		tool:     "find_projects",
 		args:     `{"organizationSlug":"acme"}`,
-		want:     []string{"# Projects in **acme**", "| web | web | javascript-react | 4506000000000101 | frontend |", "| checkout |", "| api |"},
+		want:     []string{"# Projects in **acme**", "| web | web | javascript-react | 4506000000000101 | frontend, platform |", "| checkout |", "| api |"},
 		scope:    "project:read",
 		notFound: `{"organizationSlug":"nope"}`,
 		badInput: []string{`{}`, `{"organizationSlug":["acme"]}`, `{"organizationSlug":"acme","query":false}`, `{"organizationSlug":"a b"}`},

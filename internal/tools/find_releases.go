@@ -11,8 +11,8 @@ import (
 type findReleasesInput struct {
 	orgParam
 	regionParam
-	ProjectSlug *string `json:"projectSlug,omitempty" jsonschema:"Only releases of this project (slug or numeric id). Omit, or pass exactly 'all', for every project."`
-	Query       *string `json:"query,omitempty" jsonschema:"Only versions containing this text, e.g. a version number or a commit sha prefix."`
+	ProjectSlug *string `json:"projectSlug,omitempty" jsonschema:"Only this project's releases (slug or id); all means every project."`
+	Query       *string `json:"query,omitempty" jsonschema:"Only versions containing this."`
 }
 
 // releasesShown bounds one answer, as the reference server does.
@@ -22,10 +22,8 @@ func findReleasesTool() Tool {
 	return newTool(spec{
 		Name:  "find_releases",
 		Title: "Find releases",
-		Description: `List an organization's releases, newest first: version, projects, dates, new issues, commit and deploy counts, last deploy.
-
-Use it to find the latest version of a project, when a version was released or deployed, or the exact version string get_release_details needs.
-Examples: find_releases(organizationSlug='acme', projectSlug='web') or find_releases(organizationSlug='acme', query='2.0').`,
+		Description: `List releases newest first (version, projects, dates, new issues, commits, last deploy): the latest version, when one shipped, the exact version get_release_details takes.
+Example: find_releases(organizationSlug='acme', projectSlug='web')`,
 		Scopes: []string{"project:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl", "projectSlug", "query")

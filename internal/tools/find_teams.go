@@ -11,7 +11,7 @@ import (
 type findTeamsInput struct {
 	orgParam
 	regionParam
-	Query *string `json:"query,omitempty" jsonschema:"Keep only teams whose slug or name contains this text (case-insensitive). Omit to list all."`
+	Query *string `json:"query,omitempty" jsonschema:"Only teams whose slug or name contains this."`
 }
 
 // teamsShown bounds one answer, as the reference server does.
@@ -19,13 +19,10 @@ const teamsShown = 25
 
 func findTeamsTool() Tool {
 	return newTool(spec{
-		Name:  "find_teams",
-		Title: "Find teams",
-		Description: `List the teams of a Sentry organization: slug, name, numeric id, member count, and whether you belong to it.
-
-Use it to find a team's slug or id, e.g. to search issues assigned to a team (assigned:#frontend) or to see who owns what.
-Examples: find_teams(organizationSlug='acme') or find_teams(organizationSlug='acme', query='pay').`,
-		Scopes: []string{"team:read"},
+		Name:        "find_teams",
+		Title:       "Find teams",
+		Description: `List an organization's teams (slug, name, id, members, whether you belong): for assigned:#team searches and team:<slug> assignees.`,
+		Scopes:      []string{"team:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl", "query")
 			withSlugPattern(s, "organizationSlug")

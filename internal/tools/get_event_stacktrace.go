@@ -13,9 +13,9 @@ import (
 type getEventStacktraceInput struct {
 	orgParam
 	regionParam
-	IssueID string `json:"issueId" jsonschema:"The issue's short id (e.g. WEB-1A) or numeric id."`
-	EventID string `json:"eventId,omitempty" jsonschema:"A 32-character event id of the issue, or latest (the default)."`
-	Thread  any    `json:"thread,omitempty" jsonschema:"Which thread: its numeric id or exact name, as get_issue_details or this tool's thread list shows them. Omit for Sentry's default: the crashed thread, else the first with a stack trace."`
+	IssueID string `json:"issueId" jsonschema:"Short id (WEB-1A) or numeric id."`
+	EventID string `json:"eventId,omitempty" jsonschema:"Event id (32 hex) or latest (default)."`
+	Thread  any    `json:"thread,omitempty" jsonschema:"Thread id or exact name; default the crashed thread, else the first with frames."`
 }
 
 const getEventStacktraceName = "get_event_stacktrace"
@@ -27,10 +27,8 @@ func getEventStacktraceTool() Tool {
 	return newTool(spec{
 		Name:  getEventStacktraceName,
 		Title: "Get an event's stack trace",
-		Description: `Show the whole stack trace of an issue's event, innermost (crashing) frame first, with the source around the first in-app frame; for native and mobile events, the stack of one thread and the list of threads.
-
-Use it when get_issue_details' top frames are not enough: to follow the call chain into library code, or to look at another thread (deadlocks, hangs). Defaults to the latest event and the crashed thread.
-Examples: get_event_stacktrace(organizationSlug='acme', issueId='WEB-1A'); get_event_stacktrace(organizationSlug='globex', issueId='MOBILE-1A', eventId='c49541c747cb4d8aa3efb70ca5aba243', thread='main').`,
+		Description: `Show an event's whole stack trace, crashing frame first, with source around the first in-app frame; for native and mobile events one thread's stack and the thread list. When get_issue_details' top frames are not enough.
+Example: get_event_stacktrace(organizationSlug='acme', issueId='WEB-1A')`,
 		Scopes: []string{"event:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")

@@ -12,8 +12,8 @@ import (
 
 type getIssueActivityInput struct {
 	issueParams
-	IncludeComments bool `json:"includeComments,omitempty" jsonschema:"List the comments (notes) too. Default true."`
-	Limit           int  `json:"limit,omitempty" jsonschema:"At most this many entries per section (activity, comments), newest first; 1 to 100."`
+	IncludeComments bool `json:"includeComments,omitempty" jsonschema:"List the comments too."`
+	Limit           int  `json:"limit,omitempty" jsonschema:"Entries per section, newest first, 1 to 100."`
 }
 
 const getIssueActivityName = "get_issue_activity"
@@ -22,10 +22,8 @@ func getIssueActivityTool() Tool {
 	return newTool(spec{
 		Name:  getIssueActivityName,
 		Title: "Get an issue's activity",
-		Description: `Show an issue's history and comments, newest first: who resolved, archived, reopened, assigned or commented, when, and what the comments say.
-
-Use it before triaging ("has anyone looked at this?", "why was it reopened?", "what did the team say?"); get_issue_details gives the issue itself.
-Examples: get_issue_activity(organizationSlug='acme', issueId='WEB-1A'); get_issue_activity(issueUrl='https://acme.sentry.io/issues/WEB-1A/', includeComments=false, limit=10).`,
+		Description: `Show an issue's history and comments, newest first: who resolved, ignored, reopened, assigned or commented, and when.
+Example: get_issue_activity(organizationSlug='acme', issueId='WEB-1A')`,
 		Scopes: []string{"event:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")

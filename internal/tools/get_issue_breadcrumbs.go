@@ -11,7 +11,7 @@ import (
 
 type getIssueBreadcrumbsInput struct {
 	issueParams
-	EventID string `json:"eventId,omitempty" jsonschema:"A 32-character event id of the issue, or latest (the default). An event URL given as issueUrl selects its event."`
+	EventID string `json:"eventId,omitempty" jsonschema:"Event id (32 hex) or latest (default); an event URL as issueUrl selects its event."`
 }
 
 const getIssueBreadcrumbsName = "get_issue_breadcrumbs"
@@ -27,10 +27,8 @@ func getIssueBreadcrumbsTool() Tool {
 	return newTool(spec{
 		Name:  getIssueBreadcrumbsName,
 		Title: "Get an event's breadcrumbs",
-		Description: `Show the breadcrumb trail of an issue's event, oldest first: navigation, clicks, HTTP calls, console and log lines, queries recorded before the error, with time, level, category, message and data.
-
-Use it to reconstruct what the user or the app did just before the error ("what led to this crash?"); compare events by passing their eventId. Defaults to the latest event.
-Examples: get_issue_breadcrumbs(organizationSlug='acme', issueId='WEB-1A'); get_issue_breadcrumbs(issueUrl='https://acme.sentry.io/issues/WEB-1A/events/c49541c747cb4d8aa3efb70ca5aba243/').`,
+		Description: `Show what happened before an event's error, oldest first: navigation, clicks, HTTP calls, console and log lines, queries.
+Example: get_issue_breadcrumbs(organizationSlug='acme', issueId='WEB-1A')`,
 		Scopes: []string{"event:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")

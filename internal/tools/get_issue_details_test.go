@@ -129,8 +129,9 @@ func TestGetIssueDetailsShowsTheEventAsked(t *testing.T) {
 	}
 }
 
-// With only organizationSlug and eventId, the tool finds the event's issue:
-// first by issue search (Sentry's event id lookup), then by Discover.
+// With only organizationSlug and eventId, the tool finds the event's issue
+// by issue search (Sentry's event id lookup) and reads the event from the
+// issue's events endpoint: no Discover query, three requests in all.
 func TestGetIssueDetailsFindsTheIssueOfAnEvent(t *testing.T) {
 	f := newFixture(t)
 	env := f.env(sentrytest.AliceID, allScopes)
@@ -147,6 +148,15 @@ func TestGetIssueDetailsFindsTheIssueOfAnEvent(t *testing.T) {
 	i := slices.IndexFunc(reqs, func(r sentrytest.Request) bool { return strings.HasSuffix(r.Path, "/organizations/acme/issues/") })
 	if i < 0 || reqs[i].Query.Get("query") != id {
 		t.Errorf("no issue search for the event id: %v", reqs)
+	}
+	var paths []string
+	for _, r := range reqs {
+		paths = append(paths, r.Path)
+	}
+	want := []string{"/api/0/organizations/acme/issues/", "/api/0/organizations/acme/issues/CHECKOUT-1A/",
+		"/api/0/organizations/acme/issues/CHECKOUT-1A/events/" + id + "/"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("requests %v, want %v", paths, want)
 	}
 
 	out, err = f.call(env, "get_issue_details", `{"organizationSlug":"acme","eventId":"0123456789abcdef0123456789abcdef"}`)

@@ -8,7 +8,7 @@ import (
 
 type getIssueTagValuesInput struct {
 	issueParams
-	TagKey string `json:"tagKey" jsonschema:"The tag to break the issue down by, case-sensitive: url, browser, browser.name, os, environment, release, device, user, transaction..."`
+	TagKey string `json:"tagKey" jsonschema:"Tag key: url, browser, os, environment, release, device, user, transaction..."`
 }
 
 const getIssueTagValuesName = "get_issue_tag_values"
@@ -17,10 +17,8 @@ func getIssueTagValuesTool() Tool {
 	return newTool(spec{
 		Name:  getIssueTagValuesName,
 		Title: "Get an issue's tag values",
-		Description: `Show how one issue's events spread over the values of a tag: the top values with their event counts and share, first and last seen.
-
-Use it for "which browsers / releases / environments / URLs are affected?", "is it only production?" or "how many distinct users?". Common keys: url, browser, browser.name, os, environment, release, device, user.
-Examples: get_issue_tag_values(organizationSlug='acme', issueId='WEB-1A', tagKey='browser'); get_issue_tag_values(issueUrl='https://acme.sentry.io/issues/WEB-1A/', tagKey='release').`,
+		Description: `Break an issue's events down by a tag's top values, with counts and share: which browsers, releases, environments or URLs are hit.
+Example: get_issue_tag_values(organizationSlug='acme', issueId='WEB-1A', tagKey='browser')`,
 		Scopes: []string{"event:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")

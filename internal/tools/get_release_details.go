@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,23 +12,20 @@ import (
 type getReleaseDetailsInput struct {
 	orgParam
 	regionParam
-	ReleaseVersion  string  `json:"releaseVersion" jsonschema:"The exact release version, as find_releases lists it, e.g. web@1.2.3+build.4 or api@release/3.4."`
-	ProjectSlugOrID *string `json:"projectSlugOrId,omitempty" jsonschema:"Scope the release to one project (slug or numeric id). Needed for includeHealth."`
-	IncludeHealth   bool    `json:"includeHealth,omitempty" jsonschema:"Add the project's release health section. Needs projectSlugOrId."`
-	IncludeDeploys  bool    `json:"includeDeploys,omitempty" jsonschema:"Add the release's deploys."`
-	IncludeCommits  bool    `json:"includeCommits,omitempty" jsonschema:"Add the release's commits."`
-	Limit           int     `json:"limit,omitempty" jsonschema:"How many deploys and commits to show, 1 to 50."`
+	ReleaseVersion  string  `json:"releaseVersion" jsonschema:"Exact version, as find_releases lists it (web@1.2.3+build.4)."`
+	ProjectSlugOrID *string `json:"projectSlugOrId,omitempty" jsonschema:"One project (slug or id); needed for includeHealth."`
+	IncludeHealth   bool    `json:"includeHealth,omitempty" jsonschema:"Add session health: crash-free rates, adoption."`
+	IncludeDeploys  bool    `json:"includeDeploys,omitempty" jsonschema:"Add the deploys."`
+	IncludeCommits  bool    `json:"includeCommits,omitempty" jsonschema:"Add the commits."`
+	Limit           int     `json:"limit,omitempty" jsonschema:"Deploys and commits to show, 1 to 50."`
 }
 
 func getReleaseDetailsTool() Tool {
 	return newTool(spec{
 		Name:  "get_release_details",
 		Title: "Get release details",
-		Description: `Show one release of an organization: dates, projects, new issues, commit and deploy counts, its latest deploy, and a link to it in Sentry.
-
-Use it after find_releases, or when a user names a version ("what shipped in web@1.2.3?", "when did checkout@2.0.0 reach production?").
-Examples: get_release_details(organizationSlug='acme', releaseVersion='web@1.2.3+build.4') or
-get_release_details(organizationSlug='acme', releaseVersion='api@release/3.4', projectSlugOrId='api', includeHealth=true).`,
+		Description: `Show one release: dates, projects, new issues, its deploys (where and when it shipped), its commits (message, author) and, for one project, session health (crash-free sessions and users, adoption).
+Example: get_release_details(organizationSlug='acme', releaseVersion='web@1.2.3+build.4', projectSlugOrId='web', includeHealth=true)`,
 		Scopes: []string{"project:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl", "projectSlugOrId")
@@ -47,57 +45,47 @@ get_release_details(organizationSlug='acme', releaseVersion='api@release/3.4', p
 	}, getReleaseDetails)
 }
 
+// getReleaseDetails makes one request per section, as the reference does:
+// the release (project-scoped, with health, when a project is named), its
+// deploys and its commits.
 func getReleaseDetails(ctx context.Context, env *Env, in getReleaseDetailsInput) (string, error) {
 	const tool = "get_release_details"
 	org, version := in.OrganizationSlug, strings.TrimSpace(in.ReleaseVersion)
 	if version == "." || version == ".." {
 		return "", &InputError{Tool: tool, Problem: fmt.Sprintf("releaseVersion %q is not a release version", version)}
 	}
-	projectArg := optString(in.ProjectSlugOrID)
-	if in.IncludeHealth && projectArg == "" {
+	project := optString(in.ProjectSlugOrID)
+	if in.IncludeHealth && project == "" {
 		return "", &InputError{Tool: tool, Problem: "includeHealth needs projectSlugOrId: release health is per project (find_projects lists them)"}
 	}
 	if err := useRegionArg(env, org, in.regionParam); err != nil {
 		return "", err
 	}
-	var project *sentry.Project
-	if projectArg != "" {
-		p, err := env.Sentry.GetProject(ctx, org, projectArg)
-		if err != nil {
-			return "", err
+	c := env.Sentry
+	var (
+		r   *sentry.Release
+		err error
+	)
+	if project != "" {
+		r, err = c.GetProjectRelease(ctx, org, project, version, in.IncludeHealth)
+		if errors.Is(err, sentry.ErrNotFound) {
+			// Say which projects the release does belong to, if it exists.
+			if whole, werr := c.GetRelease(ctx, org, version); werr == nil {
+				return "", fmt.Errorf("release %q is not a release of project %q (its projects: %s): %w",
+					whole.Version, project, releaseProjectList(whole), err)
+			}
 		}
-		project = p
+	} else {
+		r, err = c.GetRelease(ctx, org, version)
 	}
-	r, err := env.Sentry.GetRelease(ctx, org, version)
 	if err != nil {
 		return "", err
-	}
-	var inProject *sentry.ReleaseProject
-	if project != nil {
-		for i, rp := range r.Projects {
-			if rp.ID == project.ID || rp.Slug == project.Slug {
-				inProject = &r.Projects[i]
-			}
-		}
-		if inProject == nil {
-			// What Sentry's project-scoped release endpoint answers.
-			var slugs []string
-			for _, rp := range r.Projects {
-				slugs = append(slugs, rp.Slug)
-			}
-			return "", fmt.Errorf("release %q is not a release of project %q (its projects: %s): %w",
-				r.Version, project.Slug, strings.Join(slugs, ", "), sentry.ErrNotFound)
-		}
 	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Release %s in **%s**\n\n", r.Version, org)
-	fmt.Fprintf(&b, "- ID: %s\n", r.ID)
 	if r.ShortVersion != "" && r.ShortVersion != r.Version {
 		fmt.Fprintf(&b, "- Short version: %s\n", r.ShortVersion)
-	}
-	if r.Status != "" {
-		fmt.Fprintf(&b, "- Status: %s\n", r.Status)
 	}
 	for _, f := range []struct {
 		label string
@@ -115,53 +103,100 @@ func getReleaseDetails(ctx context.Context, env *Env, in getReleaseDetailsInput)
 	fmt.Fprintf(&b, "- URL: %s\n", orgWebURL(env, org, "releases", r.Version))
 
 	if in.IncludeDeploys {
-		b.WriteString("\n## Deploys\n\n")
-		switch d := r.LastDeploy; {
-		case d == nil && r.DeployCount == 0:
+		deploys, page, err := c.ListReleaseDeploys(ctx, org, r.Version, sentry.ListOptions{Limit: in.Limit})
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "\n## Deploys (%d)\n\n", max(int(r.DeployCount), len(deploys)))
+		if len(deploys) == 0 {
 			b.WriteString("No deploys recorded.\n")
-		case d == nil:
-			fmt.Fprintf(&b, "%d deploys recorded; the release page in Sentry lists them.\n", r.DeployCount)
-		default:
-			fmt.Fprintf(&b, "- Latest: %s", orDefault(d.Environment, "unnamed environment"))
+		}
+		for _, d := range deploys {
+			fmt.Fprintf(&b, "- %s", orDefault(d.Environment, "unnamed environment"))
+			if s := timeText(orTime(d.DateFinished, d.DateStarted)); s != "" {
+				fmt.Fprintf(&b, ", %s", s)
+			}
 			if d.Name != "" {
-				fmt.Fprintf(&b, " (%s)", d.Name)
-			}
-			if s := timeText(d.DateStarted); s != "" {
-				fmt.Fprintf(&b, ", started %s", s)
-			}
-			if s := timeText(d.DateFinished); s != "" {
-				fmt.Fprintf(&b, ", finished %s", s)
+				fmt.Fprintf(&b, " (%s)", oneLine(d.Name))
 			}
 			if d.URL != "" {
-				fmt.Fprintf(&b, ", %s", d.URL)
+				fmt.Fprintf(&b, " %s", d.URL)
 			}
 			b.WriteString("\n")
-			if r.DeployCount > 1 {
-				fmt.Fprintf(&b, "\n_%d deploys in all; lookout shows the latest. The release page in Sentry lists the others._\n", r.DeployCount)
-			}
 		}
+		b.WriteString(moreNote(len(deploys), page.NextCursor))
 	}
 	if in.IncludeCommits {
-		b.WriteString("\n## Commits\n\n")
-		if r.CommitCount == 0 {
-			b.WriteString("No commits associated.\n")
-		} else {
-			fmt.Fprintf(&b, "%d commits associated", r.CommitCount)
-			if r.Ref != "" {
-				fmt.Fprintf(&b, " (ref `%s`)", shorten(r.Ref, 12))
-			}
-			b.WriteString(". lookout cannot list them yet: the release page in Sentry shows them.\n")
+		commits, page, err := c.ListReleaseCommits(ctx, org, r.Version, sentry.ListOptions{Limit: in.Limit})
+		if err != nil {
+			return "", err
 		}
+		fmt.Fprintf(&b, "\n## Commits (%d)\n\n", max(int(r.CommitCount), len(commits)))
+		if len(commits) == 0 {
+			b.WriteString("No commits associated.\n")
+		}
+		for _, cm := range commits {
+			author := ""
+			if cm.Author != nil {
+				author = " by " + orDefault(cm.Author.Name, cm.Author.Email)
+			}
+			fmt.Fprintf(&b, "- `%s` %s%s", cm.ID[:min(12, len(cm.ID))], shorten(oneLine(firstLine(cm.Message)), 100), author)
+			if !cm.DateCreated.IsZero() {
+				fmt.Fprintf(&b, ", %s", shortStamp(cm.DateCreated))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(moreNote(len(commits), page.NextCursor))
 	}
 	if in.IncludeHealth {
-		fmt.Fprintf(&b, "\n## Health in %s\n\n", project.Slug)
-		fmt.Fprintf(&b, "- New issues in this project: %d\n", inProject.NewGroups)
-		b.WriteString("- Session health (crash-free rate, adoption) is not available through lookout yet.\n")
+		b.WriteString(releaseHealth(r, project))
 	}
 	b.WriteString("\n## Next steps\n\n")
 	fmt.Fprintf(&b, "- Issues first seen in this release: search_issues with query `firstRelease:%s`\n", r.Version)
 	fmt.Fprintf(&b, "- Issues with events in it: search_issues with query `release:%s`\n", r.Version)
 	return b.String(), nil
+}
+
+// releaseHealth renders the session health of the named project.
+func releaseHealth(r *sentry.Release, project string) string {
+	var b strings.Builder
+	for _, p := range r.Projects {
+		if p.Slug != project && string(p.ID) != project && len(r.Projects) > 1 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## Health in %s\n\n", orDefault(p.Slug, project))
+		fmt.Fprintf(&b, "- New issues in this project: %d\n", p.NewGroups)
+		h := p.HealthData
+		if h == nil || !h.HasHealthData {
+			b.WriteString("- No session data: the project's SDK does not send release health (sessions).\n")
+			return b.String()
+		}
+		pct := func(v *float64) string {
+			if v == nil {
+				return "n/a"
+			}
+			return fmt.Sprintf("%.2f%%", *v)
+		}
+		fmt.Fprintf(&b, "- Crash-free sessions: %s · crash-free users: %s\n", pct(h.CrashFreeSessions), pct(h.CrashFreeUsers))
+		fmt.Fprintf(&b, "- Sessions: %d (%d crashed, %d errored) · users: %d\n", h.TotalSessions, h.SessionsCrashed, h.SessionsErrored, h.TotalUsers)
+		fmt.Fprintf(&b, "- Adoption: %s of users, %s of sessions\n", pct(h.Adoption), pct(h.SessionsAdoption))
+		return b.String()
+	}
+	return fmt.Sprintf("\n## Health in %s\n\nSentry returned no health for this project.\n", project)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// releaseProjectList names a release's projects.
+func releaseProjectList(r *sentry.Release) string {
+	var slugs []string
+	for _, p := range r.Projects {
+		slugs = append(slugs, p.Slug)
+	}
+	return strings.Join(slugs, ", ")
 }
 
 // releaseProjectSlugs lists a release's projects with their new issues.

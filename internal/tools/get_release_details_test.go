@@ -2,6 +2,7 @@ package tools
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,8 +14,8 @@ func TestGetReleaseDetails(t *testing.T) {
 	runToolCase(t, toolCase{
 		tool: "get_release_details",
 		args: `{"organizationSlug":"acme","releaseVersion":"web@1.2.3+build.4"}`,
-		want: []string{"# Release web@1.2.3+build.4 in **acme**", "- Projects: web", "## Deploys", "- Latest: production",
-			"3 deploys in all", "## Commits", "9 commits", "firstRelease:web@1.2.3+build.4"},
+		want: []string{"# Release web@1.2.3+build.4 in **acme**", "- Projects: web", "## Deploys (3)", "- production, ",
+			"- staging, ", "## Commits (9)", " by Alice Anderson, ", "firstRelease:web@1.2.3+build.4"},
 		scope:    "project:read",
 		notFound: `{"organizationSlug":"acme","releaseVersion":"web@9.9.9"}`,
 		badInput: []string{
@@ -51,10 +52,17 @@ func TestGetReleaseDetailsEscapesVersions(t *testing.T) {
 			if !strings.Contains(out, "# Release "+version+" in **acme**") || !strings.Contains(out, "- URL: "+f.fake.URL+link) {
 				t.Errorf("output:\n%s", out)
 			}
-			reqs := f.fake.Requests()
-			last := reqs[len(reqs)-1]
-			if last.Path != "/api/0/organizations/acme/releases/"+version+"/" || last.Status != 200 {
-				t.Errorf("release request: %s -> %d", last.Path, last.Status)
+			// The release, its deploys and its commits: one request each.
+			var paths []string
+			for _, r := range f.fake.Requests() {
+				if r.Status != 200 {
+					t.Errorf("%s -> %d", r.Path, r.Status)
+				}
+				paths = append(paths, r.Path)
+			}
+			base := "/api/0/organizations/acme/releases/" + version + "/"
+			if !slices.Equal(paths, []string{base, base + "deploys/", base + "commits/"}) {
+				t.Errorf("requests %v", paths)
 			}
 		})
 	}
@@ -68,7 +76,7 @@ func TestGetReleaseDetailsProjectScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"## Health in api", "New issues in this project: 2", "not available through lookout yet"} {
+	for _, w := range []string{"## Health in api", "New issues in this project: 2", "- Crash-free sessions: ", "- Adoption: "} {
 		if !strings.Contains(out, w) {
 			t.Errorf("health output lacks %q:\n%s", w, out)
 		}

@@ -10,25 +10,19 @@ import (
 )
 
 type getSentryResourceInput struct {
-	URL              string `json:"url,omitempty" jsonschema:"A Sentry web URL, passed whole: an issue, event, trace, release or project page, e.g. https://acme.sentry.io/issues/WEB-1A/. lookout reads the URL, it never opens it."`
-	ResourceType     string `json:"resourceType,omitempty" jsonschema:"Without a URL: what resourceId names (issue, event, trace or monitor). With a URL it may only repeat the URL's kind."`
-	ResourceID       string `json:"resourceId,omitempty" jsonschema:"Without a URL: the issue short id (WEB-1A), the 32-hex event id or trace id, or the monitor slug."`
-	OrganizationSlug string `json:"organizationSlug,omitempty" jsonschema:"The organization's slug; needed with resourceType and resourceId (a URL carries it)."`
+	URL              string `json:"url,omitempty" jsonschema:"A Sentry web URL, whole (issue, event, trace or span, replay, cron monitor, snapshot, AI conversation, profile, release, project page); read, never opened."`
+	ResourceType     string `json:"resourceType,omitempty" jsonschema:"Without a URL: what resourceId is (issue, event, trace, ai_conversation, replay, monitor, snapshot)."`
+	ResourceID       string `json:"resourceId,omitempty" jsonschema:"Issue short id, 32-hex event, trace or replay id, conversation id, monitor slug or snapshot id."`
+	OrganizationSlug string `json:"organizationSlug,omitempty" jsonschema:"Organization slug, with resourceType and resourceId."`
 }
 
 func getSentryResourceTool() Tool {
 	return newTool(spec{
-		Name:  "get_sentry_resource",
-		Title: "Get a Sentry resource",
-		Description: `Read what a Sentry link points at: an issue, an event, a trace, a release or a project. Also works
-with resourceType and resourceId instead of a URL.
-
-Use it first whenever the user pastes a Sentry URL. It answers with a summary and names the tool that goes
-deeper (get_issue_details, get_trace_details, get_release_details...).
-
-Examples:
-- get_sentry_resource(url='https://acme.sentry.io/issues/WEB-1A/')
-- get_sentry_resource(resourceType='trace', organizationSlug='acme', resourceId='4bf92f3577b34da6a3ce929d0e0e4736')`,
+		Name:   "get_sentry_resource",
+		Title:  "Get a Sentry resource",
+		Listed: true,
+		Description: `Open what a pasted Sentry URL points at (issue, event, trace or span, replay, cron monitor, snapshot, AI conversation, profile, release, project), or a resourceType + resourceId. An issue or event answers as get_issue_details does.
+Example: get_sentry_resource(url='https://acme.sentry.io/issues/WEB-1A/')`,
 		Scopes: []string{"event:read", "project:read"},
 		Schema: func(s *schemaT) {
 			setEnum(s, "resourceType", "issue", "event", "trace", "ai_conversation", "replay", "monitor", "snapshot")
@@ -39,10 +33,9 @@ Examples:
 const resourceTool = "get_sentry_resource"
 
 // resourceTarget is what the arguments name: a parsed URL, or a resource
-// built from resourceType and resourceId. Monitor is the monitor slug.
+// built from resourceType and resourceId.
 type resourceTarget struct {
 	resource
-	Monitor string
 }
 
 func getSentryResource(ctx context.Context, env *Env, in getSentryResourceInput) (string, error) {
@@ -52,23 +45,28 @@ func getSentryResource(ctx context.Context, env *Env, in getSentryResourceInput)
 	}
 	c := env.Sentry
 	switch r.Kind {
-	case "issue":
-		is, err := c.GetIssue(ctx, r.Org, r.IssueID)
-		if err != nil {
-			return "", err
+	case "issue", "event":
+		ref := issueRef{Org: r.Org, Issue: r.IssueID, Event: r.EventID}
+		if ref.Issue == "" { // an event id alone: find its issue
+			issue, err := issueOfEvent(ctx, c, r.Org, r.EventID)
+			if err != nil {
+				return "", err
+			}
+			if issue == "" {
+				return "", fmt.Errorf("no issue of organization %s has event %s (a transaction's event is best opened through its trace, get_trace_details): %w",
+					r.Org, r.EventID, sentry.ErrNotFound)
+			}
+			ref.Issue = issue
 		}
-		return issueMarkdown(is) + fmt.Sprintf("\nMore: get_issue_details(organizationSlug='%s', issueId='%s') shows the latest event and its stack trace; "+
-			"get_issue_activity shows its history.\n", r.Org, orDefault(is.ShortID, r.IssueID)), nil
-	case "event":
-		return resourceEvent(ctx, c, r.resource)
+		return issueDetails(ctx, env, resourceTool, ref)
 	case "trace":
 		return traceOverview(ctx, c, r.Org, r.TraceID, "")
 	case "release":
 		return resourceRelease(ctx, c, r.Org, r.Release)
 	case "project":
 		return resourceProject(ctx, c, r.Org, r.Project)
-	case "monitor":
-		return resourceMonitor(ctx, c, r.Org, r.Monitor)
+	case "span", "replay", "monitor", "snapshot", "ai_conversation", "profile":
+		return resourceInspect(ctx, env, in, r.resource)
 	}
 	return "", &InputError{Tool: resourceTool, Problem: "unsupported resource kind " + r.Kind}
 }
@@ -85,6 +83,9 @@ func (in getSentryResourceInput) target(env *Env) (resourceTarget, error) {
 		r, err := parseResourceURL(in.URL, env.Sentry.BaseURL())
 		if err != nil {
 			return bad("%s", err)
+		}
+		if in.ResourceType == "trace" && r.Kind == "span" {
+			r.Kind = "trace" // the whole trace rather than the span
 		}
 		if in.ResourceType != "" && in.ResourceType != r.Kind {
 			return bad("the URL is a %s page, but resourceType says %s: give only the URL", r.Kind, in.ResourceType)
@@ -124,83 +125,17 @@ func (in getSentryResourceInput) target(env *Env) (resourceTarget, error) {
 			if !slugRe.MatchString(id) {
 				return bad("resourceId %q is not a monitor slug", shorten(id, 60))
 			}
-			t.Monitor = id
+			t.MonitorSlug = id
 		default: // ai_conversation, replay, snapshot
-			return bad("lookout cannot read %s resources yet: open it in Sentry. It reads issues, events, traces, monitors, releases and projects", in.ResourceType)
+			if err := t.inspectID(id); err != "" {
+				return bad("%s", err)
+			}
 		}
 	}
 	if env.Org != "" && !strings.EqualFold(env.Org, t.Org) {
 		return bad("this connection is pinned to organization %q; the resource is in %q", env.Org, t.Org)
 	}
 	return t, nil
-}
-
-// resourceEvent shows one event with its issue. An event URL names its
-// issue; a bare event id is looked up in Discover first to find its project,
-// since Sentry reads events per project.
-func resourceEvent(ctx context.Context, c *sentry.Client, r resource) (string, error) {
-	var (
-		ev      *sentry.Event
-		err     error
-		project string
-	)
-	if r.IssueID != "" {
-		ev, err = c.GetIssueEvent(ctx, r.Org, r.IssueID, r.EventID)
-	} else {
-		var issue string
-		project, issue, err = locateEvent(ctx, c, r.Org, r.EventID)
-		if err != nil {
-			return "", err
-		}
-		r.IssueID = issue
-		ev, err = c.GetEvent(ctx, r.Org, project, r.EventID)
-	}
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	if r.IssueID != "" {
-		is, err := c.GetIssue(ctx, r.Org, r.IssueID)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&b, "# Event of %s: %s\n\n", orDefault(is.ShortID, r.IssueID), oneLine(is.Title))
-		fmt.Fprintf(&b, "- **Issue**: %s (%s, %s events) %s\n", orDefault(is.ShortID, r.IssueID), orDefault(is.Status, "unknown"), fmt.Sprint(is.Count), is.Permalink)
-	} else {
-		fmt.Fprintf(&b, "# Event: %s\n\n", oneLine(orDefault(ev.Title, "(untitled)")))
-	}
-	fmt.Fprintf(&b, "- **Project**: %s\n\n", orDefault(ev.ProjectSlug, project))
-	b.WriteString(eventMarkdown(ev, eventOpts{}))
-	if r.IssueID != "" {
-		fmt.Fprintf(&b, "More: get_issue_details(organizationSlug='%s', issueId='%s', eventId='%s').\n", r.Org, r.IssueID, orDefault(string(ev.EventID), r.EventID))
-	}
-	if tr := ev.TraceID(); tr != "" {
-		fmt.Fprintf(&b, "Its trace: get_trace_details(organizationSlug='%s', traceId='%s').\n", r.Org, tr)
-	}
-	return b.String(), nil
-}
-
-// locateEvent finds the project (and issue) of an event id: errors first,
-// then transactions. Sentry has no organization-wide event endpoint in the
-// client, so Discover answers where the event lives.
-func locateEvent(ctx context.Context, c *sentry.Client, org, eventID string) (project, issue string, err error) {
-	for _, dataset := range []string{"errors", "transactions"} {
-		fields := []string{"id", "project"}
-		if dataset == "errors" {
-			fields = append(fields, "issue")
-		}
-		res, _, err := c.SearchEvents(ctx, org, sentry.EventsQuery{
-			Dataset: dataset, Fields: fields, Query: "id:" + eventID, StatsPeriod: "90d", Limit: 1,
-		})
-		if err != nil {
-			return "", "", err
-		}
-		if len(res.Data) > 0 {
-			row := res.Data[0]
-			return eventsValue(row["project"], ""), eventsValue(row["issue"], ""), nil
-		}
-	}
-	return "", "", fmt.Errorf("event %s in organization %s (last 90 days): %w", eventID, org, sentry.ErrNotFound)
 }
 
 func resourceRelease(ctx context.Context, c *sentry.Client, org, version string) (string, error) {
@@ -263,39 +198,5 @@ func resourceProject(ctx context.Context, c *sentry.Client, org, slug string) (s
 	fmt.Fprintf(&b, "- **Created**: %s\n", stampUTC(p.DateCreated))
 	fmt.Fprintf(&b, "- **Link**: %s/organizations/%s/projects/%s/\n", strings.TrimSuffix(c.BaseURL(), "/"), org, p.Slug)
 	fmt.Fprintf(&b, "\nMore: search_issues(organizationSlug='%s', projectSlug='%s') for its issues; find_dsns for its DSN.\n", org, p.Slug)
-	return b.String(), nil
-}
-
-func resourceMonitor(ctx context.Context, c *sentry.Client, org, slug string) (string, error) {
-	ms, _, err := c.ListMonitors(ctx, org, sentry.MonitorQuery{Query: slug, Limit: 100})
-	if err != nil {
-		return "", err
-	}
-	var m *sentry.Monitor
-	for i := range ms {
-		if ms[i].Slug == slug {
-			m = &ms[i]
-		}
-	}
-	if m == nil {
-		return "", fmt.Errorf("monitor %s in organization %s: %w", slug, org, sentry.ErrNotFound)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Monitor **%s** in **%s**\n\n", m.Slug, org)
-	fmt.Fprintf(&b, "- **Name**: %s · **Status**: %s", m.Name, orDefault(m.Status, "unknown"))
-	if m.IsMuted {
-		b.WriteString(" (muted)")
-	}
-	b.WriteString("\n")
-	if m.Project != nil {
-		fmt.Fprintf(&b, "- **Project**: %s\n", m.Project.Slug)
-	}
-	if s := m.Config.ScheduleText(); s != "" {
-		fmt.Fprintf(&b, "- **Schedule**: %s (%s, %s)\n", s, orDefault(m.Config.ScheduleType, "?"), orDefault(m.Config.Timezone, "UTC"))
-	}
-	for _, e := range m.Environments {
-		fmt.Fprintf(&b, "- **%s**: %s, last check-in %s, next %s\n", e.Name, e.Status, stampUTC(e.LastCheckIn), stampUTC(e.NextCheckIn))
-	}
-	fmt.Fprintf(&b, "\nMore: find_monitors(organizationSlug='%s') lists all monitors.\n", org)
 	return b.String(), nil
 }

@@ -16,7 +16,8 @@ func TestGetSentryResource(t *testing.T) {
 	runToolCase(t, toolCase{
 		tool: "get_sentry_resource",
 		args: `{"resourceType":"issue","organizationSlug":"acme","resourceId":"web-1a"}`,
-		want: []string{"# WEB-1A: TypeError", "**Status**: unresolved", "**Permalink**:", "get_issue_details(organizationSlug='acme', issueId='WEB-1A')"},
+		// The issue itself, as get_issue_details shows it: not a summary.
+		want: []string{"# WEB-1A: TypeError", "**Status**: unresolved", "**Permalink**:", "Showing the latest event.", "### Exception"},
 		// See TestSearchEvents for why org:read stands in for event:read.
 		// noAccess needs a region URL this tool has no parameter for (see
 		// the report on org lookup).
@@ -32,8 +33,8 @@ func TestGetSentryResource(t *testing.T) {
 			`{"resourceType":"trace","organizationSlug":"acme","resourceId":"not-a-trace"}`,
 			`{"resourceType":"event","organizationSlug":"acme","resourceId":"latest"}`,
 			`{"resourceType":"replay","organizationSlug":"acme","resourceId":"abc"}`,
-			`{"resourceType":"ai_conversation","organizationSlug":"acme","resourceId":"abc"}`,
-			`{"resourceType":"snapshot","organizationSlug":"acme","resourceId":"123"}`,
+			`{"resourceType":"ai_conversation","organizationSlug":"acme","resourceId":"../conv"}`,
+			`{"resourceType":"snapshot","organizationSlug":"acme","resourceId":"12a"}`,
 			`{"url":"https://evil.example/organizations/acme/issues/WEB-1A/"}`,
 			`{"url":"/organizations/acme/issues/WEB-1A/"}`,
 		},
@@ -102,14 +103,14 @@ func TestGetSentryResourceKinds(t *testing.T) {
 	add := func(args string, want ...string) { cases = append(cases, resourceCase{args, want}) }
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/issues/WEB-1A/"}`, "# WEB-1A: TypeError")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/issues/WEB-1A/events/latest/"}`,
-		"# Event of WEB-1A", "## Event "+eventID, "**TypeError**", "get_trace_details(organizationSlug='acme', traceId='"+sentrytest.TraceID+"')")
+		"# WEB-1A: TypeError", "## Event "+eventID, "**TypeError**", "get_trace_details(organizationSlug='acme', traceId='"+sentrytest.TraceID+"')")
 	add(`{"resourceType":"event","organizationSlug":"acme","resourceId":"`+eventID+`"}`,
-		"# Event of WEB-1A", "- **Project**: web", "## Event "+eventID)
+		"# WEB-1A: TypeError", "- **Project**: web", "## Event "+eventID)
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/explore/traces/trace/`+sentrytest.TraceID+`/"}`, "# Trace `"+sentrytest.TraceID+"`", "Spans: 9")
 	add(`{"resourceType":"trace","organizationSlug":"acme","resourceId":"`+strings.ToUpper(sentrytest.TraceID)+`"}`, "## Errors (3)")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/releases/web%401.2.3%2Bbuild.4/"}`, "# Release `web@1.2.3+build.4` in **acme**", "/releases/web@1.2.3+build.4/", "get_release_details(")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/projects/checkout/"}`, "# Project **checkout** in **acme**", "**Platform**: python-django")
-	add(`{"resourceType":"monitor","organizationSlug":"acme","resourceId":"nightly-import"}`, "# Monitor **nightly-import**", "**staging**: missed")
+	add(`{"resourceType":"monitor","organizationSlug":"acme","resourceId":"nightly-import"}`, "# Monitor Nightly Import (`nightly-import`) in **acme**", "- staging: missed_checkin")
 	add(`{"url":"`+f.fake.URL+`/organizations/acme/issues/WEB-1A/","resourceType":"issue","organizationSlug":"acme"}`, "# WEB-1A")
 	for _, c := range cases {
 		out, err := f.call(env, "get_sentry_resource", c.args)

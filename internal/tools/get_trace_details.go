@@ -14,24 +14,16 @@ import (
 type getTraceDetailsInput struct {
 	orgParam
 	regionParam
-	TraceID string `json:"traceId" jsonschema:"The trace id: 32 hex characters, e.g. 4bf92f3577b34da6a3ce929d0e0e4736 (an event's trace context, or a trace URL, has it)."`
-	SpanID  string `json:"spanId,omitempty" jsonschema:"A span of the trace to show in detail (16 hex characters), besides the overview."`
+	TraceID string `json:"traceId" jsonschema:"Trace id, 32 hex characters."`
+	SpanID  string `json:"spanId,omitempty" jsonschema:"A span (16 hex) to detail too."`
 }
 
 func getTraceDetailsTool() Tool {
 	return newTool(spec{
 		Name:  "get_trace_details",
 		Title: "Get trace details",
-		Description: `Summarize one trace by id: projects, span count, root transaction, errors linked to it, the slowest spans
-and the top of the span tree.
-
-Use it when the user gives a trace id or asks what happened in a request that crossed services. It is an
-overview, not every span: to list or filter the spans of a trace use search_events(dataset='spans',
-query='trace:<traceId>').
-
-Examples:
-- get_trace_details(organizationSlug='acme', traceId='4bf92f3577b34da6a3ce929d0e0e4736')
-- get_trace_details(organizationSlug='acme', traceId='4bf92f3577b34da6a3ce929d0e0e4736', spanId='e5d4a6b7c8d9e0f1')`,
+		Description: `Summarize one trace: projects, span count, root transaction, its errors (with issue short ids), the slowest spans and the top of the span tree; spanId details one span. To list or filter all spans use search_events(dataset='spans', query='trace:<id>').
+Example: get_trace_details(organizationSlug='acme', traceId='4bf92f3577b34da6a3ce929d0e0e4736')`,
 		Scopes: []string{"event:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl")
@@ -95,7 +87,7 @@ func traceOverview(ctx context.Context, c *sentry.Client, org, traceID, spanID s
 	walk = func(n *sentry.TraceNode, depth int) {
 		if n.IsIssue() {
 			errs = append(errs, traceError{TraceIssue: sentry.TraceIssue{
-				EventID: n.EventID, IssueID: n.IssueID, ProjectSlug: n.ProjectSlug, Title: n.Title,
+				EventID: n.EventID, IssueID: n.IssueID, IssueShortID: n.IssueShortID, ProjectSlug: n.ProjectSlug, Title: n.Title,
 				Culprit: n.Culprit, Level: n.Level, Type: n.Type, Timestamp: n.Timestamp,
 			}})
 			return
@@ -239,7 +231,7 @@ func traceFocus(spans []traceSpan, errs []traceError, spanID string) string {
 	}
 	for _, e := range errs {
 		if e.spanID == n.SpanID {
-			fmt.Fprintf(&b, "- Error here: %s (issue %s, event `%s`)\n", shorten(e.Title, 120), e.IssueID, e.EventID)
+			fmt.Fprintf(&b, "- Error here: %s (issue %s, event `%s`)\n", shorten(e.Title, 120), e.issueName(), e.EventID)
 		}
 	}
 	return b.String()
@@ -259,7 +251,7 @@ func traceErrors(base, org string, errs []traceError) string {
 		}
 		fmt.Fprintf(&b, "- **%s** (%s, %s)", shorten(orDefault(e.Title, "(untitled)"), 120), orDefault(e.ProjectSlug, "?"), orDefault(e.Level, "error"))
 		if e.IssueID != "" {
-			fmt.Fprintf(&b, " · issue [%s](%s/organizations/%s/issues/%s/)", e.IssueID, strings.TrimSuffix(base, "/"), org, e.IssueID)
+			fmt.Fprintf(&b, " · issue [%s](%s/organizations/%s/issues/%s/)", e.issueName(), strings.TrimSuffix(base, "/"), org, e.IssueID)
 		}
 		if e.EventID != "" {
 			fmt.Fprintf(&b, " · event `%s`", e.EventID)
@@ -271,8 +263,14 @@ func traceErrors(base, org string, errs []traceError) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nFor an error's stack trace: get_issue_details(organizationSlug='%s', issueId='<issue>').\n", org)
+	fmt.Fprintf(&b, "\nAn error's stack trace: get_issue_details(organizationSlug='%s', issueId='%s').\n", org, orDefault(errs[0].issueName(), "<issue>"))
 	return b.String()
+}
+
+// issueName is the issue's short id (WEB-1A) when Sentry sent it, else its
+// numeric id.
+func (e traceError) issueName() string {
+	return orDefault(e.IssueShortID, string(e.IssueID))
 }
 
 // traceSlowest is a table of the longest spans.

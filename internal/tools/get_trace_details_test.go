@@ -22,6 +22,8 @@ func TestGetTraceDetails(t *testing.T) {
 			"## Errors (3)", "PaymentGatewayTimeout", "Coupon service degraded", "not attached to a fetched span",
 			"## Slowest spans", "| 10.01 s | http.client | POST https://payments.example.net/v1/charges | checkout |",
 			"## Span tree", "/explore/traces/trace/" + sentrytest.TraceID + "/",
+			// Issues by their short ids, as Sentry shows them, not numbers.
+			"· issue [CHECKOUT-1A](", "· issue [CHECKOUT-1H](",
 		},
 		// See TestSearchEvents for why org:read stands in for event:read
 		// here and noAccess is tested on its own.

@@ -15,7 +15,7 @@ import (
 )
 
 // allScopes is every scope the catalog uses.
-var allScopes = []string{"org:read", "project:read", "team:read", "event:read", "event:write"}
+var allScopes = []string{"org:read", "project:read", "project:write", "team:read", "team:write", "event:read", "event:write"}
 
 // fixture is a fake Sentry plus the means to build per-user tool envs.
 type fixture struct {
@@ -43,10 +43,10 @@ func (f *fixture) env(userID string, scopes []string) *Env {
 	return &Env{Sentry: c}
 }
 
-// call runs a tool of the full catalog (triage included).
+// call runs a tool of the full catalog (every permission).
 func (f *fixture) call(env *Env, tool, args string) (string, error) {
 	f.t.Helper()
-	tl, ok := Find(Catalog(Options{Permissions: []Permission{Read, Triage}}), tool)
+	tl, ok := Find(Catalog(Options{Permissions: AllPermissions}), tool)
 	if !ok {
 		f.t.Fatalf("no tool %s", tool)
 	}

@@ -35,7 +35,9 @@ type eventOpts struct {
 func issueMarkdown(is *sentry.Issue) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s: %s\n\n", orDefault(is.ShortID, string(is.ID)), oneLine(orDefault(is.Title, "(untitled issue)")))
-	fmt.Fprintf(&b, "- **Short ID**: %s (id %s)\n", orDefault(is.ShortID, "-"), orDefault(string(is.ID), "-"))
+	if is.ShortID != "" && string(is.ID) != "" {
+		fmt.Fprintf(&b, "- **ID**: %s\n", is.ID)
+	}
 	status := orDefault(is.Status, "unknown")
 	if is.Substatus != "" {
 		status += " (" + is.Substatus + ")"
@@ -48,6 +50,9 @@ func issueMarkdown(is *sentry.Issue) string {
 	fmt.Fprintf(&b, "- **Level**: %s\n", level)
 	if is.Project.Slug != "" {
 		fmt.Fprintf(&b, "- **Project**: %s\n", is.Project.Slug)
+	}
+	if ev := issueEvidence(is); ev != "" {
+		fmt.Fprintf(&b, "- **Evidence**: %s\n", ev)
 	}
 	if is.Culprit != "" {
 		fmt.Fprintf(&b, "- **Culprit**: %s\n", oneLine(is.Culprit))
@@ -72,6 +77,27 @@ func issueMarkdown(is *sentry.Issue) string {
 		fmt.Fprintf(&b, "- **Permalink**: %s\n", is.Permalink)
 	}
 	return b.String()
+}
+
+// issueEvidence is what Sentry shows under a title that does not say it
+// itself: a performance regression's "Increased from 909.77ms to 1711.36ms
+// (P95)", an N+1 query's repeated statement. An error's message is already
+// in its title, so it is "" there.
+func issueEvidence(is *sentry.Issue) string {
+	v := oneLine(is.Metadata.Value)
+	if v == "" || strings.Contains(is.Title, v) {
+		return ""
+	}
+	return shorten(v, 300)
+}
+
+// issueHeadline is the title with its evidence, for one-line listings.
+func issueHeadline(is *sentry.Issue) string {
+	title := oneLine(orDefault(is.Title, "(untitled issue)"))
+	if ev := issueEvidence(is); ev != "" {
+		return title + ": " + ev
+	}
+	return title
 }
 
 // eventMarkdown renders one event: id, time, release, environment, user
@@ -250,7 +276,7 @@ func frameContext(fr sentry.Frame) []string {
 // requestHeadersShown are the request headers worth showing; anything else
 // (cookies, authorization, API keys) stays out even when Sentry did not
 // filter it.
-var requestHeadersShown = []string{"Host", "Content-Type", "Content-Length", "User-Agent", "Referer", "Accept", "Accept-Language"}
+var requestHeadersShown = []string{"Content-Type", "User-Agent", "Referer"}
 
 func requestMarkdown(rq *sentry.Request) string {
 	if rq.URL == "" && rq.Method == "" {
@@ -296,24 +322,34 @@ func requestQuery(raw json.RawMessage) string {
 	return strings.Join(parts, "&")
 }
 
-// maxEventTags bounds the tags table.
+// maxEventTags bounds the tags line.
 const maxEventTags = 30
 
+// tagsShownElsewhere are tags eventMarkdown already shows as event fields.
+var tagsShownElsewhere = []string{"environment", "release", "level", "handled", "url", "user", "mechanism"}
+
 func eventTagsMarkdown(tags []sentry.EventTag) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("### Tags\n\n| tag | value |\n| --- | --- |\n")
-	for i, t := range tags {
-		if i == maxEventTags {
-			fmt.Fprintf(&b, "\n_%d more tags not shown._\n", len(tags)-maxEventTags)
+	var parts []string
+	for _, t := range tags {
+		if slices.Contains(tagsShownElsewhere, t.Key) {
+			continue
+		}
+		if len(parts) == maxEventTags {
+			parts = append(parts, fmt.Sprintf("… %d more", len(tags)-maxEventTags))
 			break
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", cell(t.Key), cell(shorten(string(t.Value), 200)))
+		parts = append(parts, oneLine(t.Key)+"="+shorten(oneLine(string(t.Value)), 200))
 	}
-	b.WriteString("\n")
-	return b.String()
+	if len(parts) == 0 {
+		return ""
+	}
+	return "### Tags\n\n" + strings.Join(parts, " · ") + "\n\n"
+}
+
+// contextFieldsShownElsewhere are context fields the event's header
+// already shows, or that say nothing to a reader.
+var contextFieldsShownElsewhere = map[string][]string{
+	"trace": {"trace_id", "span_id", "parent_span_id", "client_sample_rate", "sampled", "type"},
 }
 
 // contextsMarkdown shows each context (browser, os, runtime, device,
@@ -334,7 +370,7 @@ func contextsMarkdown(contexts map[string]json.RawMessage) string {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			v := fields[k]
-			if k == "type" || v == nil {
+			if k == "type" || v == nil || slices.Contains(contextFieldsShownElsewhere[name], k) {
 				continue
 			}
 			var s string
@@ -394,6 +430,28 @@ func releaseNote(r *sentry.Release) string {
 		return ""
 	}
 	return " in release " + r.Version
+}
+
+// shortStamp prints a time to the minute, for tables whose header says
+// UTC; "-" when Sentry sent none.
+func shortStamp(t sentry.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// assigneeName names an assignee briefly: "Alice Anderson", "team
+// platform", or "-".
+func assigneeName(a *sentry.Actor) string {
+	if a == nil || (a.Name == "" && a.Email == "" && a.ID == "") {
+		return "-"
+	}
+	name := oneLine(orDefault(a.Name, orDefault(a.Email, string(a.ID))))
+	if a.Type == "team" {
+		return "team " + name
+	}
+	return name
 }
 
 // stampUTC prints a Sentry time to the second in UTC, or "unknown".

@@ -8,10 +8,10 @@ import (
 // issueParams are how the issue tools name an issue: issueId with
 // organizationSlug, or a Sentry issueUrl (which carries both).
 type issueParams struct {
-	OrganizationSlug string `json:"organizationSlug,omitempty" jsonschema:"The organization's slug. Needed with issueId; find_organizations lists the organizations you can see."`
+	OrganizationSlug string `json:"organizationSlug,omitempty" jsonschema:"Organization slug, with issueId."`
 	regionParam
-	IssueID  string `json:"issueId,omitempty" jsonschema:"The issue's short id (e.g. WEB-1A) or numeric id. Give it with organizationSlug, or give issueUrl instead."`
-	IssueURL string `json:"issueUrl,omitempty" jsonschema:"The URL of the issue in Sentry, e.g. https://my-org.sentry.io/issues/WEB-1A/. Pass it whole and unchanged; it replaces organizationSlug and issueId."`
+	IssueID  string `json:"issueId,omitempty" jsonschema:"Short id (WEB-1A) or numeric id, with organizationSlug."`
+	IssueURL string `json:"issueUrl,omitempty" jsonschema:"The issue's Sentry URL, whole; replaces organizationSlug and issueId."`
 }
 
 // issueRef is a resolved issue: its organization, id, and the event the
@@ -44,7 +44,11 @@ func (p issueParams) resolve(tool string, env *Env) (issueRef, error) {
 		}
 		ref = issueRef{Org: r.Org, Issue: r.IssueID, Event: r.EventID}
 	case p.IssueID != "" && p.OrganizationSlug != "":
-		ref = issueRef{Org: p.OrganizationSlug, Issue: p.IssueID}
+		id, err := checkIssueID(tool, "issueId", p.IssueID)
+		if err != nil {
+			return ref, err
+		}
+		ref = issueRef{Org: p.OrganizationSlug, Issue: id}
 	case p.IssueID != "":
 		return ref, &InputError{Tool: tool, Problem: "issueId needs organizationSlug (find_organizations lists them), or give issueUrl instead"}
 	default:
@@ -60,4 +64,17 @@ func (p issueParams) resolve(tool string, env *Env) (issueRef, error) {
 		}
 	}
 	return ref, nil
+}
+
+// checkIssueID refuses what cannot be an issue id before anything is sent
+// ("not an id!!" would otherwise reach Sentry as a path segment) and
+// upper-cases short ids, as Sentry shows them.
+func checkIssueID(tool, param, id string) (string, error) {
+	id = strings.TrimSpace(id)
+	if !issueIDRe.MatchString(id) {
+		return "", &InputError{Tool: tool, Problem: fmt.Sprintf(
+			"%s %q is not an issue id: give the short id Sentry shows (like WEB-1A) or the numeric id, or pass the issue's URL as issueUrl",
+			param, shorten(id, 60))}
+	}
+	return strings.ToUpper(id), nil
 }

@@ -8,11 +8,11 @@ type schemaT = jsonschema.Schema
 // Parameters many tools share, named as @sentry/mcp-server names them.
 
 type orgParam struct {
-	OrganizationSlug string `json:"organizationSlug" jsonschema:"The organization's slug. find_organizations lists the organizations you can see."`
+	OrganizationSlug string `json:"organizationSlug" jsonschema:"Organization slug (find_organizations lists them)."`
 }
 
 type regionParam struct {
-	RegionURL *string `json:"regionUrl,omitempty" jsonschema:"The region URL of the organization, e.g. https://us.sentry.io, as find_organizations reports it. Usually omitted: lookout finds the region itself."`
+	RegionURL *string `json:"regionUrl,omitempty" jsonschema:"Usually omitted: lookout finds the organization's region."`
 }
 
 // region returns the regionUrl argument, or "".

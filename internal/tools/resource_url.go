@@ -10,13 +10,14 @@ import (
 // resource is what a Sentry web URL points at. URLs are parsed, never
 // fetched.
 type resource struct {
-	Kind    string // "issue", "event", "trace", "release", "project"
+	Kind    string // "issue", "event", "trace", "release", "project", or an inspectRef kind
 	Org     string
 	IssueID string
 	EventID string
 	TraceID string
 	Project string
 	Release string
+	inspectRef
 }
 
 var (
@@ -110,9 +111,12 @@ func parseResourceURL(raw, sentryURL string) (resource, error) {
 	case len(segs) >= 2 && segs[0] == "projects":
 		r.Kind, r.Project = "project", segs[1]
 	default:
-		return bad("it is not an issue, event, trace, release or project page")
+		if ok, why := parseInspectPath(&r, segs, u.Query()); !ok || why != "" {
+			return bad(orDefault(why, "it is not an issue, event, trace, span, release, project, replay, monitor, snapshot, conversation or profile page"))
+		}
 	}
 	// The issue page's ?project= and event query are ignored: the path says it all.
+	spanFromQuery(&r, u.Query())
 	return r, nil
 }
 

@@ -13,16 +13,16 @@ import (
 
 type searchEventsInput struct {
 	orgParam
-	Dataset     string   `json:"dataset,omitempty" jsonschema:"What to search: errors (error events, the default), spans (traces and performance), logs (log lines), metrics, profiles. replays is not supported yet."`
-	Query       string   `json:"query,omitempty" jsonschema:"Sentry search syntax, sent as is (no natural-language translation), e.g. level:error, span.op:db span.duration:>500ms, severity:warn, trace:<traceId>. Omit to match everything."`
-	Fields      []string `json:"fields,omitempty" jsonschema:"Columns to return, and aggregates like count(), count_unique(user.id), avg(span.duration), p95(span.duration); with aggregates the other fields group. Omit for the dataset's usual columns."`
-	Sort        *string  `json:"sort,omitempty" jsonschema:"Field to sort by, - for descending: -timestamp (newest first, the default), -count(), -span.duration. Must be one of the fields (it is added when missing)."`
-	ProjectSlug *string  `json:"projectSlug,omitempty" jsonschema:"Only this project's events (its slug; find_projects lists them)."`
+	Dataset     string   `json:"dataset,omitempty" jsonschema:"errors (default), spans, logs, metrics or profiles."`
+	Query       string   `json:"query,omitempty" jsonschema:"Sentry search, sent as is: level:error, span.op:db span.duration:>500ms, severity:warn, trace:<id>."`
+	Fields      []string `json:"fields,omitempty" jsonschema:"Columns and aggregates (count(), p95(span.duration)...); aggregates group by the other fields."`
+	Sort        *string  `json:"sort,omitempty" jsonschema:"Field, - for descending: -timestamp (default), -count()."`
+	ProjectSlug *string  `json:"projectSlug,omitempty" jsonschema:"Only this project (slug)."`
 	Environment any      `json:"environment,omitempty"`
-	Period      string   `json:"period,omitempty" jsonschema:"How far back to search: 24h, 7d, 2w... Default 14d."`
+	Period      string   `json:"period,omitempty" jsonschema:"How far back: 24h, 7d, 2w... (default 14d)."`
 	regionParam
-	Limit              int  `json:"limit,omitempty" jsonschema:"Rows to return, 1 to 100."`
-	IncludeExplanation bool `json:"includeExplanation,omitempty" jsonschema:"Accepted for compatibility and ignored: lookout runs the query exactly as given, so there is no translation to explain."`
+	Limit              int  `json:"limit,omitempty" jsonschema:"Rows, 1 to 100."`
+	IncludeExplanation bool `json:"includeExplanation,omitempty" jsonschema:"Ignored: the query is not translated."`
 }
 
 // eventsDatasets maps the tool's dataset names to Sentry's. Replays live
@@ -43,19 +43,11 @@ var eventsDefaultFields = map[string][]string{
 
 func searchEventsTool() Tool {
 	return newTool(spec{
-		Name:  "search_events",
-		Title: "Search events",
-		Description: `Query raw events (errors, spans, logs) with Sentry's search syntax and get a table of rows or aggregates.
-
-Use it for counts and statistics ("how many errors per issue today"), for slow spans, for log lines, or to list
-the events of one trace. The query is Sentry search syntax and is sent unchanged; write filters yourself.
-For grouped issues use search_issues instead; for one trace's overview use get_trace_details.
-
-Examples:
-- search_events(organizationSlug='acme', dataset='errors', query='level:error', period='24h')
-- search_events(organizationSlug='acme', dataset='errors', fields=['issue', 'count()'], sort='-count()')
-- search_events(organizationSlug='acme', dataset='spans', query='span.op:db', sort='-span.duration')
-- search_events(organizationSlug='acme', dataset='logs', query='severity:error', projectSlug='checkout')`,
+		Name:   "search_events",
+		Title:  "Search events",
+		Listed: true,
+		Description: `Query raw errors, spans, logs or metrics with Sentry search syntax: rows, or counts and aggregates (errors per issue today, slowest spans, log lines, a trace's events). For grouped issues use search_issues.
+Example: search_events(organizationSlug='acme', dataset='spans', query='span.op:db', sort='-span.duration')`,
 		Scopes: []string{"event:read", "project:read"},
 		Schema: func(s *schemaT) {
 			nullable(s, "regionUrl", "projectSlug", "fields")
@@ -69,7 +61,7 @@ Examples:
 			// One schema for both forms: minLength applies to the string,
 			// minItems and items to the list.
 			s.Properties["environment"] = &schemaT{
-				Description: "Only events from this environment, or these environments: 'production' or ['production', 'staging']. Same as adding environment:... to the query.",
+				Description: "An environment or a list: 'production', ['production', 'staging'].",
 				Types:       []string{"string", "array"},
 				MinLength:   &one,
 				MinItems:    &one,

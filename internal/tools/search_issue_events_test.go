@@ -12,8 +12,8 @@ func TestSearchIssueEvents(t *testing.T) {
 	runToolCase(t, toolCase{
 		tool: "search_issue_events",
 		args: `{"organizationSlug":"acme","issueId":"WEB-1A","query":"environment:production"}`,
-		want: []string{"# Events of WEB-1A in **acme**", "| id | timestamp | environment | release | user.display | trace |",
-			"4bf92f3577b34da6a3ce929d0e0e4736", "get_issue_details(organizationSlug='acme', issueId='WEB-1A', eventId='"},
+		want: []string{"# Events of WEB-1A in **acme**", "| event | time (UTC) | environment | release | user |",
+			"| production | web@1.2.3+build.4 |", "get_issue_details(organizationSlug='acme', issueId='WEB-1A', eventId='"},
 		// scope and no access: TestIssueToolsNeedEventRead, TestIssueToolsNoAccess.
 		notFound: `{"organizationSlug":"acme","issueId":"WEB-ZZZZ"}`,
 		badInput: []string{
@@ -24,12 +24,14 @@ func TestSearchIssueEvents(t *testing.T) {
 			`{"organizationSlug":"acme","issueId":"WEB-1A","period":"yesterday"}`,
 			`{"organizationSlug":"acme","issueId":"WEB-1A","sort":"timestamp; drop"}`,
 			`{"issueUrl":"not a url"}`,
+			`{"organizationSlug":"acme","issueId":"not an id!!"}`,
 		},
 	})
 }
 
-// The search is Discover scoped to the issue: the user's query is kept
-// whole, the sort reaches Sentry, and the limit bounds the rows.
+// The search reads the issue's own events endpoint, one request: the
+// user's query, the sort, the period and the limit reach Sentry as given
+// (Discover is not involved).
 func TestSearchIssueEventsFiltersSortsAndLimits(t *testing.T) {
 	f := newFixture(t)
 	env := f.env(sentrytest.AliceID, allScopes)
@@ -52,10 +54,13 @@ func TestSearchIssueEventsFiltersSortsAndLimits(t *testing.T) {
 		}
 	}
 	reqs := f.fake.Requests()
-	q := reqs[len(reqs)-1].Query
-	if q.Get("query") != "issue.id:6500000001 user.email:customer9243@example.net" || q.Get("sort") != "timestamp" ||
-		q.Get("statsPeriod") != "7d" || q.Get("dataset") != "errors" {
-		t.Errorf("discover query = %v", q)
+	if len(reqs) != 1 || reqs[0].Path != "/api/0/organizations/acme/issues/WEB-1A/events/" {
+		t.Fatalf("requests %v, want one to the issue's events", reqs)
+	}
+	q := reqs[0].Query
+	if q.Get("query") != "user.email:customer9243@example.net" || q.Get("sort") != "timestamp" ||
+		q.Get("statsPeriod") != "7d" || q.Get("per_page") != "50" {
+		t.Errorf("issue events query = %v", q)
 	}
 
 	out, err = f.call(env, "search_issue_events", `{"organizationSlug":"acme","issueId":"WEB-1A","limit":2}`)
@@ -70,19 +75,6 @@ func TestSearchIssueEventsFiltersSortsAndLimits(t *testing.T) {
 	var ie *InputError
 	if !errors.As(err, &ie) {
 		t.Errorf("project other than the issue's: err = %v", err)
-	}
-}
-
-func TestIssueEventQueryKeepsOrInsideTheIssue(t *testing.T) {
-	for query, want := range map[string]string{
-		"":                              "issue.id:42",
-		"environment:production":        "issue.id:42 environment:production",
-		"release:1.0 OR release:2.0":    "issue.id:42 (release:1.0 OR release:2.0)",
-		"  user.email:a@example.com   ": "issue.id:42 user.email:a@example.com",
-	} {
-		if got := issueEventQuery("42", query); got != want {
-			t.Errorf("issueEventQuery(%q) = %q, want %q", query, got, want)
-		}
 	}
 }
 

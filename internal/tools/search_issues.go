@@ -11,24 +11,23 @@ import (
 
 type searchIssuesInput struct {
 	orgParam
-	Query           string  `json:"query,omitempty" jsonschema:"Sentry issue search syntax, e.g. 'is:unresolved level:error firstSeen:-24h'. Passed to Sentry unchanged: lookout does not translate natural language, so plain words are matched as free text against titles and culprits."`
-	Sort            string  `json:"sort,omitempty" jsonschema:"Order: date (last seen, newest first), freq (most events), new (first seen, newest first), user (most users affected), recommended (Sentry's ranking)."`
-	ProjectSlugOrID *string `json:"projectSlugOrId,omitempty" jsonschema:"Only issues of this project: its slug (e.g. 'web') or numeric id. Omit for all projects."`
+	Query           string  `json:"query,omitempty" jsonschema:"Sentry issue search, sent as is: is:unresolved, level:error, assigned:me, firstSeen:-24h, release:latest, environment:production..."`
+	Sort            string  `json:"sort,omitempty" jsonschema:"date (last seen), freq, new (first seen), user or recommended."`
+	ProjectSlugOrID *string `json:"projectSlugOrId,omitempty" jsonschema:"Only this project (slug or id)."`
 	regionParam
-	Limit              int    `json:"limit,omitempty" jsonschema:"How many issues to return, 1 to 100."`
-	Period             string `json:"period,omitempty" jsonschema:"Only issues seen in this window: 24h, 7d, 14d, 30d or 90d."`
-	IncludeExplanation bool   `json:"includeExplanation,omitempty" jsonschema:"Accepted for compatibility and ignored: lookout passes the query to Sentry as given, so there is no translation to explain."`
+	Limit              int    `json:"limit,omitempty" jsonschema:"Issues to return, 1 to 100."`
+	Period             string `json:"period,omitempty" jsonschema:"Issues seen in the last 24h, 7d, 14d, 30d or 90d."`
+	IncludeExplanation bool   `json:"includeExplanation,omitempty" jsonschema:"Ignored: the query is not translated."`
 }
 
 func searchIssuesTool() Tool {
 	return newTool(spec{
-		Name:  "search_issues",
-		Title: "Search issues",
-		Description: `List the issues (groups of similar errors) of an organization that match a Sentry search: short id, title, status, level, event and user counts, last seen, assignee and link.
-
-Use it to find issues ("unresolved errors in web since yesterday", "issues assigned to me"). It returns a list, not counts over events (use search_events for those); for one known issue use get_issue_details.
-The query is Sentry search syntax and is passed through unchanged; natural language is not translated, so write filters such as is:unresolved, is:unassigned, level:error, firstSeen:-24h, lastSeen:-7d, assigned:me, release:latest, environment:production, userCount:>100.
-Examples: search_issues(organizationSlug='acme', query='is:unresolved level:error', projectSlugOrId='web', sort='freq'); search_issues(organizationSlug='acme', query='is:unresolved assigned:me', period='7d').`,
+		Name:   "search_issues",
+		Title:  "Search issues",
+		Listed: true,
+		Description: `Find issues (grouped errors and performance problems) with Sentry's issue search: short id, title, culprit, status, counts, first and last seen, assignee.
+For one issue use get_issue_details; for counts over raw events, search_events. The query is Sentry syntax, not natural language.
+Example: search_issues(organizationSlug='acme', query='is:unresolved level:error', projectSlugOrId='web', sort='freq')`,
 		Scopes: []string{"event:read", "project:read"}, // project:read only to resolve a project slug
 		Schema: func(s *schemaT) {
 			nullable(s, "projectSlugOrId", "regionUrl")
@@ -80,23 +79,27 @@ func searchIssues(ctx context.Context, env *Env, in searchIssuesInput) (string, 
 			"(is:unresolved, level:error, assigned:me, firstSeen:-24h...).\n")
 		return b.String(), nil
 	}
-	b.WriteString("| issue | title | status | level | events | users | last seen | assignee |\n")
-	b.WriteString("| --- | --- | --- | --- | ---: | ---: | --- | --- |\n")
+	b.WriteString("| issue | title | culprit | status | events | users | first seen | last seen | assignee |\n")
+	b.WriteString("| --- | --- | --- | --- | ---: | ---: | --- | --- | --- |\n")
 	for _, is := range issues {
 		id := orDefault(is.ShortID, string(is.ID))
 		if is.Permalink != "" {
 			id = fmt.Sprintf("[%s](%s)", id, is.Permalink)
 		}
 		status := is.Status
-		if is.Substatus != "" {
+		if is.Substatus != "" && is.Substatus != "ongoing" {
 			status += " (" + is.Substatus + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %s | %s |\n",
-			id, cell(shorten(is.Title, 100)), cell(status), cell(is.Level), is.Count, is.UserCount,
-			stampUTC(is.LastSeen), cell(assigneeText(is.AssignedTo)))
+		if is.Level != "" && is.Level != "error" {
+			status += ", " + is.Level
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %s | %s | %s |\n",
+			id, cell(shorten(issueHeadline(&is), 140)), cell(shorten(is.Culprit, 60)), cell(status), is.Count, is.UserCount,
+			shortStamp(is.FirstSeen), shortStamp(is.LastSeen), cell(assigneeName(is.AssignedTo)))
 	}
+	b.WriteString("\nTimes are UTC.\n")
 	b.WriteString(moreNote(len(issues), page.NextCursor))
-	fmt.Fprintf(&b, "\nFor one issue's details and latest event: get_issue_details(organizationSlug='%s', issueId='%s').\n",
+	fmt.Fprintf(&b, "Details and latest event: get_issue_details(organizationSlug='%s', issueId='%s').\n",
 		org, orDefault(issues[0].ShortID, string(issues[0].ID)))
 	return b.String(), nil
 }

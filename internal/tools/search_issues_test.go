@@ -2,6 +2,8 @@ package tools
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -74,7 +76,11 @@ func TestSearchIssuesTableAndMoreNote(t *testing.T) {
 	if n := strings.Count(out, "](http"); n != 2 {
 		t.Errorf("want 2 linked issue rows, got %d:\n%s", n, out)
 	}
-	for _, w := range []string{"| issue | title | status |", "Query `is:unresolved` · sort date · last 30d · project web", "More results exist"} {
+	for _, w := range []string{"| issue | title | culprit | status | events | users | first seen | last seen | assignee |",
+		"Query `is:unresolved` · sort date · last 30d · project web", "More results exist",
+		"| CartSummary(components/CartSummary) |", // culprit
+		"| 2026-11-22 13:00 |",                    // first seen
+	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
@@ -89,5 +95,48 @@ func TestSearchIssuesRefusesUntrustedRegion(t *testing.T) {
 	}
 	if n := len(f.fake.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// A performance regression's title says only "Endpoint Regression"; what
+// regressed is in the issue's metadata, and both search_issues and
+// get_issue_details show it (the reference does too).
+func TestPerformanceIssueShowsRegressionEvidence(t *testing.T) {
+	const regressed = `{"id":"6898891101","shortId":"API-2R","title":"Endpoint Regression","culprit":"POST /oauth/token",
+		"level":"info","status":"unresolved","substatus":"regressed","project":{"id":"4509062593708032","slug":"api"},
+		"type":"generic","issueType":"performance_p95_endpoint_regression","issueCategory":"metric",
+		"metadata":{"title":"Endpoint Regression","value":"Increased from 909.77ms to 1711.36ms (P95)"},
+		"count":"3","userCount":0,"firstSeen":"2025-09-24T03:02:10.919020Z","lastSeen":"2025-11-18T06:01:20Z"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/0/organizations/acme/issues/":
+			_, _ = w.Write([]byte("[" + regressed + "]"))
+		case "/api/0/organizations/acme/issues/API-2R/":
+			_, _ = w.Write([]byte(regressed))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"detail":"The requested resource does not exist"}`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := sentry.New(sentry.Options{BaseURL: srv.URL, Token: sentry.StaticToken("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Sentry: c}
+	catalog := Catalog(Options{})
+	for tool, args := range map[string]string{
+		"search_issues":     `{"organizationSlug":"acme"}`,
+		"get_issue_details": `{"organizationSlug":"acme","issueId":"API-2R"}`,
+	} {
+		tl, _ := Find(catalog, tool)
+		out, err := tl.Call(t.Context(), env, []byte(args))
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		if !strings.Contains(out, "Increased from 909.77ms to 1711.36ms (P95)") {
+			t.Errorf("%s lacks the regression evidence:\n%s", tool, out)
+		}
 	}
 }

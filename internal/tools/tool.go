@@ -41,24 +41,36 @@ const (
 	ProjectManagement Permission = "project-management"
 )
 
-// ParsePermissions reads a comma list such as "read,triage".
+// AllPermissions lists every permission, read first.
+var AllPermissions = []Permission{Read, Triage, Seer, Docs, ProjectManagement}
+
+// ParsePermissions reads a comma list such as "read,triage". Read is
+// always included.
 func ParsePermissions(s string) ([]Permission, error) {
 	var ps []Permission
 	for _, f := range strings.Split(s, ",") {
-		switch p := Permission(strings.TrimSpace(f)); p {
-		case Read, Triage:
+		switch p := Permission(strings.TrimSpace(f)); {
+		case p == "":
+		case slices.Contains(AllPermissions, p):
 			if !slices.Contains(ps, p) {
 				ps = append(ps, p)
 			}
-		case "":
 		default:
-			return nil, fmt.Errorf("unknown permission %q: use read, triage or both (read,triage)", f)
+			return nil, fmt.Errorf("unknown permission %q: use a comma list of %s", f, permissionList())
 		}
 	}
 	if !slices.Contains(ps, Read) {
 		ps = append([]Permission{Read}, ps...)
 	}
 	return ps, nil
+}
+
+func permissionList() string {
+	names := make([]string, len(AllPermissions))
+	for i, p := range AllPermissions {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Env is what one tool call may use.
@@ -68,6 +80,12 @@ type Env struct {
 	// Org and Project pin the call to one organization (and project): the
 	// pinned parameters are filled in and may not be overridden.
 	Org, Project string
+	// Docs reads Sentry's documentation for search_docs and get_doc; nil
+	// means the public services (https://mcp.sentry.dev, docs.sentry.io).
+	Docs *sentry.DocsClient
+	// Seer paces analyze_issue_with_seer's polling; the zero value is the
+	// reference server's pacing.
+	Seer SeerPolling
 }
 
 // Tool is one entry of the catalog.
@@ -76,16 +94,23 @@ type Tool struct {
 	Title       string
 	Description string // written for a model: when to use it, examples
 	Permission  Permission
+	// Listed tools are offered by name in an MCP tools/list; the others
+	// are found with search_sentry_tools and run with execute_sentry_tool
+	// (or called by name), which keeps the list a client loads small.
+	Listed      bool
 	ReadOnly    bool // readOnlyHint
 	Destructive bool // destructiveHint
 	Idempotent  bool // idempotentHint
 	// Scopes are the Sentry scopes the tool needs: what a reconnect must ask
 	// for when Sentry says one is missing.
 	Scopes []string
+	// Experimental tools are offered only to callers who opt in, as the
+	// reference server hides them without --experimental.
+	Experimental bool
 
 	schema   *jsonschema.Schema
 	resolved *jsonschema.Resolved
-	call     func(ctx context.Context, env *Env, args map[string]any) (string, error)
+	call     func(ctx context.Context, env *Env, args map[string]any) (Result, error)
 }
 
 // spec is what a tool file declares; newTool adds the schema and the
@@ -93,10 +118,14 @@ type Tool struct {
 type spec struct {
 	Name, Title, Description string
 	Permission               Permission
+	// Listed: offered by name in tools/list (see Tool.Listed). Keep it for
+	// the few tools most investigations start with.
+	Listed bool
 	// Writes: the tool changes something in Sentry (readOnlyHint false).
 	Writes                  bool
 	Destructive, Idempotent bool
 	Scopes                  []string
+	Experimental            bool
 	// Schema adjusts the schema inferred from the input struct: defaults,
 	// enums, patterns, nullable types.
 	Schema func(s *jsonschema.Schema)
@@ -105,6 +134,15 @@ type spec struct {
 // newTool builds a Tool whose input is In. The JSON Schema is inferred from
 // In's json and jsonschema tags, then adjusted by s.Schema.
 func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) (string, error)) Tool {
+	return newMediaTool(s, func(ctx context.Context, env *Env, in In) (Result, error) {
+		text, err := handler(ctx, env, in)
+		return Result{Text: text}, err
+	})
+}
+
+// newMediaTool is newTool for the few tools that return images or files
+// besides their text (see Result).
+func newMediaTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) (Result, error)) Tool {
 	schema, err := jsonschema.For[In](nil)
 	if err != nil {
 		panic(fmt.Sprintf("tools: schema of %s: %v", s.Name, err))
@@ -122,13 +160,13 @@ func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) 
 	}
 	return Tool{
 		Name: s.Name, Title: s.Title, Description: strings.TrimSpace(s.Description),
-		Permission: s.Permission, ReadOnly: !s.Writes,
-		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes,
+		Permission: s.Permission, Listed: s.Listed, ReadOnly: !s.Writes,
+		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes, Experimental: s.Experimental,
 		schema: schema, resolved: resolved,
-		call: func(ctx context.Context, env *Env, args map[string]any) (string, error) {
+		call: func(ctx context.Context, env *Env, args map[string]any) (Result, error) {
 			var in In
 			if err := decode(args, &in); err != nil {
-				return "", &InputError{Tool: s.Name, Problem: err.Error()}
+				return Result{}, &InputError{Tool: s.Name, Problem: err.Error()}
 			}
 			return handler(ctx, env, in)
 		},
@@ -141,40 +179,55 @@ func (t Tool) InputSchema() *jsonschema.Schema { return t.schema.CloneSchemas() 
 // Call validates args against the schema (after filling in env's pins and
 // defaults) and runs the tool. Nothing reaches Sentry unless the input is
 // valid. Errors are *InputError for bad input, or a *CallError wrapping
-// what Sentry said, with the arguments used.
+// what Sentry said, with the arguments used. The answer is the text only:
+// it describes any media, which front doors that can carry them get from
+// CallResult.
 func (t Tool) Call(ctx context.Context, env *Env, raw json.RawMessage) (string, error) {
+	res, err := t.CallResult(ctx, env, raw)
+	return res.Text, err
+}
+
+// CallResult is Call with the images and files a tool returned (for MCP).
+func (t Tool) CallResult(ctx context.Context, env *Env, raw json.RawMessage) (Result, error) {
 	args := map[string]any{}
 	if len(bytes.TrimSpace(raw)) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&args); err != nil {
-			return "", &InputError{Tool: t.Name, Problem: "arguments must be a JSON object: " + err.Error()}
+			return Result{}, &InputError{Tool: t.Name, Problem: "arguments must be a JSON object: " + err.Error()}
 		}
 	}
 	if err := t.pin(env, args); err != nil {
-		return "", err
+		return Result{}, err
 	}
 	// Validate the instance as a client would have sent it: json.Number
 	// is not a type the validator knows, so round-trip through float64.
 	var instance map[string]any
 	if b, err := json.Marshal(args); err != nil || json.Unmarshal(b, &instance) != nil {
-		return "", &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
+		return Result{}, &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
 	}
+	// What the caller gave (and the pins), for messages: the defaults
+	// added below are noise in "found nothing for ...".
+	given := argSummary(instance)
 	if err := t.resolved.ApplyDefaults(&instance); err != nil {
-		return "", &InputError{Tool: t.Name, Problem: err.Error()}
+		return Result{}, &InputError{Tool: t.Name, Problem: err.Error()}
 	}
 	if err := t.resolved.Validate(instance); err != nil {
-		return "", &InputError{Tool: t.Name, Problem: cleanValidation(err)}
+		return Result{}, &InputError{Tool: t.Name, Problem: explainInvalid(t.resolved.Schema(), instance, err)}
 	}
 	out, err := t.call(ctx, env, instance)
 	if err != nil {
-		var ie *InputError
-		if errors.As(err, &ie) {
-			return "", err
+		var (
+			ie *InputError
+			ce *CallError
+		)
+		if errors.As(err, &ie) || errors.As(err, &ce) { // ce: a tool execute_sentry_tool ran
+			return Result{}, err
 		}
-		return "", &CallError{Tool: t.Name, Args: argSummary(instance), Err: err}
+		return Result{}, &CallError{Tool: t.Name, Args: given, Err: err}
 	}
-	return truncate(out, maxOutput), nil
+	out.Text = truncate(out.Text, maxOutput)
+	return out, nil
 }
 
 // Pinned parameter names, as the reference server names them.
@@ -238,6 +291,9 @@ func cleanValidation(err error) string {
 func argSummary(args map[string]any) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if k == "body" { // an uptime check's request body may hold credentials
+			continue
+		}
 		switch v := args[k].(type) {
 		case nil:
 		case string:

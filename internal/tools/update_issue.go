@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,31 +11,25 @@ import (
 
 type updateIssueInput struct {
 	issueParams
-	Status                  string `json:"status,omitempty" jsonschema:"The new status: resolved, resolvedInNextRelease, unresolved (reopen) or ignored."`
-	AssignedTo              string `json:"assignedTo,omitempty" jsonschema:"The new assignee: user:<id> (whoami gives yours), team:<id or slug>, a member's username or email, or me."`
-	IgnoreMode              string `json:"ignoreMode,omitempty" jsonschema:"With status ignored: untilEscalating (the default, as in Sentry's UI) or forever. forDuration, untilOccurrenceCount and untilUserCount are not supported by lookout yet."`
-	IgnoreDurationMinutes   int    `json:"ignoreDurationMinutes,omitempty" jsonschema:"For ignoreMode forDuration (not supported yet)."`
-	IgnoreCount             int    `json:"ignoreCount,omitempty" jsonschema:"For ignoreMode untilOccurrenceCount (not supported yet)."`
-	IgnoreWindowMinutes     int    `json:"ignoreWindowMinutes,omitempty" jsonschema:"Window for ignoreCount, in minutes (not supported yet)."`
-	IgnoreUserCount         int    `json:"ignoreUserCount,omitempty" jsonschema:"For ignoreMode untilUserCount (not supported yet)."`
-	IgnoreUserWindowMinutes int    `json:"ignoreUserWindowMinutes,omitempty" jsonschema:"Window for ignoreUserCount, in minutes (not supported yet)."`
-	Reason                  string `json:"reason,omitempty" jsonschema:"Why: posted as a note on the issue after the update, for the team to read."`
+	Status                  string `json:"status,omitempty" jsonschema:"resolved, resolvedInNextRelease, unresolved (reopen) or ignored."`
+	AssignedTo              string `json:"assignedTo,omitempty" jsonschema:"user:<id> (whoami gives yours), team:<id or slug>, a username or email, or me."`
+	IgnoreMode              string `json:"ignoreMode,omitempty" jsonschema:"With ignored: untilEscalating (default), forever, forDuration, untilOccurrenceCount, untilUserCount."`
+	IgnoreDurationMinutes   int    `json:"ignoreDurationMinutes,omitempty" jsonschema:"forDuration: minutes to ignore."`
+	IgnoreCount             int    `json:"ignoreCount,omitempty" jsonschema:"untilOccurrenceCount: events before it returns."`
+	IgnoreWindowMinutes     int    `json:"ignoreWindowMinutes,omitempty" jsonschema:"Window of ignoreCount, minutes."`
+	IgnoreUserCount         int    `json:"ignoreUserCount,omitempty" jsonschema:"untilUserCount: users before it returns."`
+	IgnoreUserWindowMinutes int    `json:"ignoreUserWindowMinutes,omitempty" jsonschema:"Window of ignoreUserCount, minutes."`
+	Reason                  string `json:"reason,omitempty" jsonschema:"Why; posted as a note on the issue."`
 }
 
 func updateIssueTool() Tool {
 	return newTool(spec{
 		Name:  "update_issue",
 		Title: "Update an issue",
-		Description: `Change an issue's status (resolve, reopen, ignore) or assignee, optionally leaving a note saying why.
-
-Use it only when the user asks to change the issue. Name the issue with issueUrl, or organizationSlug and
-issueId; give status, assignedTo or both.
-
-Examples:
-- update_issue(organizationSlug='acme', issueId='WEB-1A', status='resolved', reason='Fixed in web@1.2.4')
-- update_issue(issueUrl='https://acme.sentry.io/issues/WEB-1A/', assignedTo='team:frontend')
-- update_issue(organizationSlug='acme', issueId='API-1A', status='ignored', ignoreMode='forever')`,
+		Description: `Resolve, reopen, ignore (until escalating, forever, for a while, or until N events or users) or assign an issue, with an optional reason posted as a note. Only when the user asks.
+Example: update_issue(organizationSlug='acme', issueId='WEB-1A', status='ignored', ignoreMode='forDuration', ignoreDurationMinutes=60, reason='Deploy in progress')`,
 		Permission:  Triage,
+		Listed:      true,
 		Writes:      true,
 		Destructive: true,
 		Scopes:      []string{"event:write"},
@@ -62,7 +57,7 @@ func updateIssue(ctx context.Context, env *Env, in updateIssueInput) (string, er
 	if in.Status == "" && in.AssignedTo == "" {
 		return "", &InputError{Tool: updateIssueName, Problem: "give status, assignedTo or both: there is nothing to change"}
 	}
-	substatus, err := in.ignoreSubstatus()
+	ignore, err := in.ignoreUpdate()
 	if err != nil {
 		return "", err
 	}
@@ -75,7 +70,8 @@ func updateIssue(ctx context.Context, env *Env, in updateIssueInput) (string, er
 	if err != nil {
 		return "", err
 	}
-	u := sentry.IssueUpdate{Status: in.Status, Substatus: substatus}
+	u := ignore
+	u.Status = in.Status
 	if in.AssignedTo != "" {
 		assignee := in.AssignedTo
 		if strings.EqualFold(assignee, "me") {
@@ -120,13 +116,14 @@ func updateIssue(ctx context.Context, env *Env, in updateIssueInput) (string, er
 	return b.String(), nil
 }
 
-// ignoreSubstatus checks the ignore options and returns the substatus that
-// says how an ignored issue stays ignored. Sentry's condition-based modes
-// (for a duration, until N events or users) need fields the client cannot
-// send yet; they are refused before anything changes rather than silently
-// turned into a different ignore.
-func (in updateIssueInput) ignoreSubstatus() (string, error) {
-	bad := func(p string) (string, error) { return "", &InputError{Tool: updateIssueName, Problem: p} }
+// ignoreUpdate checks the ignore options and returns how an ignored issue
+// stays ignored: a substatus, and for the conditional modes the condition
+// Sentry watches (archived_until_condition_met with ignoreDuration,
+// ignoreCount/ignoreWindow or ignoreUserCount/ignoreUserWindow).
+func (in updateIssueInput) ignoreUpdate() (sentry.IssueUpdate, error) {
+	bad := func(p string) (sentry.IssueUpdate, error) {
+		return sentry.IssueUpdate{}, &InputError{Tool: updateIssueName, Problem: p}
+	}
 	duration := in.IgnoreDurationMinutes > 0
 	count := in.IgnoreCount > 0 || in.IgnoreWindowMinutes > 0
 	users := in.IgnoreUserCount > 0 || in.IgnoreUserWindowMinutes > 0
@@ -140,7 +137,7 @@ func (in updateIssueInput) ignoreSubstatus() (string, error) {
 		if in.IgnoreMode != "" || conditions > 0 {
 			return bad("ignoreMode and the ignore* options go with status='ignored'")
 		}
-		return "", nil
+		return sentry.IssueUpdate{}, nil
 	}
 	switch {
 	case in.IgnoreWindowMinutes > 0 && in.IgnoreCount == 0:
@@ -163,18 +160,32 @@ func (in updateIssueInput) ignoreSubstatus() (string, error) {
 			mode = "untilEscalating"
 		}
 	}
+	const met = "archived_until_condition_met"
 	switch mode {
 	case "untilEscalating", "forever":
 		if conditions > 0 {
 			return bad(fmt.Sprintf("ignoreMode='%s' takes no duration, occurrence or user-count option", mode))
 		}
 		if mode == "forever" {
-			return "archived_forever", nil
+			return sentry.IssueUpdate{Substatus: "archived_forever"}, nil
 		}
-		return "archived_until_escalating", nil
+		return sentry.IssueUpdate{Substatus: "archived_until_escalating"}, nil
+	case "forDuration":
+		if !duration || conditions > 1 {
+			return bad("ignoreMode='forDuration' needs ignoreDurationMinutes (e.g. 60 for an hour) and no other condition")
+		}
+		return sentry.IssueUpdate{Substatus: met, IgnoreDuration: in.IgnoreDurationMinutes}, nil
+	case "untilOccurrenceCount":
+		if in.IgnoreCount == 0 || duration || users {
+			return bad("ignoreMode='untilOccurrenceCount' needs ignoreCount (and optionally ignoreWindowMinutes) and no other condition")
+		}
+		return sentry.IssueUpdate{Substatus: met, IgnoreCount: in.IgnoreCount, IgnoreWindow: in.IgnoreWindowMinutes}, nil
+	default: // untilUserCount
+		if in.IgnoreUserCount == 0 || duration || count {
+			return bad("ignoreMode='untilUserCount' needs ignoreUserCount (and optionally ignoreUserWindowMinutes) and no other condition")
+		}
+		return sentry.IssueUpdate{Substatus: met, IgnoreUserCount: in.IgnoreUserCount, IgnoreUserWindow: in.IgnoreUserWindowMinutes}, nil
 	}
-	return bad(fmt.Sprintf("ignoreMode='%s' (ignore for a while, or until N events or users) is not supported by lookout yet: "+
-		"use ignoreMode='untilEscalating' or 'forever', or set the condition in Sentry's issue page", mode))
 }
 
 // issueStatusText is the status as Sentry's UI words it, with the substatus
@@ -184,10 +195,48 @@ func issueStatusText(is *sentry.Issue) string {
 	if in, _ := is.StatusDetails["inNextRelease"].(bool); in && s == "resolved" {
 		return "resolved in next release"
 	}
+	if c := ignoreCondition(is.StatusDetails); s == "ignored" && c != "" {
+		return "ignored " + c
+	}
 	if is.Substatus != "" && is.Substatus != "ongoing" {
 		s += " (" + strings.ReplaceAll(is.Substatus, "_", " ") + ")"
 	}
 	return s
+}
+
+// ignoreCondition words the condition of a conditional ignore from the
+// issue's statusDetails: "for 60 minutes (until ...)", "until 100 more
+// events in 60 minutes", "until 20 more users".
+func ignoreCondition(d map[string]any) string {
+	n := func(k string) int {
+		switch v := d[k].(type) {
+		case json.Number:
+			i, _ := v.Int64()
+			return int(i)
+		case float64:
+			return int(v)
+		}
+		return 0
+	}
+	within := func(k string) string {
+		if w := n(k); w > 0 {
+			return fmt.Sprintf(" within %d minutes", w)
+		}
+		return ""
+	}
+	switch {
+	case n("ignoreDuration") > 0:
+		out := fmt.Sprintf("for %d minutes", n("ignoreDuration"))
+		if until, _ := d["ignoreUntil"].(string); until != "" {
+			out += " (until " + until + ")"
+		}
+		return out
+	case n("ignoreCount") > 0:
+		return fmt.Sprintf("until %d more events%s", n("ignoreCount"), within("ignoreWindow"))
+	case n("ignoreUserCount") > 0:
+		return fmt.Sprintf("until %d more users%s", n("ignoreUserCount"), within("ignoreUserWindow"))
+	}
+	return ""
 }
 
 func changeLine(what, from, to string) string {

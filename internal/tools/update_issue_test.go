@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -30,7 +31,9 @@ func TestUpdateIssue(t *testing.T) {
 			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"ignored","ignoreWindowMinutes":60}`,
 			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"ignored","ignoreDurationMinutes":60,"ignoreCount":5}`,
 			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"ignored","ignoreMode":"forever","ignoreCount":5}`,
-			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"ignored","ignoreMode":"forDuration","ignoreDurationMinutes":60}`,
+			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"ignored","ignoreMode":"forDuration"}`,
+			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"ignored","ignoreMode":"untilUserCount","ignoreCount":5}`,
+			`{"organizationSlug":"acme","issueId":"not an id!!","status":"resolved"}`,
 			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"resolved","ignoreMode":"forever"}`,
 			`{"organizationSlug":"acme","issueId":"WEB-1A","status":"resolved","reason":""}`,
 			`{"organizationSlug":"acme","issueId":"WEB-1A","issueUrl":"https://evil.example/organizations/acme/issues/WEB-1A/","status":"resolved"}`,
@@ -140,17 +143,41 @@ func TestUpdateIssueIgnoreModes(t *testing.T) {
 			t.Errorf("%s: output lacks %q:\n%s", c.args, want, out)
 		}
 	}
-	// Condition-based ignores are refused before anything is sent, not
-	// turned into a different ignore.
-	f := newFixture(t)
-	_, err := f.call(f.env(sentrytest.AliceID, allScopes), "update_issue",
-		`{"organizationSlug":"acme","issueId":"API-1A","status":"ignored","ignoreCount":100,"ignoreWindowMinutes":60}`)
-	var ie *InputError
-	if !errors.As(err, &ie) || !strings.Contains(ie.Problem, "untilOccurrenceCount") {
-		t.Errorf("err = %v, want an InputError naming the mode", err)
-	}
-	if n := len(f.fake.Requests()); n != 0 {
-		t.Errorf("%d requests sent", n)
+}
+
+// Ignoring for a while, or until N more events or users, sends the
+// condition to Sentry (archived_until_condition_met) and says it back.
+func TestUpdateIssueIgnoreConditions(t *testing.T) {
+	for _, c := range []struct {
+		args string
+		sent map[string]float64
+		says string
+	}{
+		{`"ignoreMode":"forDuration","ignoreDurationMinutes":60`, map[string]float64{"ignoreDuration": 60}, "ignored for 60 minutes (until "},
+		{`"ignoreCount":100,"ignoreWindowMinutes":60`, map[string]float64{"ignoreCount": 100, "ignoreWindow": 60}, "ignored until 100 more events within 60 minutes"},
+		{`"ignoreMode":"untilUserCount","ignoreUserCount":20`, map[string]float64{"ignoreUserCount": 20}, "ignored until 20 more users"},
+	} {
+		f := newFixture(t)
+		env := f.env(sentrytest.AliceID, allScopes)
+		out, err := f.call(env, "update_issue", `{"organizationSlug":"acme","issueId":"API-1A","status":"ignored",`+c.args+`}`)
+		if err != nil {
+			t.Fatalf("%s: %v", c.args, err)
+		}
+		if !strings.Contains(out, c.says) {
+			t.Errorf("%s: output lacks %q:\n%s", c.args, c.says, out)
+		}
+		is, err := env.Sentry.GetIssue(context.Background(), "acme", "API-1A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if is.Status != "ignored" || is.Substatus != "archived_until_condition_met" {
+			t.Errorf("%s: status %s/%s", c.args, is.Status, is.Substatus)
+		}
+		for k, v := range c.sent {
+			if got, _ := is.StatusDetails[k].(json.Number).Float64(); got != v {
+				t.Errorf("%s: statusDetails[%s] = %v, want %v", c.args, k, is.StatusDetails[k], v)
+			}
+		}
 	}
 }
 

@@ -10,11 +10,9 @@ type whoamiInput struct{}
 
 func whoamiTool() Tool {
 	return newTool(spec{
-		Name:  "whoami",
-		Title: "Who am I",
-		Description: `Identify the Sentry user this connection acts as: name, email and user id.
-
-Use it when the user asks "who am I in Sentry" or to check which account is connected.`,
+		Name:        "whoami",
+		Title:       "Who am I",
+		Description: `Name the Sentry user this connection acts as: name, email, user id (for assignedTo='user:<id>').`,
 	}, func(ctx context.Context, env *Env, _ whoamiInput) (string, error) {
 		u, err := env.Sentry.WhoAmI(ctx)
 		if err != nil {

@@ -14,8 +14,10 @@ import (
 // if it is about to expire: a valid grant costs one store read and takes no
 // lock. ErrNoGrant, ErrStale and ErrDecrypt mean the user must connect
 // (again); ErrUnavailable means try again later. The token stays inside the
-// client's token source: nothing else sees it.
-func (v *Vault) Client(ctx context.Context, principal string) (*sentry.Client, Status, error) {
+// client's token source: nothing else sees it. regions, when given, is
+// where the client keeps what it learns of organizations' regions (the
+// front door's per-principal cache); otherwise the client learns afresh.
+func (v *Vault) Client(ctx context.Context, principal string, regions ...*sentry.Regions) (*sentry.Client, Status, error) {
 	g, err := v.current(ctx, principal)
 	if err != nil {
 		return nil, Status{}, err
@@ -29,6 +31,9 @@ func (v *Vault) Client(ctx context.Context, principal string) (*sentry.Client, S
 		}
 	}
 	opts := v.opts.Sentry
+	if len(regions) > 0 {
+		opts.Regions = regions[0]
+	}
 	opts.Token = &turnTokens{v: v, principal: principal, grant: g}
 	opts.Scopes = g.Scopes
 	c, err := sentry.New(opts)

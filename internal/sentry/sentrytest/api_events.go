@@ -270,20 +270,29 @@ func (f *Fake) filterEvents(w http.ResponseWriter, r *http.Request, evs []*event
 	return out, true
 }
 
-// listIssueEvents is .../issues/{id}/events/: newest first; full=true
-// sends complete events.
+// listIssueEvents is .../issues/{id}/events/: newest first (sort
+// -timestamp) or oldest first (timestamp); full=true sends complete events.
 func (f *Fake) listIssueEvents(w http.ResponseWriter, r *http.Request, c *call) {
 	evs, ok := f.filterEvents(w, r, c.issue.events)
 	if !ok {
 		return
 	}
 	full := r.URL.Query().Get("full")
+	switch r.URL.Query().Get("sort") {
+	case "", "-timestamp":
+		evs = slices.Clone(evs)
+		slices.Reverse(evs)
+	case "timestamp":
+	default:
+		writeDetail(w, http.StatusBadRequest, "Invalid sort: use timestamp or -timestamp.")
+		return
+	}
 	list := make([]obj, 0, len(evs))
-	for i := len(evs) - 1; i >= 0; i-- {
+	for _, ev := range evs {
 		if full == "true" || full == "1" {
-			list = append(list, f.eventJSON(evs[i]))
+			list = append(list, f.eventJSON(ev))
 		} else {
-			list = append(list, f.eventSummaryJSON(evs[i]))
+			list = append(list, f.eventSummaryJSON(ev))
 		}
 	}
 	f.writePage(w, r, c, list, "per_page", 100, 100)

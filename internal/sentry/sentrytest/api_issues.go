@@ -104,7 +104,17 @@ func (f *Fake) issueJSON(is *issue, c *call, r *http.Request, detail bool) obj {
 	p := is.project
 	statusDetails := obj{}
 	if is.Status == "ignored" {
-		statusDetails["ignoreUntilEscalating"] = true
+		switch is.Substatus {
+		case "archived_until_escalating":
+			statusDetails["ignoreUntilEscalating"] = true
+		case "archived_until_condition_met":
+			for k, v := range is.ignore {
+				statusDetails[k] = v
+			}
+			if d := is.ignore["ignoreDuration"]; d > 0 {
+				statusDetails["ignoreUntil"] = isoTime(f.dataClock().Add(time.Duration(d) * time.Minute))
+			}
+		}
 	}
 	typ := "error"
 	if is.ExcType == "" {
@@ -188,6 +198,10 @@ func (f *Fake) issueMatches(is *issue, t term, c *call) (bool, error) {
 	switch t.key {
 	case "":
 		ok = containsText(t.values[0], is.Title, is.Culprit, is.ShortID)
+		// A bare event id finds the event's issue, as in Sentry.
+		for _, ev := range is.events {
+			ok = ok || strings.EqualFold(ev.ID, t.values[0])
+		}
 	case "message", "title":
 		ok = containsText(t.values[0], is.Title, is.Message, is.ExcValue)
 	case "is":
@@ -448,6 +462,25 @@ func (f *Fake) updateIssue(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 	}
+	// Conditions of an ignore, as Sentry's StatusDetailsValidator takes
+	// them: whole positive numbers, the windows at most a week.
+	ignore := map[string]int{}
+	for _, k := range []string{"ignoreDuration", "ignoreCount", "ignoreWindow", "ignoreUserCount", "ignoreUserWindow"} {
+		v, ok := body[k]
+		if !ok || v == nil {
+			continue
+		}
+		n, isNum := v.(float64)
+		if !isNum || n != float64(int(n)) || n < 1 || (strings.HasSuffix(k, "Window") && n > 10080) {
+			writeJSON(w, http.StatusBadRequest, obj{k: []string{"Ensure this value is a valid number within range."}})
+			return
+		}
+		ignore[k] = int(n)
+	}
+	if len(ignore) > 0 && newStatus != "ignored" {
+		writeJSON(w, http.StatusBadRequest, obj{"statusDetails": []string{"Ignore conditions need status ignored."}})
+		return
+	}
 	assignee, hasAssignee := body["assignedTo"]
 	var newAssignee *actor
 	if hasAssignee {
@@ -459,21 +492,31 @@ func (f *Fake) updateIssue(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 	}
 	// Validated: apply.
-	if hasStatus && newStatus != is.Status {
+	// Ignoring again with other conditions replaces the old ones.
+	reignore := newStatus == "ignored" && (len(ignore) > 0 || len(is.ignore) > 0)
+	if hasStatus && (newStatus != is.Status || reignore) {
 		is.Status = newStatus
 		switch newStatus {
 		case "resolved":
-			is.Substatus = ""
+			is.Substatus, is.ignore = "", nil
 			f.addActivity(is, "set_resolved", c.user.ID, map[string]any{})
 		case "unresolved":
-			is.Substatus = "ongoing"
+			is.Substatus, is.ignore = "ongoing", nil
 			f.addActivity(is, "set_unresolved", c.user.ID, map[string]any{})
 		case "ignored":
 			is.Substatus = "archived_until_escalating"
 			if s, _ := body["substatus"].(string); strings.HasPrefix(s, "archived_") {
 				is.Substatus = s
 			}
-			f.addActivity(is, "set_ignored", c.user.ID, map[string]any{"ignoreUntilEscalating": is.Substatus == "archived_until_escalating"})
+			is.ignore = nil
+			data := map[string]any{"ignoreUntilEscalating": is.Substatus == "archived_until_escalating"}
+			if len(ignore) > 0 {
+				is.Substatus, is.ignore = "archived_until_condition_met", ignore
+				for k, v := range ignore {
+					data[k] = v
+				}
+			}
+			f.addActivity(is, "set_ignored", c.user.ID, data)
 		}
 	}
 	if hasAssignee {

@@ -3,7 +3,6 @@ package sentrytest
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -143,7 +142,7 @@ func (f *Fake) teamJSON(t *team, c *call, withProjects bool) obj {
 	if withProjects {
 		projects := []obj{}
 		for _, p := range t.org.projects {
-			if p.team == t {
+			if f.w.projectHasTeam(p, t) {
 				projects = append(projects, obj{"id": p.ID, "slug": p.Slug, "name": p.Name, "platform": p.Platform})
 			}
 		}
@@ -184,7 +183,7 @@ func (f *Fake) projectJSON(p *project, c *call, r *http.Request, detail bool) ob
 	platform := strings.SplitN(p.Platform, "-", 2)[0]
 	out := obj{
 		"id": p.ID, "slug": p.Slug, "name": p.Name, "platform": p.Platform, "platforms": []string{platform},
-		"team": teamRef(p.team), "teams": []obj{teamRef(p.team)},
+		"team": teamRef(p.team), "teams": f.teamRefs(p),
 		"isBookmarked": false, "isMember": p.team.has(c.user.ID),
 		"access": roleAccess[p.org.role(c.user.ID)], "hasAccess": true,
 		"dateCreated": isoTime(p.DateCreated), "environments": []string{"production", "staging"},
@@ -226,30 +225,7 @@ func (f *Fake) getProject(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 func (f *Fake) listKeys(w http.ResponseWriter, r *http.Request, c *call) {
-	p := c.project
-	base, _ := url.Parse(f.baseURL(p.org.Region, c, r))
-	api := base.Scheme + "://" + base.Host + "/api/" + p.ID
-	pub := p.KeyPublic
-	key := obj{
-		"id": p.KeyID, "name": "Default", "label": "Default", "public": pub, "secret": p.KeySecret,
-		"projectId": jsonInt(p.ID), "isActive": true, "rateLimit": nil,
-		"dsn": obj{
-			"secret":   base.Scheme + "://" + pub + ":" + p.KeySecret + "@" + base.Host + "/" + p.ID,
-			"public":   base.Scheme + "://" + pub + "@" + base.Host + "/" + p.ID,
-			"csp":      api + "/csp-report/?sentry_key=" + pub,
-			"security": api + "/security/?sentry_key=" + pub,
-			"minidump": api + "/minidump/?sentry_key=" + pub,
-			"nel":      api + "/nel/?sentry_key=" + pub,
-			"unreal":   api + "/unreal/" + pub + "/",
-			"crons":    api + "/cron/___MONITOR_SLUG___/" + pub + "/",
-			"cdn":      base.Scheme + "://" + base.Host + "/js-sdk-loader/" + pub + ".min.js",
-		},
-		"browserSdkVersion":       "9.x",
-		"browserSdk":              obj{"choices": [][]string{{"9.x", "9.x"}, {"8.x", "8.x"}, {"7.x", "7.x"}}},
-		"dateCreated":             isoTime(p.DateCreated),
-		"dynamicSdkLoaderOptions": obj{"hasReplay": true, "hasPerformance": true, "hasDebug": false},
-	}
-	f.writePage(w, r, c, []obj{key}, "per_page", 100, 100)
+	f.writePage(w, r, c, f.keysJSON(c.project, c, r), "per_page", 100, 100)
 }
 
 func (f *Fake) monitorJSON(m *monitor) obj {

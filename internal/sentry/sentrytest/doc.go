@@ -69,6 +69,39 @@
 // Monitors: acme nightly-import (ok; staging missed a check-in) and
 // cache-warmup (error); globex data-retention (ok).
 //
+// Project management: web is shared by teams frontend and platform (the
+// other projects have one team each). Writes (teams, projects, team
+// access, client keys, uptime monitors, code mappings, Seer runs,
+// onboarding updates) check the member's role as well as the token's
+// scopes (a member may not create teams or change projects; an owner may)
+// and are recorded in AuditLog with the user who made them.
+//
+// Uptime monitors (with 12 checks each): acme Storefront (web, up), Public
+// API (api, failing for its last 4 checks, with credential headers and a
+// body), Checkout (staging) (checkout, disabled); globex Backend health.
+// Repositories: acme/web-frontend, acme/checkout-service, acme-labs/api;
+// globex/mobile-ios. Seer: CHECKOUT-1A has a finished autofix run; a run
+// started on any other issue follows ScriptAutofix (default: processing for
+// 2 reads, then completed). Onboarding: acme's run OnboardingRunToken.
+//
+// Docs (NewDocs) fakes the docs search of mcp.sentry.dev and the markdown
+// pages of docs.sentry.io on its own server.
+//
+// Inspect data (seed_inspect.go; ids exported as constants): dashboards
+// (acme Errors Overview, Checkout Health, Company KPIs, API Latency; globex
+// Mobile Crashes); issue alert rules as workflows (one a draft without
+// detectors) and metric alert rules, with "API errors" in both families;
+// cron check-ins and stats derived from the monitors above; user reports on
+// WEB-1A and MOBILE-1A; replays (ReplayID, of the shopper in TraceID, with
+// a recording; an archived one; GlobexReplayID); attachments on the latest
+// events of WEB-1A (a PNG, a log), CHECKOUT-1A (binary, one of 5 MiB) and
+// MOBILE-1A; a flamegraph of acme/checkout "POST /api/checkout/pay" (slower
+// in the last 7 days than over longer periods), ProfileID and a
+// continuous-profile chunk of ProfilerID; preprod snapshots (SnapshotID
+// with a changed image whose files are served, an added image hosted
+// elsewhere, BaseSnapshotID for AppID, GlobexSnapshotID); agent
+// conversations ConversationID and GlobexConversationID.
+//
 // Counts in issues and tags are Sentry-sized (CHECKOUT-1A has 5210 events);
 // only the few sample events are stored, so Discover's count() counts
 // samples.

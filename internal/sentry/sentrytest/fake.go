@@ -74,6 +74,7 @@ type Fake struct {
 	handlers map[string]http.Handler // by region
 	closers  []func()
 	client   *http.Client
+	cert     []byte // PEM, with Options.TLS
 
 	mu           sync.Mutex
 	started      time.Time     // opts.Clock() when New ran
@@ -238,6 +239,9 @@ func (f *Fake) routes(api func(string, apiHandler, ...string)) {
 
 	api("GET /organizations/{org}/releases/{$}", f.listReleases, "project:read", "project:releases")
 	api("GET /organizations/{org}/releases/{version}/{$}", f.getRelease, "project:read", "project:releases")
+	api("GET /organizations/{org}/releases/{version}/deploys/{$}", f.listReleaseDeploys, "project:read", "project:releases")
+	api("GET /organizations/{org}/releases/{version}/commits/{$}", f.listReleaseCommits, "project:read", "project:releases")
+	api("GET /projects/{org}/{project}/releases/{version}/{$}", f.getProjectRelease, "project:read", "project:releases")
 
 	api("GET /organizations/{org}/issues/{$}", f.listIssues, "event:read")
 	api("GET /organizations/{org}/issues/{issue}/{$}", f.getIssue, "event:read")
@@ -256,4 +260,7 @@ func (f *Fake) routes(api func(string, apiHandler, ...string)) {
 	api("GET /organizations/{org}/events/{$}", f.discover, "event:read")
 	api("GET /organizations/{org}/trace-meta/{trace}/{$}", f.getTraceMeta, "event:read")
 	api("GET /organizations/{org}/trace/{trace}/{$}", f.getTrace, "event:read")
+
+	f.manageRoutes(api)
+	f.inspectRoutes(api)
 }

@@ -3,6 +3,7 @@ package sentrytest
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,6 +40,9 @@ type Fault struct {
 	DropAnswer bool
 	// Detail overrides the {"detail": ...} text; defaults follow Sentry.
 	Detail string
+	// Reset drops the connection without an answer (a TCP reset), as a
+	// crashing proxy or load balancer does. Status is then ignored.
+	Reset bool
 }
 
 type faultState struct {
@@ -164,6 +168,16 @@ func (f *Fake) withFaults(region string, next http.Handler) http.Handler {
 			}
 			return
 		}
+		if ft != nil && ft.Reset {
+			rq.Fault, rq.Status = true, 0
+			if isAPI {
+				f.mu.Lock()
+				f.requests = append(f.requests, rq)
+				f.mu.Unlock()
+			}
+			resetConn(w)
+			return
+		}
 		if ft != nil && ft.Status != 0 {
 			rq.Fault = true
 			writeFault(rec, ft)
@@ -177,6 +191,28 @@ func (f *Fake) withFaults(region string, next http.Handler) http.Handler {
 			f.mu.Unlock()
 		}
 	})
+}
+
+// resetConn closes the request's connection with a TCP reset: no status
+// line, no body. Without a hijackable connection (HTTP/2) the handler
+// panics with http.ErrAbortHandler, which also aborts the stream.
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	raw := conn
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok { // TLS
+		raw = tc.NetConn()
+	}
+	if tcp, ok := raw.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0) // close sends RST instead of FIN
+	}
+	_ = conn.Close()
 }
 
 type statusRecorder struct {

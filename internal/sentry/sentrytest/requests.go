@@ -17,8 +17,8 @@ type Request struct {
 	Query            url.Values
 	UserID           string // "" when the token was missing or unknown
 	TokenFingerprint string // Fingerprint(token); "" without a bearer token
-	Status           int
-	Fault            bool // answered by an injected fault
+	Status           int    // 0 when a Reset fault dropped the connection
+	Fault            bool   // answered by an injected fault
 }
 
 // Requests returns the API requests received so far, in completion order.

@@ -54,6 +54,8 @@ func newWorld(now time.Time) *world {
 	s.monitors(acme, globex)
 	s.issues()
 	s.traces(acme, globex)
+	s.manage(acme, globex)
+	s.inspect(acme, globex)
 	s.w.nextNote = 48000001
 	return s.w
 }

@@ -13,6 +13,8 @@ type world struct {
 	spans    []*span  // every org
 	logs     []*logItem
 	nextNote int // activity ids for notes and status changes
+	mgmt     *manageState
+	inspect  map[*org]*inspectData // dashboards, alerts, replays... (seed_inspect.go)
 }
 
 type user struct {
@@ -167,7 +169,8 @@ type issue struct {
 	Priority          string
 	HasSeen           bool
 	IsBookmarked      bool
-	events            []*event // oldest first
+	ignore            map[string]int // conditions of an ignore: ignoreDuration, ignoreCount...
+	events            []*event       // oldest first
 	tags              []*tagStat
 	activity          []*activity // oldest first
 	stats24h          []int       // 24 hourly buckets, oldest first

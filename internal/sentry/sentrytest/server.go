@@ -1,6 +1,7 @@
 package sentrytest
 
 import (
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ func NewServer(t testing.TB, opts Options) *Fake {
 	f.SetRegionURL(RegionDE, de.URL)
 	if opts.TLS {
 		f.client = us.Client() // httptest servers share one certificate
+		f.cert = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: us.Certificate().Raw})
 	}
 	var once sync.Once
 	f.closers = append(f.closers, func() { once.Do(func() { us.Close(); de.Close() }) })
@@ -78,3 +80,8 @@ func (f *Fake) Close() {
 		c()
 	}
 }
+
+// CertificatePEM is the certificate of a TLS fake (Options.TLS), PEM
+// encoded, for a process that must trust it (SSL_CERT_FILE); nil
+// otherwise.
+func (f *Fake) CertificatePEM() []byte { return f.cert }

@@ -1,0 +1,57 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/lookout-hq/lookout/internal/logging/logtest"
+	"github.com/lookout-hq/lookout/internal/mcpserver"
+	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
+)
+
+// A failed tool call is logged at INFO when the caller asked for something
+// wrong, and at WARN when Sentry failed, so WARN is worth an operator's
+// look.
+func TestToolFailuresAreLoggedByCause(t *testing.T) {
+	t.Parallel()
+	var logs logtest.Buffer
+	r := newRemote(t, mcpserver.HTTPOptions{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	s := r.mustSession(r.connect("alice", sentrytest.AliceID, "/mcp"), "/mcp")
+	ctx := context.Background()
+	call := func(name string, args map[string]any) {
+		t.Helper()
+		res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil || !res.IsError {
+			t.Fatalf("%s %v: want a failed call, got %v %q", name, args, err, text(res))
+		}
+	}
+	// Refused before any request.
+	call("get_issue_details", map[string]any{"eventId": "0123456789abcdef0123456789abcdef"})
+	// Sentry knows no such issue.
+	call("get_issue_details", map[string]any{"organizationSlug": "acme", "issueId": "WEB-ZZZZZ"})
+	// Sentry rate limits for an hour: an upstream failure.
+	r.fake.Inject(sentrytest.Fault{PathPrefix: "/api/0/organizations/", Status: 429, RetryAfter: "3600"})
+	call("find_organizations", nil)
+
+	levels := map[string][]string{} // message -> levels
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m struct{ Level, Msg, Tool string }
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if strings.HasPrefix(m.Msg, "tool call") {
+			levels[m.Tool] = append(levels[m.Tool], m.Level)
+		}
+	}
+	if got := strings.Join(levels["get_issue_details"], ","); got != "INFO,INFO" {
+		t.Errorf("bad input and an unknown issue logged at %s, want INFO,INFO", got)
+	}
+	if got := strings.Join(levels["find_organizations"], ","); got != "WARN" {
+		t.Errorf("Sentry rate limiting logged at %s, want WARN\n%s", got, logs.String())
+	}
+}
