@@ -14,6 +14,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/mcpserver"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/slack"
 	"github.com/lookout-hq/lookout/internal/store"
@@ -61,15 +62,18 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		st.Close()
 		return nil, err
 	}
-	v := vault.New(st, keyring, vault.Options{Logger: logger})
 	upstream := oauth.NewSentry(oauth.SentryConfig{
-		URL: cfg.SentryURL, ClientID: cfg.SentryClientID, ClientSecret: cfg.SentryClientSecret.Reveal(),
+		URL: cfg.SentryURL, ClientID: cfg.SentryClientID, ClientSecret: cfg.SentryClientSecret,
 		RedirectURL: cfg.SentryRedirectURL(), HTTPClient: opts.SentryHTTPClient,
 	})
 	sentryOpts := sentry.Options{
 		BaseURL: cfg.SentryURL, AllowedRegionDomains: cfg.SentryAllowedRegionDomains,
 		InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
 	}
+	// The refresher is bound into the vault once: nothing else can spend a
+	// refresh token or read one.
+	v := vault.New(st, keyring, vault.Options{Refresher: upstream.Refresh, Sentry: sentryOpts, Logger: logger})
+	warnUnknownKeys(ctx, v, logger)
 	as, err := authserver.New(authserver.Config{
 		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
 		CookieSecret:   []byte(cfg.CookieSecret.Reveal()),
@@ -78,26 +82,29 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		DevMode:        opts.DevMode, Logger: logger,
 	})
 	if err != nil {
+		v.Close(ctx)
 		st.Close()
 		return nil, err
 	}
 	// The bot asks the authorization server for connect links; the server
 	// asks the bot, its connector for Slack principals, whom a link is for
 	// and tells it when a user has connected.
-	bot, err := newSlackBot(cfg, st, v, upstream, sentryOpts, logger, as)
+	bot, err := newSlackBot(cfg, st, v, logger, as)
 	if err == nil && bot != nil {
 		err = as.AddConnector(slack.PrincipalPrefix, bot)
 	}
 	if err != nil {
+		v.Close(ctx)
 		st.Close()
 		return nil, err
 	}
 	remote, err := mcpserver.NewHTTP(mcpserver.HTTPOptions{
 		BaseURL: cfg.BaseURL, Verify: as.VerifyAccessToken, MetadataURL: as.ResourceMetadataURL,
-		Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
+		Vault: v, Sentry: sentryOpts, ToolTimeout: cfg.ToolTimeout,
 		AllowSentryTokens: cfg.AllowSentryTokens, AllowedOrigins: cfg.AllowedOrigins, Logger: logger,
 	})
 	if err != nil {
+		v.Close(ctx)
 		st.Close()
 		return nil, err
 	}
@@ -112,35 +119,36 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			logger.Error("readiness: store unreachable", "err", err)
-			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+		// Reachable is not enough: a full disk or a read-only file still
+		// answers reads. Ready means a write went through.
+		if err := st.PingWrite(ctx); err != nil {
+			logger.ErrorContext(ctx, "readiness: the database cannot be written", "err", err)
+			http.Error(w, "not ready: lookout's database cannot be written"+requestid.Suffix(ctx), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &app{handler: mux, store: st, vault: v, bot: bot, logger: logger, auditRetention: cfg.AuditRetention}, nil
+	return &app{handler: requestid.Middleware(mux), store: st, vault: v, bot: bot, logger: logger, auditRetention: cfg.AuditRetention}, nil
 }
 
 // newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
 // otherwise): command mode, or model mode with LOOKOUT_MODEL.
-func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, upstream *oauth.Sentry, sentryOpts sentry.Options,
-	logger *slog.Logger, links slack.Linker) (*slack.Bot, error) {
-	if cfg.SlackBotToken == "" {
+func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, logger *slog.Logger, links slack.Linker) (*slack.Bot, error) {
+	if cfg.SlackBotToken.IsZero() {
 		return nil, nil
 	}
 	var model agent.Model // nil: command mode
 	switch {
-	case cfg.Model != "" && cfg.AnthropicAPIKey != "":
+	case cfg.Model != "" && !cfg.AnthropicAPIKey.IsZero():
 		model = agent.NewAnthropic(agent.AnthropicConfig{APIKey: cfg.AnthropicAPIKey.Reveal(), Model: cfg.Model})
-	case cfg.Model != "" && cfg.OpenAIAPIKey != "":
+	case cfg.Model != "" && !cfg.OpenAIAPIKey.IsZero():
 		model = agent.NewOpenAI(agent.OpenAIConfig{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey.Reveal(), Model: cfg.Model})
 	}
 	return slack.New(slack.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), SigningSecret: cfg.SlackSigningSecret.Reveal(),
 		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Store: st, Vault: v, Links: links,
-		Agent: agent.New(agent.Options{Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
+		Agent: agent.New(agent.Options{Vault: v, SentryURL: cfg.SentryURL, ToolTimeout: cfg.ToolTimeout,
 			Permissions: []tools.Permission{tools.Read}, Model: model, Logger: logger}),
 		Logger: logger,
 	})
@@ -181,8 +189,29 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 			err = e
 		}
 	}
-	// The bot's in-flight turns still need the store.
-	return errors.Join(err, <-botDone, a.store.Close())
+	// The bot's in-flight turns still need the store, and the vault may
+	// hold a refreshed grant it could not store yet: one last try.
+	botErr := <-botDone
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, botErr, a.vault.Close(closeCtx), a.store.Close())
+}
+
+// warnUnknownKeys says, at start-up, which key ids grants are sealed under
+// that LOOKOUT_ENCRYPTION_KEYS lacks: those grants cannot be used (calls
+// fail with "try again") until the key is added back.
+func warnUnknownKeys(ctx context.Context, v *vault.Vault, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	unknown, err := v.UnknownKeys(ctx)
+	if err != nil {
+		logger.Warn("could not check which keys the stored grants need", "err", err)
+		return
+	}
+	for id, n := range unknown {
+		logger.Warn("grants are sealed under an encryption key lookout does not have; add it back to LOOKOUT_ENCRYPTION_KEYS (rotate before removing a key)",
+			"key_id", id, "grants", n)
+	}
 }
 
 // sweep deletes expired states, codes, tokens and the like, and audit

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -23,6 +24,33 @@ import (
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Issue #8: serve refuses an all-zero encryption key and a cookie secret of
+// 32 identical characters, naming each variable and the fix.
+func TestServeRefusesWeakSecrets(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	env := &environment{stdout: io.Discard, stderr: &stderr, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL": "http://127.0.0.1:1", "SENTRY_CLIENT_ID": "id", "SENTRY_CLIENT_SECRET": "sentry-client-secret",
+		"COOKIE_SECRET":           strings.Repeat("a", 32),
+		"LOOKOUT_ENCRYPTION_KEYS": "k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)),
+		"DATABASE_URL":            "sqlite://" + t.TempDir() + "/lookout.db",
+	})}
+	if code := run(context.Background(), env, []string{"serve"}); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"COOKIE_SECRET is too easy to guess", `LOOKOUT_ENCRYPTION_KEYS: key "k1" is not random`, "openssl rand"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("message lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
 
 // serve names every missing or weak setting and how to fix it, at once.
 func TestServeRefusesToStartWithoutItsSettings(t *testing.T) {
@@ -113,7 +141,7 @@ func (w lineWriter) Write(p []byte) (int, error) {
 // serve starts, logs the redirect URL the Sentry OAuth app must have, and
 // answers health checks and OAuth discovery; cancelling shuts it down.
 func TestServeStartsAndShutsDown(t *testing.T) {
-	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	secret := randomSecret()
 	stderr := lineWriter{lines: make(chan string, 100)}
 	ctx, cancel := context.WithCancel(context.Background())
 	env := &environment{stdout: io.Discard, stderr: stderr, getenv: envOf(map[string]string{
@@ -244,7 +272,7 @@ func TestDemoRunsWithoutConfiguration(t *testing.T) {
 // user without a grant gets a private connect link pointing at this
 // lookout, and the thread a note without it.
 func TestServeRunsTheSlackBot(t *testing.T) {
-	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	secret := randomSecret()
 	fakeSlack := slacktest.NewServer(t, slacktest.Options{})
 	fakeSentry := sentrytest.NewServer(t, sentrytest.Options{AutoConsent: true})
 	const base = "http://127.0.0.1:18091"
@@ -328,7 +356,7 @@ func TestServeEnforcesAuditRetention(t *testing.T) {
 	}
 	st.Close()
 
-	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	secret := randomSecret()
 	ctx, cancel := context.WithCancel(context.Background())
 	env := &environment{stdout: io.Discard, stderr: io.Discard, getenv: envOf(map[string]string{
 		"LOOKOUT_BASE_URL":        "http://127.0.0.1:18093",

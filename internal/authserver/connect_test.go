@@ -147,7 +147,7 @@ func TestConnectFlow(t *testing.T) {
 			if got := f.calls(); len(got) != 1 || got[0] != slackAlice {
 				t.Fatalf("OnConnected calls %v", got)
 			}
-			g, err := e.vault.Get(t.Context(), slackAlice)
+			g, err := e.vault.Status(t.Context(), slackAlice)
 			if err != nil || g.User.ID != sentrytest.AliceID || !g.HasScope("event:write") {
 				t.Fatalf("grant %v, %v", g, err)
 			}
@@ -189,7 +189,7 @@ func TestConnectSentryURLForwardedToAnotherBrowser(t *testing.T) {
 				t.Fatalf("Sentry: %d %s", back.status, back.body)
 			}
 			wantErrorPage(t, colleague.get(t, back.location), http.StatusForbidden, "not started in this browser")
-			if _, err := e.vault.Get(t.Context(), slackAlice); !errors.Is(err, vault.ErrNoGrant) {
+			if _, err := e.vault.Status(t.Context(), slackAlice); !errors.Is(err, vault.ErrNoGrant) {
 				t.Fatalf("the attacker's principal got a grant: %v", err)
 			}
 			if got := f.calls(); len(got) != 0 {
@@ -315,7 +315,7 @@ func TestConnectDeclinedAndResumeFailure(t *testing.T) {
 	if done.status != http.StatusOK || !strings.Contains(done.body, "could not pick up your waiting question") {
 		t.Fatalf("%d %s", done.status, done.body)
 	}
-	if _, err := e.vault.Get(t.Context(), slackAlice); err != nil {
+	if _, err := e.vault.Status(t.Context(), slackAlice); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	lookoutsecret "github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
@@ -129,7 +130,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	st := opts.store(t)
 	key := make([]byte, 32)
 	rand.Read(key)
-	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: key})
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: lookoutsecret.FromBytes(key)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	v := vault.New(st, kr, vault.Options{Now: clk.Now, Logger: logger})
 	upstream := oauth.NewSentry(oauth.SentryConfig{
-		URL: fake.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: sentrytest.DefaultClientSecret,
+		URL: fake.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: lookoutsecret.New(sentrytest.DefaultClientSecret),
 		RedirectURL: base + config.SentryCallbackPath, HTTPClient: opts.sentryHTTP,
 	})
 	secret := make([]byte, 32)

@@ -202,8 +202,13 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 		s.log.Error("authserver: use refresh token", "err", err)
 		return tokenResponse{}, errServer()
 	}
-	g, err := s.cfg.Vault.Get(ctx, t.Principal)
+	g, err := s.cfg.Vault.Status(ctx, t.Principal)
 	switch {
+	case errors.Is(err, vault.ErrUnavailable):
+		// Database down or a key missing: not the grant's fault, so the
+		// client keeps its sign-in and tries again later.
+		s.log.Error("authserver: load grant", "err", err)
+		return tokenResponse{}, errServer()
 	case errors.Is(err, vault.ErrNoGrant), errors.Is(err, vault.ErrDecrypt), err == nil && g.Stale:
 		// The Sentry side is gone: make the client sign in again instead
 		// of refreshing tokens that cannot work.

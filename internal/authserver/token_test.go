@@ -113,7 +113,7 @@ func testCodeReplay(t *testing.T, e *env) {
 		t.Fatalf("access token after code replay: %v", err)
 	}
 	wantOAuthError(t, c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}), 400, "invalid_grant")
-	if _, err := e.vault.Get(t.Context(), info.UserID); err == nil {
+	if _, err := e.vault.Status(t.Context(), info.UserID); err == nil {
 		t.Error("the Sentry grant survived the code replay")
 	}
 	wantAudit(t, e, ActionCodeReplayed)
@@ -153,7 +153,7 @@ func TestCodeCheckedBeforeSpent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the owner's access token after a stranger presented its code again: %v", err)
 			}
-			if _, err := e.vault.Get(t.Context(), info.UserID); err != nil {
+			if _, err := e.vault.Status(t.Context(), info.UserID); err != nil {
 				t.Fatalf("the owner's Sentry grant after a stranger presented its code again: %v", err)
 			}
 			events, _ := e.store.ListAudit(t.Context(), "", 0)

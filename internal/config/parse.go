@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/secret"
 )
 
 // The parsers below return errors that name the variable and the fix. Those
@@ -158,7 +160,59 @@ func checkCookieSecret(s string) error {
 	if len(s) < MinCookieSecretLen {
 		return errors.New("COOKIE_SECRET must be at least 32 bytes; generate one with: openssl rand -base64 32")
 	}
+	if why := weakness([]byte(s), minCookieDistinct); why != "" {
+		return fmt.Errorf("COOKIE_SECRET is too easy to guess (%s); generate one with: openssl rand -base64 32", why)
+	}
 	return nil
+}
+
+// Distinct byte values a secret must have at least. 32 random bytes have
+// about 30; a key with fewer than 16 was not drawn at random. A cookie
+// secret is text, and `openssl rand -hex 32` writes only 16 symbols, so
+// its bar is lower.
+const (
+	minKeyDistinct    = 16
+	minCookieDistinct = 10
+)
+
+// weakness says why b cannot be a randomly drawn secret, or "": all bytes
+// equal, a short pattern repeated, or too few distinct bytes. It never
+// quotes b.
+func weakness(b []byte, minDistinct int) string {
+	if len(b) == 0 {
+		return "it is empty"
+	}
+	var seen [256]bool
+	distinct := 0
+	for _, c := range b {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+	}
+	if distinct == 1 {
+		return "every byte is the same"
+	}
+	for p := 2; p <= len(b)/2; p++ {
+		if repeats(b, p) {
+			return fmt.Sprintf("it repeats a %d-byte pattern", p)
+		}
+	}
+	if distinct < minDistinct {
+		return fmt.Sprintf("it has only %d distinct byte values, want at least %d", distinct, minDistinct)
+	}
+	return ""
+}
+
+// repeats reports whether b is a pattern of length p written again and
+// again (the last copy may be cut short).
+func repeats(b []byte, p int) bool {
+	for i := p; i < len(b); i++ {
+		if b[i] != b[i-p] {
+			return false
+		}
+	}
+	return true
 }
 
 // KeySize is the size of an encryption key in bytes (AES-256).
@@ -190,12 +244,12 @@ func parseKeys(raw string) ([]Key, error) {
 			errs = append(errs, badKeyID(i))
 			continue
 		}
-		secret, ok := decodeKey(b64)
+		raw, ok := decodeKey(b64)
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s: key %q is not valid base64 (standard or URL-safe); %s", name, id, keyHint(id)))
 			continue
 		}
-		keys = append(keys, Key{ID: id, Secret: secret})
+		keys = append(keys, Key{ID: id, Secret: secret.FromBytes(raw)})
 	}
 	errs = append(errs, checkKeys(keys)...)
 	return keys, errors.Join(errs...)
@@ -230,8 +284,10 @@ func checkKeys(keys []Key) []error {
 			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key id %q appears more than once; give every key its own id", k.ID))
 		}
 		seen[k.ID] = true
-		if len(k.Secret) != KeySize {
-			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key %q is %d bytes, want %d; %s", k.ID, len(k.Secret), KeySize, keyHint(k.ID)))
+		if k.Secret.Len() != KeySize {
+			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key %q is %d bytes, want %d; %s", k.ID, k.Secret.Len(), KeySize, keyHint(k.ID)))
+		} else if why := weakness(k.Secret.RevealBytes(), minKeyDistinct); why != "" {
+			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key %q is not random (%s); %s", k.ID, why, keyHint(k.ID)))
 		}
 	}
 	return errs
@@ -365,6 +421,20 @@ func parseTTL(name, raw string) (time.Duration, error) {
 	}
 	if d < MinTokenTTL {
 		return 0, fmt.Errorf("%s must be at least %s, got %s", name, MinTokenTTL, d)
+	}
+	return d, nil
+}
+
+// parseToolTimeout: under a second no Sentry call can finish; past ten
+// minutes MCP clients and Slack have long given up.
+func parseToolTimeout(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_TOOL_TIMEOUT"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 30s or 1m, got %q", name, raw)
+	}
+	if d < time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("%s must be between 1s and 10m, got %s", name, d)
 	}
 	return d, nil
 }

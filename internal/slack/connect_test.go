@@ -69,7 +69,7 @@ func TestForwardedSentryURLConnectsNothing(t *testing.T) {
 			if status != http.StatusForbidden || !strings.Contains(body, "not started in this browser") {
 				t.Fatalf("Bob's browser at the callback: %d\n%s", status, body)
 			}
-			if _, err := n.vault.Get(context.Background(), alicePrincipal); !errors.Is(err, vault.ErrNoGrant) {
+			if _, err := n.vault.Status(context.Background(), alicePrincipal); !errors.Is(err, vault.ErrNoGrant) {
 				t.Fatalf("Alice's principal has a grant: %v", err)
 			}
 			h.sentry.ClearRequests()

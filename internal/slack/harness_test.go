@@ -24,6 +24,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	lookoutsecret "github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
@@ -154,13 +155,13 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Cleanup(srv.Close)
 	h.base = srv.URL
 	h.sentry.SetRedirectURIs(h.base + config.SentryCallbackPath)
-	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: randomBytes(32)})
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: lookoutsecret.FromBytes(randomBytes(32))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.keyring = kr
 	h.upstream = oauth.NewSentry(oauth.SentryConfig{
-		URL: h.sentry.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: sentrytest.DefaultClientSecret,
+		URL: h.sentry.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: lookoutsecret.New(sentrytest.DefaultClientSecret),
 		RedirectURL: h.base + config.SentryCallbackPath,
 	})
 	return h
@@ -203,11 +204,10 @@ func (h *harness) node(opts nodeOptions) *node {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger})
-	var ag Agent = agent.New(agent.Options{
-		Vault: v, Refresher: h.upstream.Refresh, Logger: h.logger,
-		Sentry: sentry.Options{BaseURL: h.sentry.URL, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
-	})
+	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger, Refresher: h.upstream.Refresh,
+		Sentry: sentry.Options{BaseURL: h.sentry.URL, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}})
+	t.Cleanup(func() { v.Close(context.Background()) })
+	var ag Agent = agent.New(agent.Options{Vault: v, SentryURL: h.sentry.URL, Logger: h.logger})
 	if opts.agent != nil {
 		ag = opts.agent
 	}
@@ -465,7 +465,7 @@ func (n *node) grant(t *testing.T, h *harness, principal, userID string, scopes 
 	}
 	tok := h.sentry.IssueToken(userID, scopes, 0)
 	_, err := n.vault.Put(context.Background(), vault.Grant{Principal: principal,
-		Token: vault.Token{AccessToken: tok}, Scopes: scopes, User: vault.SentryUser{ID: userID}})
+		Token: vault.NewToken(tok, "", time.Time{}), Scopes: scopes, User: vault.SentryUser{ID: userID}})
 	if err != nil {
 		t.Fatal(err)
 	}

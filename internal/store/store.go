@@ -50,6 +50,10 @@ type Store interface {
 	Migrate(ctx context.Context) error
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
+	// PingWrite reports whether the backend accepts a write (readiness: a
+	// full disk or a read-only database still answers Ping). It writes a
+	// short-lived record that DeleteExpired sweeps.
+	PingWrite(ctx context.Context) error
 	// DeleteExpired removes records expired at now and returns how many
 	// went. Grants and the audit log never expire this way (the audit log
 	// has DeleteAuditBefore).

@@ -269,6 +269,15 @@ func testMigrateIdempotent(t *testing.T, s store.Store) {
 
 func testPing(t *testing.T, s store.Store) {
 	is(t, "ping", s.Ping(ctx(t)), nil)
+	// PingWrite writes, again and again (a probe every few seconds), and
+	// what it writes is swept like any expired record.
+	is(t, "ping write", s.PingWrite(ctx(t)), nil)
+	is(t, "ping write again", s.PingWrite(ctx(t)), nil)
+	n, err := s.DeleteExpired(ctx(t), time.Now().Add(2*time.Minute))
+	is(t, "sweep", err, nil)
+	if n != 1 {
+		t.Errorf("the sweep removed %d records after PingWrite, want its 1", n)
+	}
 }
 
 // testTimes checks the promise in the store package doc: times come back in
