@@ -15,6 +15,9 @@ type keyJSON struct {
 	Grants     int    `json:"grants"`
 	Configured bool   `json:"configured"`
 	Primary    bool   `json:"primary"`
+	// Unreadable counts its grants that do not open: all of them when the
+	// key is missing; with the key, tampered or corrupted ones.
+	Unreadable int `json:"unreadable"`
 }
 
 // keysJSON is `admin keys check --json`.
@@ -29,8 +32,12 @@ type keysJSON struct {
 	NotPrimary int `json:"not_primary"`
 }
 
-// errKeysMissing makes `keys check` exit 1 when grants cannot be opened.
-var errKeysMissing = errors.New("grants are sealed under keys LOOKOUT_ENCRYPTION_KEYS lacks: add them back (rotate before removing a key)")
+// errKeysMissing and errUnreadable make `keys check` exit 1 when grants
+// cannot be opened.
+var (
+	errKeysMissing = errors.New("grants are sealed under keys LOOKOUT_ENCRYPTION_KEYS lacks: add them back (rotate before removing a key)")
+	errUnreadable  = errors.New("grants do not open with their key (tampered or corrupted): their owners must connect again; `lookout admin grants list --stale` names them")
+)
 
 func runAdminKeysCheck(ctx context.Context, env *environment, args []string) error {
 	f := newAdminFlags(env, "keys check").withJSON()
@@ -42,21 +49,34 @@ func runAdminKeysCheck(ctx context.Context, env *environment, args []string) err
 		return err
 	}
 	defer s.close(ctx)
-	counts, err := s.vault.KeyCounts(ctx)
-	if err != nil {
-		return err
+	counts, unreadable := map[string]int{}, map[string]int{}
+	for after := ""; ; {
+		page, err := s.vault.Records(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			after = r.Principal
+			counts[r.KeyID]++
+			if r.Problem != "" {
+				unreadable[r.KeyID]++
+			}
+		}
 	}
 	configured := s.vault.Keys()
 	rep := keysJSON{Primary: configured[0], Keys: []keyJSON{}, Missing: []string{}}
 	for i, id := range configured {
-		rep.Keys = append(rep.Keys, keyJSON{ID: id, Grants: counts[id], Configured: true, Primary: i == 0})
+		rep.Keys = append(rep.Keys, keyJSON{ID: id, Grants: counts[id], Configured: true, Primary: i == 0, Unreadable: unreadable[id]})
 		if i > 0 {
 			rep.NotPrimary += counts[id]
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(counts)) {
 		if !slices.Contains(configured, id) {
-			rep.Keys = append(rep.Keys, keyJSON{ID: id, Grants: counts[id]})
+			rep.Keys = append(rep.Keys, keyJSON{ID: id, Grants: counts[id], Unreadable: counts[id]})
 			rep.Missing = append(rep.Missing, id)
 		}
 	}
@@ -69,12 +89,15 @@ func runAdminKeysCheck(ctx context.Context, env *environment, args []string) err
 		for _, k := range rep.Keys {
 			status := "configured"
 			switch {
-			case k.Primary:
-				status = "primary: seals new grants"
 			case !k.Configured:
 				status = "MISSING: these grants cannot be used until the key is added back"
+			case k.Primary:
+				status = "primary: seals new grants"
 			case k.Grants == 0:
 				status = "configured, unused: can be removed"
+			}
+			if k.Configured && k.Unreadable > 0 {
+				status += fmt.Sprintf("; %d do NOT open (tampered or corrupted)", k.Unreadable)
 			}
 			rows = append(rows, []string{k.ID, strconv.Itoa(k.Grants), status})
 		}
@@ -85,8 +108,17 @@ func runAdminKeysCheck(ctx context.Context, env *environment, args []string) err
 			fmt.Fprintf(env.stdout, "\n%d grants are sealed under an older key: run `%s admin keys rotate` before removing it.\n", rep.NotPrimary, env.selfName())
 		}
 	}
-	if len(rep.Missing) > 0 {
+	bad := 0
+	for _, k := range rep.Keys {
+		if k.Configured {
+			bad += k.Unreadable
+		}
+	}
+	switch {
+	case len(rep.Missing) > 0:
 		return errKeysMissing
+	case bad > 0:
+		return errUnreadable
 	}
 	return nil
 }

@@ -336,7 +336,7 @@ func TestAdminClientsListAndAudit(t *testing.T) {
 func TestAdminKeys(t *testing.T) {
 	adminBackends(t, func(t *testing.T, dsn string) {
 		k1, k2 := newKeySpec("k1"), newKeySpec("k2")
-		_, v1 := seedVault(t, dsn, k1)
+		st, v1 := seedVault(t, dsn, k1)
 		exp := time.Now().Add(time.Hour)
 		for i := range 5 {
 			if _, err := v1.Put(t.Context(), seedGrant(fmt.Sprintf("mcp:%d", i), "42", exp)); err != nil {
@@ -397,6 +397,22 @@ func TestAdminKeys(t *testing.T) {
 		code, stdout, stderr = admin(t, dsn, []keySpec{k2}, "keys", "rotate")
 		if code != 1 || !strings.Contains(stdout, "1 could not be opened") || !strings.Contains(stderr, "grants list --stale") {
 			t.Errorf("keys rotate with an unopenable grant: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if err := st.DeleteGrant(t.Context(), "mcp:lost"); err != nil {
+			t.Fatal(err)
+		}
+		// A grant under a configured key that does not open (tampered).
+		g, err := st.GetGrant(t.Context(), "mcp:3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Ciphertext[len(g.Ciphertext)-1] ^= 1
+		if _, err := st.PutGrant(t.Context(), g); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr = admin(t, dsn, []keySpec{k2}, "keys", "check")
+		if code != 1 || !strings.Contains(stdout, "1 do NOT open") || !strings.Contains(stderr, "tampered or corrupted") {
+			t.Errorf("keys check with a tampered grant: exit %d\n%s\n%s", code, stdout, stderr)
 		}
 	})
 }

@@ -110,17 +110,6 @@ func (v *Vault) Owner(ctx context.Context, principal, sentryUserID string) (bool
 	return sentryUserID != "" && r.User.ID == sentryUserID, nil
 }
 
-// KeyCounts counts the stored grants sealed under each key id, whether or
-// not the keyring holds it.
-func (v *Vault) KeyCounts(ctx context.Context) (map[string]int, error) {
-	counts := map[string]int{}
-	err := v.scan(ctx, func(row store.Grant) error {
-		counts[row.KeyID]++
-		return nil
-	})
-	return counts, err
-}
-
 // Keys lists the configured key ids, the primary (the one that seals)
 // first.
 func (v *Vault) Keys() []string { return v.keys.IDs() }
