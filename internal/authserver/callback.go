@@ -41,11 +41,14 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.stateFailed(w, oauth.ErrTampered)
 		return
 	}
-	if st.Kind == kindMCPAuthorize {
+	switch st.Kind {
+	case kindMCPAuthorize:
 		s.finishMCP(w, r, signed, sd)
-		return
+	case kindConnections:
+		s.finishConnections(w, r, signed, sd)
+	default:
+		s.finishConnect(w, r, signed, st, sd)
 	}
-	s.finishConnect(w, r, signed, st, sd)
 }
 
 // finishState verifies and consumes a state of any kind this server
@@ -53,7 +56,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 // store, so trying the kinds in turn burns nothing.
 func (s *Server) finishState(ctx context.Context, signed string) (store.State, error) {
 	var err error
-	for _, kind := range []string{kindMCPAuthorize, kindConnect} {
+	for _, kind := range []string{kindMCPAuthorize, kindConnect, kindConnections} {
 		var st store.State
 		st, err = s.states.Finish(ctx, signed, kind)
 		if err == nil {
