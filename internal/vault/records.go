@@ -117,11 +117,7 @@ func (v *Vault) Keys() []string { return v.keys.IDs() }
 // record opens row for display only: no audit event, no log line.
 func (v *Vault) record(row store.Grant) Record {
 	r := Record{KeyID: row.KeyID, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, LastUsedAt: row.LastUsedAt}
-	plaintext, err := v.keys.open(row.Principal, row.KeyID, row.Ciphertext)
-	var s sealedGrant
-	if err == nil {
-		err = json.Unmarshal(plaintext, &s)
-	}
+	g, err := v.peekRow(row)
 	var missing *KeyMissingError
 	switch {
 	case errors.As(err, &missing):
@@ -134,6 +130,22 @@ func (v *Vault) record(row store.Grant) Record {
 		r.Status = Status{Principal: row.Principal, User: SentryUser{ID: row.SentryUserID}, Expiry: row.ExpiresAt, Stale: row.Stale}
 		return r
 	}
-	r.Status = s.grant(row.Principal, row.Version).status()
+	r.Status = g.status()
 	return r
+}
+
+// peekRow opens row without an audit event or a log line: for listings
+// and the background refresher, which would otherwise repeat them for the
+// same broken grant on every look. Errors are a *KeyMissingError or wrap
+// ErrDecrypt.
+func (v *Vault) peekRow(row store.Grant) (Grant, error) {
+	plaintext, err := v.keys.open(row.Principal, row.KeyID, row.Ciphertext)
+	if err != nil {
+		return Grant{}, err
+	}
+	var s sealedGrant
+	if err := json.Unmarshal(plaintext, &s); err != nil {
+		return Grant{}, fmt.Errorf("%w: undecodable payload", ErrDecrypt)
+	}
+	return s.grant(row.Principal, row.Version), nil
 }

@@ -217,7 +217,12 @@ func (r *Renewer) pass(ctx context.Context) {
 // longer matches the grant (written by an older lookout) is described
 // again, so it stops coming up.
 func (v *Vault) renew(ctx context.Context, row store.Grant, ahead time.Duration) (called bool, err error) {
-	g, err := v.current(ctx, row.Principal)
+	if v.hasPending(row.Principal) {
+		return false, nil // a refreshed pair waits to be stored: it is the newest there is
+	}
+	// The row as listed, opened without an audit event: a grant that does
+	// not open would otherwise be audited again on every pass.
+	g, err := v.peekRow(row)
 	if err != nil {
 		return false, err
 	}

@@ -356,3 +356,36 @@ func TestRenewerSurvivesDatabaseOutage(t *testing.T) {
 		t.Fatalf("the lease after the refresher stopped: %v", err)
 	}
 }
+
+// A due grant that does not open (tampered) is skipped on every pass
+// without an audit event each time, and never sent to Sentry.
+func TestRenewerSkipsBrokenGrantsQuietly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := &clock{}
+	e := newTokenEndpoint(c)
+	key := newKey(t, "k1")
+	sa, _ := twoProcesses(t, "sqlite")
+	setup := newVault(t, sa, vault.Options{Now: c.now}, key)
+	if _, err := setup.Put(ctx, e.grant("mcp:broken", 30*24*time.Hour, true)); err != nil {
+		t.Fatal(err)
+	}
+	row, err := sa.GetGrant(ctx, "mcp:broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row.Ciphertext[len(row.Ciphertext)-1] ^= 1
+	if _, err := sa.PutGrant(ctx, row); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(29*24*time.Hour + 12*time.Hour)
+	a := startReplica(t, "a", sa, c, e, key, fastRenewer)
+	passes(t, 5, a)
+	if calls, _, _ := e.snapshot(); calls["mcp:broken"] != 0 {
+		t.Errorf("a grant that does not open was refreshed: %v", calls)
+	}
+	events, err := sa.SearchAudit(ctx, store.AuditQuery{Action: vault.ActionDecryptFailed})
+	if err != nil || len(events) != 0 {
+		t.Errorf("%d decrypt-failure audit events from background passes (%v), want none", len(events), err)
+	}
+}
