@@ -187,28 +187,34 @@ func oauthErrorCode(c string) string {
 // always a redirect URI mismatch), the page names the exact redirect URL
 // the Sentry OAuth application must have (DESIGN §5).
 func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
+	s.exchangeFailedThen(w, err, startAgain)
+}
+
+// exchangeFailedThen is exchangeFailed for a flow whose advice on starting
+// again is again.
+func (s *Server) exchangeFailedThen(w http.ResponseWriter, err error, again string) {
 	var te *oauth.TokenError
 	if !errors.As(err, &te) {
 		s.log.Warn("authserver: Sentry token endpoint unreachable", "err", err)
 		s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry is unavailable",
-			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(startAgain)})
+			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(again)})
 		return
 	}
 	s.log.Warn("authserver: Sentry refused the code exchange", "status", te.Status, "error", te.Code)
-	v := errorView{Title: "Sentry did not accept the sign-in", Todo: startAgain}
+	v := errorView{Title: "Sentry did not accept the sign-in", Todo: again}
 	switch {
 	case te.Code == "invalid_grant" || strings.Contains(strings.ToLower(te.Description), "redirect"):
 		v.What = "Sentry refused to exchange the authorization code it had just issued. This usually means the redirect URL of lookout's Sentry OAuth application does not match lookout's exactly."
 		v.URLLabel = "The Sentry OAuth application must list exactly this redirect URL:"
 		v.URL = s.callbackURL()
-		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(startAgain)
+		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(again)
 		v.Link, v.LinkText = template.URL(s.sentryOrigin+"/settings/account/api/applications/"), "Sentry OAuth applications"
 	case te.Code == "invalid_client" || te.Code == "unauthorized_client":
 		v.What = "Sentry did not accept lookout's OAuth client credentials."
-		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(startAgain)
+		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(again)
 	default:
 		v.What = "Sentry answered with an error while lookout finished signing you in."
-		v.Todo = "Wait a moment, then " + lowerFirst(startAgain)
+		v.Todo = "Wait a moment, then " + lowerFirst(again)
 	}
 	s.errorPage(w, http.StatusBadGateway, v)
 }

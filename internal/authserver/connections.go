@@ -226,7 +226,7 @@ func (s *Server) finishConnections(w http.ResponseWriter, r *http.Request, signe
 	}
 	consent, err := s.cfg.Sentry.Exchange(r.Context(), code, sd.Verifier)
 	if err != nil {
-		s.exchangeFailed(w, err)
+		s.exchangeFailedThen(w, err, openConnections)
 		return
 	}
 	// consent.Token goes out of scope here: it is never stored or used.
