@@ -185,7 +185,7 @@ func oauthErrorCode(c string) string {
 // exchangeFailed renders a failed code exchange with Sentry. When Sentry
 // refuses the code (invalid_grant on a code it issued seconds ago: almost
 // always a redirect URI mismatch), the page names the exact redirect URL
-// the Sentry OAuth application must have (DESIGN §5).
+// the Sentry OAuth application must have (docs/architecture.md, "Guidance").
 func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
 	s.exchangeFailedThen(w, err, startAgain)
 }
