@@ -14,6 +14,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/mcpserver"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/slack"
 	"github.com/lookout-hq/lookout/internal/store"
@@ -27,8 +28,11 @@ type app struct {
 	handler http.Handler
 	store   store.Store
 	vault   *vault.Vault
-	bot     *slack.Bot // nil without SLACK_BOT_TOKEN
+	renewer *vault.Renewer // the background refresher
+	bot     *slack.Bot     // nil without SLACK_BOT_TOKEN
 	logger  *slog.Logger
+	// auditRetention is LOOKOUT_AUDIT_RETENTION; sweep enforces it.
+	auditRetention time.Duration
 }
 
 // appOptions are what differ between serve and demo.
@@ -59,46 +63,49 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		st.Close()
 		return nil, err
 	}
-	v := vault.New(st, keyring, vault.Options{Logger: logger})
 	upstream := oauth.NewSentry(oauth.SentryConfig{
-		URL: cfg.SentryURL, ClientID: cfg.SentryClientID, ClientSecret: cfg.SentryClientSecret.Reveal(),
+		URL: cfg.SentryURL, ClientID: cfg.SentryClientID, ClientSecret: cfg.SentryClientSecret,
 		RedirectURL: cfg.SentryRedirectURL(), HTTPClient: opts.SentryHTTPClient,
 	})
 	sentryOpts := sentry.Options{
 		BaseURL: cfg.SentryURL, AllowedRegionDomains: cfg.SentryAllowedRegionDomains,
 		InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
 	}
-	// The Slack bot and the authorization server need each other: the bot
-	// starts Sentry consents, the server hands their results to the bot.
-	var as *authserver.Server
-	bot, err := newSlackBot(cfg, st, v, upstream, sentryOpts, logger,
-		func(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
-			return as.BeginSentryConsent(ctx, kind, principal, data, scopes)
-		})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	var connectors map[string]authserver.Connector
-	if bot != nil {
-		connectors = map[string]authserver.Connector{slack.ConnectKind: bot}
-	}
-	as, err = authserver.New(authserver.Config{
+	// The refresher is bound into the vault once: nothing else can spend a
+	// refresh token or read one.
+	v := vault.New(st, keyring, vault.Options{Refresher: upstream.Refresh, Sentry: sentryOpts, Logger: logger})
+	warnUnknownKeys(ctx, v, logger)
+	as, err := authserver.New(authserver.Config{
 		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
 		CookieSecret:   []byte(cfg.CookieSecret.Reveal()),
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		DevMode: opts.DevMode, Logger: logger, Connectors: connectors,
+		TrustedProxies: cfg.TrustedProxies,
+		DevMode:        opts.DevMode, Logger: logger,
 	})
 	if err != nil {
+		v.Close(ctx)
+		st.Close()
+		return nil, err
+	}
+	// The bot asks the authorization server for connect links; the server
+	// asks the bot, its connector for Slack principals, whom a link is for
+	// and tells it when a user has connected.
+	bot, err := newSlackBot(cfg, st, v, logger, as)
+	if err == nil && bot != nil {
+		err = as.AddConnector(slack.PrincipalPrefix, bot)
+	}
+	if err != nil {
+		v.Close(ctx)
 		st.Close()
 		return nil, err
 	}
 	remote, err := mcpserver.NewHTTP(mcpserver.HTTPOptions{
 		BaseURL: cfg.BaseURL, Verify: as.VerifyAccessToken, MetadataURL: as.ResourceMetadataURL,
-		Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
+		Vault: v, Sentry: sentryOpts, ToolTimeout: cfg.ToolTimeout,
 		AllowSentryTokens: cfg.AllowSentryTokens, AllowedOrigins: cfg.AllowedOrigins, Logger: logger,
 	})
 	if err != nil {
+		v.Close(ctx)
 		st.Close()
 		return nil, err
 	}
@@ -113,40 +120,41 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			logger.Error("readiness: store unreachable", "err", err)
-			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+		// Reachable is not enough: a full disk or a read-only file still
+		// answers reads. Ready means a write went through.
+		if err := st.PingWrite(ctx); err != nil {
+			logger.ErrorContext(ctx, "readiness: the database cannot be written", "err", err)
+			http.Error(w, "not ready: lookout's database cannot be written"+requestid.Suffix(ctx), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &app{handler: mux, store: st, vault: v, bot: bot, logger: logger}, nil
+	return &app{
+		handler: requestid.Middleware(mux), store: st, vault: v, bot: bot, logger: logger, auditRetention: cfg.AuditRetention,
+		renewer: v.NewRenewer(st, vault.RenewerOptions{Ahead: cfg.RefreshAhead}),
+	}, nil
 }
 
 // newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
 // otherwise): command mode, or model mode with LOOKOUT_MODEL.
-func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, upstream *oauth.Sentry, sentryOpts sentry.Options,
-	logger *slog.Logger, beginConsent func(context.Context, string, string, []byte, []string) (string, error)) (*slack.Bot, error) {
-	if cfg.SlackBotToken == "" {
+func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, logger *slog.Logger, links slack.Linker) (*slack.Bot, error) {
+	if cfg.SlackBotToken.IsZero() {
 		return nil, nil
 	}
 	var model agent.Model // nil: command mode
 	switch {
-	case cfg.Model != "" && cfg.AnthropicAPIKey != "":
+	case cfg.Model != "" && !cfg.AnthropicAPIKey.IsZero():
 		model = agent.NewAnthropic(agent.AnthropicConfig{APIKey: cfg.AnthropicAPIKey.Reveal(), Model: cfg.Model})
-	case cfg.Model != "" && cfg.OpenAIAPIKey != "":
+	case cfg.Model != "" && !cfg.OpenAIAPIKey.IsZero():
 		model = agent.NewOpenAI(agent.OpenAIConfig{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey.Reveal(), Model: cfg.Model})
 	}
 	return slack.New(slack.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), SigningSecret: cfg.SlackSigningSecret.Reveal(),
 		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		BaseURL: cfg.BaseURL, SentryURL: cfg.SentryURL,
-		Store: st, Vault: v,
-		Agent: agent.New(agent.Options{Vault: v, Refresher: upstream.Refresh, Sentry: sentryOpts,
+		Store: st, Vault: v, Links: links,
+		Agent: agent.New(agent.Options{Vault: v, SentryURL: cfg.SentryURL, ToolTimeout: cfg.ToolTimeout,
 			Permissions: []tools.Permission{tools.Read}, Model: model, Logger: logger}),
-		CookieSecret: []byte(cfg.CookieSecret.Reveal()),
-		BeginConsent: beginConsent,
-		Logger:       logger,
+		Logger: logger,
 	})
 }
 
@@ -164,6 +172,9 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go a.sweep(ctx)
+	// One replica at a time refreshes grants before they expire.
+	renewDone := make(chan error, 1)
+	go func() { renewDone <- a.renewer.Run(ctx) }()
 	botDone := make(chan error, 1)
 	if a.bot != nil {
 		go func() { botDone <- a.bot.Run(ctx) }()
@@ -185,26 +196,64 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 			err = e
 		}
 	}
-	// The bot's in-flight turns still need the store.
-	return errors.Join(err, <-botDone, a.store.Close())
+	// The bot's in-flight turns still need the store, and the vault may
+	// hold a refreshed grant it could not store yet: one last try.
+	botErr := <-botDone
+	stop()
+	renewErr := <-renewDone // it uses the vault: stopped before the vault closes
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, botErr, renewErr, a.vault.Close(closeCtx), a.store.Close())
 }
 
-// sweep deletes expired states, codes, tokens and the like every few
-// minutes. Several replicas sweeping the same database is harmless.
+// warnUnknownKeys says, at start-up, which key ids grants are sealed under
+// that LOOKOUT_ENCRYPTION_KEYS lacks: those grants cannot be used (calls
+// fail with "try again") until the key is added back.
+func warnUnknownKeys(ctx context.Context, v *vault.Vault, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	unknown, err := v.UnknownKeys(ctx)
+	if err != nil {
+		logger.Warn("could not check which keys the stored grants need", "err", err)
+		return
+	}
+	for id, n := range unknown {
+		logger.Warn("grants are sealed under an encryption key lookout does not have; add it back to LOOKOUT_ENCRYPTION_KEYS (rotate before removing a key)",
+			"key_id", id, "grants", n)
+	}
+}
+
+// sweep deletes expired states, codes, tokens and the like, and audit
+// events past the retention, at start and then every few minutes. Several
+// replicas sweeping the same database is harmless.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
+		a.sweepOnce(ctx, time.Now())
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := a.store.DeleteExpired(ctx, time.Now())
-			if err != nil {
-				a.logger.Warn("sweeping expired records", "err", err)
-			} else if n > 0 {
-				a.logger.Debug("swept expired records", "count", n)
-			}
 		}
+	}
+}
+
+// sweepOnce is one sweep at now.
+func (a *app) sweepOnce(ctx context.Context, now time.Time) {
+	n, err := a.store.DeleteExpired(ctx, now)
+	if err != nil {
+		a.logger.Warn("sweeping expired records", "err", err)
+	} else if n > 0 {
+		a.logger.Debug("swept expired records", "count", n)
+	}
+	if a.auditRetention <= 0 {
+		return
+	}
+	n, err = a.store.DeleteAuditBefore(ctx, now.Add(-a.auditRetention))
+	if err != nil {
+		a.logger.Warn("deleting audit events past the retention", "err", err)
+	} else if n > 0 {
+		a.logger.Info("deleted audit events past the retention", "count", n, "retention", a.auditRetention.String())
 	}
 }

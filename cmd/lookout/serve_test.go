@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -17,9 +18,39 @@ import (
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
+	"github.com/lookout-hq/lookout/internal/store"
+	"github.com/lookout-hq/lookout/internal/store/sqlstore"
+	"github.com/lookout-hq/lookout/internal/store/storetest"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Issue #8: serve refuses an all-zero encryption key and a cookie secret of
+// 32 identical characters, naming each variable and the fix.
+func TestServeRefusesWeakSecrets(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	env := &environment{stdout: io.Discard, stderr: &stderr, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL": "http://127.0.0.1:1", "SENTRY_CLIENT_ID": "id", "SENTRY_CLIENT_SECRET": "sentry-client-secret",
+		"COOKIE_SECRET":           strings.Repeat("a", 32),
+		"LOOKOUT_ENCRYPTION_KEYS": "k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)),
+		"DATABASE_URL":            "sqlite://" + t.TempDir() + "/lookout.db",
+	})}
+	if code := run(context.Background(), env, []string{"serve"}); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"COOKIE_SECRET is too easy to guess", `LOOKOUT_ENCRYPTION_KEYS: key "k1" is not random`, "openssl rand"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("message lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
 
 // serve names every missing or weak setting and how to fix it, at once.
 func TestServeRefusesToStartWithoutItsSettings(t *testing.T) {
@@ -110,7 +141,7 @@ func (w lineWriter) Write(p []byte) (int, error) {
 // serve starts, logs the redirect URL the Sentry OAuth app must have, and
 // answers health checks and OAuth discovery; cancelling shuts it down.
 func TestServeStartsAndShutsDown(t *testing.T) {
-	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	secret := randomSecret()
 	stderr := lineWriter{lines: make(chan string, 100)}
 	ctx, cancel := context.WithCancel(context.Background())
 	env := &environment{stdout: io.Discard, stderr: stderr, getenv: envOf(map[string]string{
@@ -241,7 +272,7 @@ func TestDemoRunsWithoutConfiguration(t *testing.T) {
 // user without a grant gets a private connect link pointing at this
 // lookout, and the thread a note without it.
 func TestServeRunsTheSlackBot(t *testing.T) {
-	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	secret := randomSecret()
 	fakeSlack := slacktest.NewServer(t, slacktest.Options{})
 	fakeSentry := sentrytest.NewServer(t, sentrytest.Options{AutoConsent: true})
 	const base = "http://127.0.0.1:18091"
@@ -299,5 +330,70 @@ func TestServeRunsTheSlackBot(t *testing.T) {
 		if strings.Contains(c.Get("text"), "/connect/sentry") {
 			t.Fatalf("a connect link was posted in the channel: %q", c.Get("text"))
 		}
+	}
+}
+
+// serve enforces LOOKOUT_AUDIT_RETENTION (issue #8, finding 5: audit rows
+// never expired): at start, and every sweep after, events older than the
+// retention are deleted and newer ones kept.
+func TestServeEnforcesAuditRetention(t *testing.T) {
+	dsn := storetest.SQLiteDSN(t)
+	st, err := sqlstore.OpenSQLite(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, e := range []store.AuditEvent{
+		{Time: now.Add(-40 * 24 * time.Hour), Action: "client.registered", Detail: "old"},
+		{Time: now.Add(-20 * 24 * time.Hour), Action: "client.registered", Detail: "recent"},
+	} {
+		if err := st.AppendAudit(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	secret := randomSecret()
+	ctx, cancel := context.WithCancel(context.Background())
+	env := &environment{stdout: io.Discard, stderr: io.Discard, getenv: envOf(map[string]string{
+		"LOOKOUT_BASE_URL":        "http://127.0.0.1:18093",
+		"LOOKOUT_ADDR":            "127.0.0.1:18093",
+		"SENTRY_CLIENT_ID":        "cid",
+		"SENTRY_CLIENT_SECRET":    "client-secret-value",
+		"COOKIE_SECRET":           secret,
+		"LOOKOUT_ENCRYPTION_KEYS": "k1:" + secret,
+		"DATABASE_URL":            dsn,
+		"LOOKOUT_AUDIT_RETENTION": "720h",
+	})}
+	done := make(chan int)
+	go func() { done <- run(ctx, env, []string{"serve"}) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	}()
+
+	reader, err := sqlstore.OpenSQLite(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		es, err := reader.ListAudit(t.Context(), "", 0)
+		if err == nil && len(es) == 1 {
+			if es[0].Detail != "recent" {
+				t.Fatalf("kept %+v, want the recent event", es[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("audit events after serve started: %+v (%v), want only the recent one", es, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/tools"
 	"github.com/lookout-hq/lookout/internal/vault"
@@ -89,16 +90,24 @@ var (
 	// ErrModel: the model provider failed: unreachable, refused the
 	// request, or answered something unusable.
 	ErrModel = errors.New("agent: the model failed")
+	// ErrSlow: one Sentry lookup ran past Options.ToolTimeout.
+	ErrSlow = errors.New("agent: a Sentry lookup took too long")
 )
 
-// Options configure an Agent. Vault and Refresher are needed as soon as a
-// turn calls a tool; the rest have useful zero values.
+// Clients is what the agent needs of the vault: a Sentry client acting as
+// the turn's principal (internal/vault's Vault.Client).
+type Clients interface {
+	Client(ctx context.Context, principal string, regions ...*sentry.Regions) (*sentry.Client, vault.Status, error)
+}
+
+// Options configure an Agent. Vault is needed as soon as a turn calls a
+// tool; the rest have useful zero values.
 type Options struct {
-	Vault     *vault.Vault
-	Refresher vault.Refresher
-	// Sentry are the base options of each turn's Sentry client (URL,
-	// allowed region domains...); the token comes from the vault.
-	Sentry sentry.Options
+	// Vault builds each turn's Sentry client; the token stays in it.
+	Vault Clients
+	// SentryURL is the Sentry base URL (SENTRY_URL), to recognize issue
+	// URLs in commands.
+	SentryURL string
 	// Permissions select the catalog (Read is implied; Slack: read only).
 	Permissions []tools.Permission
 	// Model answers in model mode; nil means command mode.
@@ -107,6 +116,9 @@ type Options struct {
 	MaxSteps int
 	// Timeout bounds one turn, model and Sentry calls included (default 90s).
 	Timeout time.Duration
+	// ToolTimeout bounds one tool call, its Sentry retries and any grant
+	// refresh it waits for (LOOKOUT_TOOL_TIMEOUT; default 30s).
+	ToolTimeout time.Duration
 	// Logger gets one line per turn and per tool call: names, durations
 	// and error kinds, never arguments' secrets (there are none) or tokens.
 	Logger *slog.Logger
@@ -114,8 +126,9 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultMaxSteps = 8
-	DefaultTimeout  = 90 * time.Second
+	DefaultMaxSteps    = 8
+	DefaultTimeout     = 90 * time.Second
+	DefaultToolTimeout = 30 * time.Second
 )
 
 // Agent runs turns. It is safe for concurrent use; each turn has its own
@@ -133,6 +146,9 @@ func New(opts Options) *Agent {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.ToolTimeout <= 0 {
+		opts.ToolTimeout = DefaultToolTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -140,9 +156,11 @@ func New(opts Options) *Agent {
 }
 
 // Run answers one turn. A Reply with Auth set is not an error: it is the
-// turn asking for consent. Errors wrap ErrTimeout or ErrModel, or are the
-// caller's context ending; Explain words them for the user.
+// turn asking for consent. Errors wrap ErrTimeout, ErrModel, ErrSlow or
+// vault.ErrUnavailable, or are the caller's context ending; Explain words
+// them for the user, with the turn's request id (the one on its log lines).
 func (a *Agent) Run(ctx context.Context, t Turn) (Reply, error) {
+	ctx, id := requestid.Ensure(ctx)
 	start := time.Now()
 	ctx, cancel := context.WithTimeoutCause(ctx, a.opts.Timeout, ErrTimeout)
 	defer cancel()
@@ -165,26 +183,46 @@ func (a *Agent) Run(ctx context.Context, t Turn) (Reply, error) {
 	attrs := []any{"principal", t.Principal, "mode", mode, "tool_calls", run.calls, "duration", time.Since(start)}
 	switch {
 	case err != nil:
-		a.opts.Logger.Warn("agent: turn failed", append(attrs, "err", err)...)
-		return Reply{}, err
+		a.opts.Logger.WarnContext(ctx, "agent: turn failed", append(attrs, "err", err)...)
+		return Reply{}, &turnError{id: id, err: err}
 	case reply.Auth != nil:
-		a.opts.Logger.Info("agent: turn needs Sentry consent", append(attrs, "reason", reply.Auth.Reason, "scope", reply.Auth.Scope)...)
+		a.opts.Logger.InfoContext(ctx, "agent: turn needs Sentry consent", append(attrs, "reason", reply.Auth.Reason, "scope", reply.Auth.Scope)...)
 		return Reply{Auth: reply.Auth}, nil
 	}
-	a.opts.Logger.Info("agent: turn answered", append(attrs, "chars", len(reply.Text))...)
+	a.opts.Logger.InfoContext(ctx, "agent: turn answered", append(attrs, "chars", len(reply.Text))...)
 	reply.Text = bound(reply.Text, MaxReplyChars)
 	return reply, nil
 }
 
-// Explain says in Slack words why a turn failed.
+// turnError carries a failed turn's request id to Explain.
+type turnError struct {
+	id  string
+	err error
+}
+
+func (e *turnError) Error() string { return e.err.Error() }
+func (e *turnError) Unwrap() error { return e.err }
+
+// Explain says in Slack words why a turn failed: plain words and the
+// turn's request id, never the error's own text (it may name hosts, keys
+// or Go error chains; the log has it).
 func Explain(err error) string {
+	id := ""
+	var te *turnError
+	if errors.As(err, &te) {
+		id = " (request id " + te.id + ")"
+	}
 	switch {
 	case errors.Is(err, ErrTimeout):
-		return "That took too long, so I stopped. Try a narrower question (name the organization and project), or try again in a minute."
+		return "That took too long, so I stopped. Try a narrower question (name the organization and project), or try again in a minute" + id + "."
+	case errors.Is(err, ErrSlow):
+		return "Sentry is answering slowly right now, so I stopped; try again in a minute" + id + "."
+	case errors.Is(err, vault.ErrUnavailable):
+		return "Sentry (or lookout's database) is having trouble; try again in a minute" + id + "."
 	case errors.Is(err, ErrModel):
-		return "The AI model behind me is not answering properly right now. Try again in a minute, or use a command such as `issues <org>/<project>` (say `help` for the list)."
+		return "The AI model behind me is not answering properly right now. Try again in a minute, or use a command such as `issues <org>/<project>` (say `help` for the list)" + id + "."
 	case errors.Is(err, context.Canceled):
 		return "I was interrupted (lookout is restarting). Ask again in a moment."
 	}
-	return "Something went wrong while answering. Try again; if it keeps failing, tell whoever runs lookout."
+	return "Something went wrong while answering. Try again; if it keeps failing, tell whoever runs lookout" + id + "."
 }

@@ -143,7 +143,7 @@ func (a *Agent) suggestsToolCall(line string) bool {
 // what went wrong and what to do, in Slack words. A turn whose time ran out
 // is an error of the turn instead.
 func (a *Agent) failed(ctx context.Context, c command, err error) (Reply, error) {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || ended(err) {
 		return Reply{}, err
 	}
 	if auth := authNeeded(err); auth != nil {
@@ -205,7 +205,7 @@ func (a *Agent) isSentryURL(raw string) bool {
 }
 
 func (a *Agent) sentryHost() string {
-	u, err := url.Parse(a.opts.Sentry.BaseURL)
+	u, err := url.Parse(a.opts.SentryURL)
 	if err != nil {
 		return ""
 	}

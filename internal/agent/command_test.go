@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,53 @@ func TestCommandRevokedGrant(t *testing.T) {
 	wantAuth(t, f.run(a, alice, "orgs"), ReasonStale, "")
 	if n := f.refreshes.Load(); n != 1 {
 		t.Errorf("a stale grant was refreshed again (%d attempts)", n)
+	}
+}
+
+// Issue #9 §2: Sentry answers 401 and its token endpoint is down. That is
+// not a dead grant: the user gets "try again in a minute" with a request
+// id, no reconnect link, no internals, and the grant is not stale.
+func TestCommandTransientRefreshFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.connect(alice, sentrytest.AliceID)
+	a := f.agent(Options{})
+	f.fake.RevokeUserTokens(sentrytest.AliceID) // the API answers 401
+	f.transient.Store(true)                     // and the refresh meets an outage
+
+	r, err := a.Run(context.Background(), Turn{Principal: alice, Text: "issues acme"})
+	if err == nil || r.Auth != nil {
+		t.Fatalf("Run: reply %+v err %v; want an error, not a reconnect", r, err)
+	}
+	msg := Explain(err)
+	if !strings.Contains(msg, "try again in a minute") || !regexp.MustCompile(`request id [0-9a-f]{16}`).MatchString(msg) {
+		t.Fatalf("Explain: %q", msg)
+	}
+	for _, internal := range []string{"10.1.2.3", "503", "vault:", "sentry oauth"} {
+		if strings.Contains(msg, internal) {
+			t.Fatalf("Explain shows internals (%q): %q", internal, msg)
+		}
+	}
+	if st, err := f.vault.Status(context.Background(), alice); err != nil || st.Stale {
+		t.Fatalf("grant after a transient failure: stale=%t err=%v", st.Stale, err)
+	}
+}
+
+// Issue #9 §4: one lookup slower than the tool budget ends the turn with a
+// plain message instead of holding it for minutes.
+func TestCommandToolBudget(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.connect(alice, sentrytest.AliceID)
+	a := f.agent(Options{ToolTimeout: 300 * time.Millisecond})
+	f.fake.Inject(sentrytest.Fault{PathPrefix: "/api/0/", Latency: 30 * time.Second})
+	start := time.Now()
+	_, err := a.Run(context.Background(), Turn{Principal: alice, Text: "orgs"})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the turn took %v with a 300ms tool budget", d)
+	}
+	if !errors.Is(err, ErrSlow) || !strings.Contains(Explain(err), "try again in a minute") {
+		t.Fatalf("err = %v (%q), want ErrSlow", err, Explain(err))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
@@ -36,23 +38,31 @@ type fixture struct {
 	mu        sync.Mutex
 	secrets   []string // every access and refresh token put in the vault
 	refreshes atomic.Int32
+	// transient makes the token endpoint fail as a Sentry outage does,
+	// instead of refusing the grant.
+	transient atomic.Bool
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	key := vault.Key{ID: "k1", Secret: make([]byte, 32)}
-	if _, err := rand.Read(key.Secret); err != nil {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	kr, err := vault.NewKeyring(key)
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: secret.FromBytes(b)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{
-		t:     t,
-		fake:  sentrytest.NewServer(t, sentrytest.Options{}),
-		vault: vault.New(storetest.SQLite(t), kr, vault.Options{}),
-	}
+	f := &fixture{t: t, fake: sentrytest.NewServer(t, sentrytest.Options{})}
+	f.vault = vault.New(storetest.SQLite(t), kr, vault.Options{
+		Refresher: f.refresher,
+		Sentry: sentry.Options{
+			BaseURL: f.fake.URL,
+			Sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() }, // no real backoff
+		},
+	})
+	t.Cleanup(func() { f.vault.Close(context.Background()) })
+	return f
 }
 
 // connect stores a grant for principal acting as the seeded Sentry user
@@ -66,7 +76,7 @@ func (f *fixture) connect(principal, userID string, scopes ...string) {
 	refresh := "sentry-refresh-" + randomHex(f.t)
 	_, err := f.vault.Put(context.Background(), vault.Grant{
 		Principal: principal,
-		Token:     vault.Token{AccessToken: access, RefreshToken: refresh},
+		Token:     vault.NewToken(access, refresh, time.Time{}),
 		Scopes:    scopes,
 		User:      vault.SentryUser{ID: userID},
 	})
@@ -80,19 +90,18 @@ func (f *fixture) connect(principal, userID string, scopes ...string) {
 
 // refresher stands in for Sentry's token endpoint after the user revoked
 // lookout: every refresh is refused.
-func (f *fixture) refresher(context.Context, vault.Token) (vault.Token, error) {
+func (f *fixture) refresher(context.Context, secret.Value) (vault.Token, error) {
 	f.refreshes.Add(1)
+	if f.transient.Load() {
+		return vault.Token{}, errors.New("sentry oauth: refresh: token endpoint answered 503 (from 10.1.2.3:443)")
+	}
 	return vault.Token{}, fmt.Errorf("sentry token endpoint: invalid_grant: %w", vault.ErrStale)
 }
 
 // agent returns an agent over the fixture's vault and fake Sentry.
 func (f *fixture) agent(opts Options) *Agent {
 	opts.Vault = f.vault
-	opts.Refresher = f.refresher
-	opts.Sentry = sentry.Options{
-		BaseURL: f.fake.URL,
-		Sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() }, // no real backoff
-	}
+	opts.SentryURL = f.fake.URL
 	return New(opts)
 }
 

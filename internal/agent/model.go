@@ -139,7 +139,7 @@ func (a *Agent) runModel(ctx context.Context, run *toolRunner, t Turn) (Reply, e
 			}
 			out, err := run.call(ctx, call.Name, call.Args)
 			if err != nil {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || ended(err) {
 					return Reply{}, err
 				}
 				if auth := authNeeded(err); auth != nil {

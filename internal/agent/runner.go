@@ -32,6 +32,9 @@ func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage
 		return "", &tools.InputError{Tool: name, Problem: "there is no tool of that name; use one of the tools offered"}
 	}
 	start := time.Now()
+	parent := ctx
+	ctx, cancel := context.WithTimeoutCause(ctx, r.agent.opts.ToolTimeout, ErrSlow)
+	defer cancel()
 	c, err := r.sentry(ctx)
 	var out string
 	if err == nil {
@@ -39,10 +42,13 @@ func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage
 	}
 	log := r.agent.opts.Logger
 	if err != nil {
-		log.Info("agent: tool call failed", "principal", r.principal, "tool", name, "duration", time.Since(start), "err", err)
+		log.InfoContext(ctx, "agent: tool call failed", "principal", r.principal, "tool", name, "duration", time.Since(start), "err", err)
+		if parent.Err() == nil && errors.Is(context.Cause(ctx), ErrSlow) {
+			return "", fmt.Errorf("%w: %s ran past %s: %w", ErrSlow, name, r.agent.opts.ToolTimeout, err)
+		}
 		return "", err
 	}
-	log.Info("agent: tool call", "principal", r.principal, "tool", name, "duration", time.Since(start), "bytes", len(out))
+	log.InfoContext(ctx, "agent: tool call", "principal", r.principal, "tool", name, "duration", time.Since(start), "bytes", len(out))
 	return out, nil
 }
 
@@ -55,7 +61,7 @@ func (r *toolRunner) sentry(ctx context.Context) (*sentry.Client, error) {
 	if r.agent.opts.Vault == nil {
 		return nil, errors.New("agent: no grant vault configured (Options.Vault)")
 	}
-	c, _, err := r.agent.opts.Vault.SentryClient(ctx, r.principal, r.agent.opts.Refresher, r.agent.opts.Sentry)
+	c, _, err := r.agent.opts.Vault.Client(ctx, r.principal)
 	if err != nil {
 		return nil, fmt.Errorf("getting your Sentry access: %w", err)
 	}
@@ -68,11 +74,13 @@ func (r *toolRunner) sentry(ctx context.Context) (*sentry.Client, error) {
 // user consents.
 func authNeeded(err error) *AuthNeeded {
 	switch {
-	case err == nil:
+	case err == nil, ended(err):
+		// Trouble on Sentry's or lookout's side, not the grant's: a
+		// reconnect would not help.
 		return nil
 	case errors.Is(err, vault.ErrNoGrant):
 		return &AuthNeeded{Reason: ReasonNoGrant}
-	case errors.Is(err, vault.ErrStale), errors.Is(err, sentry.ErrUnauthorized):
+	case errors.Is(err, vault.ErrStale), errors.Is(err, vault.ErrDecrypt), errors.Is(err, sentry.ErrUnauthorized):
 		return &AuthNeeded{Reason: ReasonStale}
 	case errors.Is(err, sentry.ErrMissingScope):
 		var api *sentry.APIError
@@ -83,6 +91,13 @@ func authNeeded(err error) *AuthNeeded {
 		return &AuthNeeded{Reason: ReasonMissingScope, Scope: scope}
 	}
 	return nil
+}
+
+// ended reports errors that end a turn with an apology rather than a
+// reconnect link or a retry by the model: Sentry or lookout's database in
+// trouble, or a lookup over its time budget.
+func ended(err error) bool {
+	return errors.Is(err, vault.ErrUnavailable) || errors.Is(err, ErrSlow)
 }
 
 // slackGuide words tool errors for a Slack user. Its Unauthorized and

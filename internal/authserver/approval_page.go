@@ -13,7 +13,10 @@ import (
 // with a static upstream client id).
 
 var approvalPage = pageTemplate(`<h1>Allow {{.ClientName}} to use Sentry as you?</h1>
-{{if not .Verified}}<p class="muted">The name is what the client calls itself; lookout cannot verify it.</p>{{end}}
+{{if .DocumentHost}}<p>This client is described by a document on <strong class="mono">{{.DocumentHost}}</strong>.</p>
+<p class="muted">The name is what that document says; lookout checked only that {{.DocumentHost}} serves it, not who runs {{.DocumentHost}}. Approve only if you trust {{.DocumentHost}}.</p>
+{{else}}<p class="muted">The name is what the client calls itself; lookout cannot verify it.</p>{{end}}
+{{if .OtherHost}}<p class="warn">After you approve, you will be sent to {{.RedirectTarget}}, not to {{.DocumentHost}} where this client's document is. Approve only if you expected that.</p>{{end}}
 <div class="box"><dl>
 <dt>Client</dt><dd>{{.ClientName}}<br><span class="mono muted">{{.ClientID}}</span></dd>
 <dt>After you approve, you will be sent back to</dt><dd><span class="mono">{{.RedirectTarget}}</span></dd>
@@ -31,10 +34,15 @@ var approvalPage = pageTemplate(`<h1>Allow {{.ClientName}} to use Sentry as you?
 <p class="muted">Only approve clients you recognise. You can revoke access later by signing out in the client.</p>`)
 
 type approvalView struct {
-	Title          string
-	ClientName     string
-	ClientID       string
-	Verified       bool // the name comes from a metadata document at the client id's https URL
+	Title      string
+	ClientName string
+	ClientID   string
+	// DocumentHost is the host of a client metadata document's URL (the
+	// client id), shown prominently: the name is only what that host says.
+	DocumentHost string
+	// OtherHost: the redirect URI is an https URL on another host than
+	// DocumentHost.
+	OtherHost      bool
 	RedirectTarget string
 	LocalRedirect  bool
 	Permissions    []string
@@ -56,16 +64,26 @@ func (s *Server) renderApproval(w http.ResponseWriter, r *http.Request, req auth
 		return
 	}
 	target, local, redirectSource := describeRedirect(req.RedirectURI)
+	var docHost string
+	otherHost := false
+	if c.document {
+		id, _ := url.Parse(c.ID) // checked when the document was fetched
+		docHost = id.Hostname()
+		if ru, err := url.Parse(req.RedirectURI); err == nil && ru.Scheme == "https" {
+			otherHost = !strings.EqualFold(ru.Hostname(), docHost)
+		}
+	}
 	v := approvalView{
 		Title:          "Approve " + c.displayName(),
 		ClientName:     c.displayName(),
 		ClientID:       c.ID,
-		Verified:       c.document,
+		DocumentHost:   docHost,
+		OtherHost:      otherHost,
 		RedirectTarget: target,
 		LocalRedirect:  local,
 		Permissions:    permissionWords(req.Scope),
 		Access:         s.describeResource(req.Resource),
-		SentryHost:     strings.TrimPrefix(strings.TrimPrefix(s.sentryOrigin, "https://"), "http://"),
+		SentryHost:     s.sentryHost(),
 		CSRF:           csrf,
 		Fields: []formField{
 			{"response_type", "code"}, {"client_id", req.ClientID}, {"redirect_uri", req.RedirectURI},

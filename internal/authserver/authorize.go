@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,13 +153,42 @@ func validChallenge(c string) bool {
 	return true
 }
 
-// refuse answers a refused authorization request.
+// refuse answers a refused authorization request. An error for a client
+// whose redirect URI this browser has approved goes back to the client
+// (RFC 6749 §4.1.2.1). Any other is lookout's page, with a link to the
+// client: registration is open, so a redirect URI that merely matches a
+// registration may be anyone's, and redirecting there at once would make
+// lookout an open redirector (RFC 9700 §4.11.2).
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, req authRequest, e *authorizeError) {
 	if e.page.Title != "" {
 		s.errorPage(w, http.StatusBadRequest, e.page)
 		return
 	}
-	s.redirectError(w, r, req, e.code, e.desc)
+	if s.approvedRedirect(r.Context(), r, req.ClientID, req.RedirectURI) {
+		s.redirectError(w, r, req, e.code, e.desc)
+		return
+	}
+	back, err := withParams(req.RedirectURI, s.errorParams(req, e.code, e.desc))
+	if err != nil { // cannot happen for a registered URI
+		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Invalid sign-in request", What: e.desc, Todo: startAgain})
+		return
+	}
+	target, _, _ := describeRedirect(req.RedirectURI)
+	s.errorPage(w, http.StatusBadRequest, errorView{
+		Title:    "Sign-in request refused",
+		What:     "lookout refused this sign-in request from an MCP client: " + e.desc + ".",
+		URLLabel: "The client asked lookout to send you back to",
+		URL:      target,
+		Todo: "lookout does not send you on to an address you have not approved. If you started this sign-in, " +
+			"follow the link below to tell the client what went wrong; if not, close this page.",
+		Link: template.URL(back), LinkText: "Go back to " + target,
+	})
+}
+
+// errorParams are the parameters of an error sent to the client (with
+// iss, RFC 9207).
+func (s *Server) errorParams(req authRequest, code, desc string) url.Values {
+	return url.Values{"error": {code}, "error_description": {desc}, "state": {req.State}, "iss": {s.cfg.BaseURL}}
 }
 
 // redirectError sends an error to the client's redirect URI (with iss, RFC 9207).
@@ -167,9 +197,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, req authR
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther
 	}
-	redirectWithParams(w, r, req.RedirectURI, url.Values{
-		"error": {code}, "error_description": {desc}, "state": {req.State}, "iss": {s.cfg.BaseURL},
-	}, status)
+	redirectWithParams(w, r, req.RedirectURI, s.errorParams(req, code, desc), status)
 }
 
 // handleAuthorize is /oauth/authorize: GET starts a sign-in, POST is the
@@ -192,8 +220,8 @@ func (s *Server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, req, aerr)
 		return
 	}
-	s.touchClient(r.Context(), c)
-	if _, ok := s.approvalFor(r.Context(), r, c.ID, req.Scope); ok {
+	if _, ok := s.approvalFor(r.Context(), r, req); ok {
+		s.touchClient(r.Context(), c)
 		s.redirectToSentry(w, r, req)
 		return
 	}
@@ -236,7 +264,8 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, req, "access_denied", "the user denied the request")
 	case "approve":
 		now := s.now()
-		a := store.Approval{ID: rand.Text(), ClientID: c.ID, Scope: req.Scope, CreatedAt: now, ExpiresAt: now.Add(approvalTTL)}
+		a := store.Approval{ID: rand.Text(), ClientID: c.ID, Scope: req.Scope, Resource: req.Resource,
+			RedirectURI: approvalRedirect(req.RedirectURI), CreatedAt: now, ExpiresAt: now.Add(approvalTTL)}
 		if err := s.cfg.Store.CreateApproval(r.Context(), a); err != nil {
 			s.log.Error("authserver: store approval", "client_id", c.ID, "err", err)
 			s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
@@ -246,7 +275,9 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		if err := s.addApproval(w, r, a.ID); err != nil {
 			s.log.Error("authserver: approval cookie", "err", err)
 		}
-		s.audit(r.Context(), "", ActionClientApproved, fmt.Sprintf("client %s %q approved for scope %q on %s", c.ID, c.Name, req.Scope, req.Resource))
+		s.touchClient(r.Context(), c)
+		s.audit(r.Context(), "", ActionClientApproved, fmt.Sprintf("client %s %q approved for scope %q on %s, returning to %s",
+			c.ID, c.Name, req.Scope, req.Resource, strings.Join(redirectHosts([]string{req.RedirectURI}), "")))
 		s.redirectToSentry(w, r, req)
 	default:
 		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Invalid form", What: "Choose Approve or Deny.", Todo: startAgain})
@@ -254,11 +285,12 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // stateData is what a state record holds: the Sentry PKCE verifier, and
-// either the MCP client's authorization request or a connector's data.
+// the MCP client's authorization request or the Sentry scopes a connect
+// flow asked for.
 type stateData struct {
 	Verifier string       `json:"v"`
 	Request  *authRequest `json:"r,omitempty"`
-	Data     []byte       `json:"d,omitempty"`
+	Scopes   []string     `json:"s,omitempty"`
 }
 
 // redirectToSentry begins the Sentry consent for an approved request.
@@ -282,24 +314,4 @@ func (s *Server) redirectToSentry(w http.ResponseWriter, r *http.Request, req au
 	noStore(w)
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, s.cfg.Sentry.AuthCodeURL(state, verifier, s.SentryScopes(req.Scope)), status)
-}
-
-// BeginSentryConsent starts a consent flow of kind for a Connector: it
-// stores a state (data, principal, and a fresh PKCE verifier that never
-// leaves the server) and returns the Sentry authorization URL to send the
-// user to. The Sentry callback hands the result to cfg.Connectors[kind].
-func (s *Server) BeginSentryConsent(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
-	if _, ok := s.cfg.Connectors[kind]; !ok {
-		return "", fmt.Errorf("authserver: no connector for state kind %q", kind)
-	}
-	verifier := oauth.NewVerifier()
-	payload, err := json.Marshal(stateData{Verifier: verifier, Data: data})
-	if err != nil {
-		return "", fmt.Errorf("authserver: encode state: %w", err)
-	}
-	state, err := s.states.Begin(ctx, kind, principal, payload, 0)
-	if err != nil {
-		return "", err
-	}
-	return s.cfg.Sentry.AuthCodeURL(state, verifier, scopes), nil
 }

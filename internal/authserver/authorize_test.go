@@ -1,7 +1,10 @@
 package authserver
 
 import (
+	"html"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -46,13 +49,14 @@ func TestAuthorizeRefusedAsPage(t *testing.T) {
 	})
 }
 
-// Once the client and redirect URI check out, errors go back to the client
-// with state and iss (RFC 6749 §4.1.2.1, RFC 9207).
-func TestAuthorizeRefusedByRedirect(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	c := e.client(t, "https://client.example.com/cb")
-	verifier, challenge := pkce()
-	tests := []struct {
+// authorizeErrors are requests refused once the client and redirect URI
+// check out, and the error each gets.
+func authorizeErrors(e *env, verifier string) []struct {
+	name   string
+	params map[string]string
+	code   string
+} {
+	return []struct {
 		name   string
 		params map[string]string
 		code   string
@@ -62,6 +66,7 @@ func TestAuthorizeRefusedByRedirect(t *testing.T) {
 		{"PKCE without method", map[string]string{"code_challenge_method": "-"}, "invalid_request"},
 		{"malformed challenge", map[string]string{"code_challenge": "short"}, "invalid_request"},
 		{"response_type token", map[string]string{"response_type": "token"}, "unsupported_response_type"},
+		{"response_type x", map[string]string{"response_type": "x"}, "unsupported_response_type"},
 		{"unknown scope", map[string]string{"scope": "read admin"}, "invalid_scope"},
 		{"wrong resource host", map[string]string{"resource": "https://evil.example.com/mcp"}, "invalid_target"},
 		{"wrong resource path", map[string]string{"resource": e.base + "/other"}, "invalid_target"},
@@ -72,16 +77,141 @@ func TestAuthorizeRefusedByRedirect(t *testing.T) {
 		{"resource fragment", map[string]string{"resource": e.base + "/mcp#x"}, "invalid_target"},
 		{"resource userinfo", map[string]string{"resource": strings.Replace(e.base, "://", "://u@", 1) + "/mcp"}, "invalid_target"},
 	}
-	for _, tt := range tests {
+}
+
+// Once the client and redirect URI check out, errors in a browser that
+// approved that client and redirect URI go back to the client with state
+// and iss (RFC 6749 §4.1.2.1, RFC 9207).
+func TestAuthorizeRefusedByRedirect(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.client(t, "https://client.example.com/cb")
+	b := e.browser()
+	c.tokens(t, b, nil) // approved in b
+	verifier, challenge := pkce()
+	for _, tt := range authorizeErrors(e, verifier) {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := e.browser().get(t, c.authorizeURL(challenge, tt.params))
+			resp := b.get(t, c.authorizeURL(challenge, tt.params))
 			wantRedirectError(t, resp, c.redirectURI, tt.code, "client-state-123", e.base)
 		})
 	}
 	t.Run("duplicate scope", func(t *testing.T) {
-		resp := e.browser().get(t, c.authorizeURL(challenge, nil)+"&scope=triage")
+		resp := b.get(t, c.authorizeURL(challenge, nil)+"&scope=triage")
 		wantRedirectError(t, resp, c.redirectURI, "invalid_request", "client-state-123", e.base)
 	})
+}
+
+// wantErrorPageWithLink checks a refusal shown as lookout's page, with a
+// link (not a redirect) to the client's redirect URI carrying the error.
+func wantErrorPageWithLink(t *testing.T, resp response, redirectURI, code, state, iss string) {
+	t.Helper()
+	wantErrorPage(t, resp, http.StatusBadRequest, "lookout does not send you on to an address you have not approved")
+	m := regexp.MustCompile(`<a href="([^"]+)"`).FindStringSubmatch(resp.body)
+	if m == nil {
+		t.Fatalf("no link back to the client:\n%s", resp.body)
+	}
+	u, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	u.RawQuery = ""
+	if u.String() != redirectURI || q.Get("error") != code || q.Get("state") != state || q.Get("iss") != iss {
+		t.Fatalf("link %s, want %s with error=%s state=%s iss=%s", m[1], redirectURI, code, state, iss)
+	}
+}
+
+// Attack (issue #8, finding 3): registration is open, so anyone registers
+// https://evil.example/phish and sends people to lookout's
+// /oauth/authorize with a bad parameter; lookout, answering with a 302 to
+// the registered redirect URI, was an open redirector on its own origin.
+// An error for a redirect URI this browser has not approved is lookout's
+// page with a link instead (RFC 9700 §4.11.2), for registered clients and
+// client metadata documents alike.
+func TestAuthorizeNoOpenRedirect(t *testing.T) {
+	docs := newDocServer(t)
+	e := newEnv(t, envOptions{cimdHTTP: docs.srv.Client()})
+	phish := "https://evil.example/phish"
+	registered := e.registerClient(t, map[string]any{"client_name": "Claude", "redirect_uris": []string{phish},
+		"token_endpoint_auth_method": "none"})
+	document := &mcpClient{e: e, id: docs.doc("/evil.json", map[string]any{"client_name": "Claude Code",
+		"redirect_uris": []string{phish}}), redirectURI: phish}
+	verifier, challenge := pkce()
+	for kind, c := range map[string]*mcpClient{"registered": registered, "document": document} {
+		for _, tt := range authorizeErrors(e, verifier) {
+			t.Run(kind+"/"+tt.name, func(t *testing.T) {
+				resp := e.browser().get(t, c.authorizeURL(challenge, tt.params))
+				wantErrorPageWithLink(t, resp, phish, tt.code, "client-state-123", e.base)
+				if !strings.Contains(resp.body, "evil.example") {
+					t.Error("the page does not name where the link leads")
+				}
+			})
+		}
+	}
+	// Denying on the approval page still answers the client: the user saw
+	// where it leads and chose.
+	b := e.browser()
+	form := approvalForm(t, b.get(t, registered.authorizeURL(challenge, nil)))
+	form.Set("decision", "deny")
+	wantRedirectError(t, b.post(t, e.base+"/oauth/authorize", form), phish, "access_denied", "client-state-123", e.base)
+	// Still a page in that browser: it approved nothing.
+	wantErrorPageWithLink(t, b.get(t, registered.authorizeURL(challenge, map[string]string{"response_type": "x"})),
+		phish, "unsupported_response_type", "client-state-123", e.base)
+}
+
+// Attack (issue #8, finding 4): approving a client for /mcp/acme ("only
+// the organization acme") silently approved it for /mcp (every
+// organization). An approval covers client, resource, scope and redirect
+// URI; anything wider asks again.
+func TestApprovalCoversOnlyWhatWasApproved(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.registerClient(t, map[string]any{"client_name": "Two Callbacks", "token_endpoint_auth_method": "none",
+		"redirect_uris": []string{"https://client.example.com/cb", "https://client.example.com/other", "http://127.0.0.1/cb"},
+		"grant_types":   []string{"authorization_code", "refresh_token"}})
+	_, challenge := pkce()
+	asks := func(b *browser, params map[string]string) bool {
+		t.Helper()
+		resp := b.get(t, c.authorizeURL(challenge, params))
+		switch {
+		case resp.status == http.StatusOK && strings.Contains(resp.body, `action="/oauth/authorize"`):
+			return true
+		case resp.status == http.StatusFound && strings.HasPrefix(resp.location, e.fake.URL):
+			return false
+		}
+		t.Fatalf("authorize %v: %d %q", params, resp.status, resp.location)
+		return false
+	}
+	acme := map[string]string{"resource": e.base + "/mcp/acme"}
+	b := e.browser()
+	c.tokens(t, b, acme)
+	if asks(b, acme) {
+		t.Error("the approved request asks again")
+	}
+	if asks(b, map[string]string{"resource": e.base + "/mcp/acme/web"}) {
+		t.Error("a project of the approved organization asks again")
+	}
+	for name, params := range map[string]map[string]string{
+		"every organization":    {"resource": e.base + "/mcp"},
+		"default resource":      {"resource": "-"},
+		"another org":           {"resource": e.base + "/mcp/other"},
+		"wider scope":           {"resource": e.base + "/mcp/acme", "scope": "read triage"},
+		"other redirect URI":    {"resource": e.base + "/mcp/acme", "redirect_uri": "https://client.example.com/other"},
+		"loopback redirect":     {"resource": e.base + "/mcp/acme", "redirect_uri": "http://127.0.0.1:5000/cb"},
+		"org prefix look-alike": {"resource": e.base + "/mcp/acmecorp"},
+	} {
+		if !asks(b, params) {
+			t.Errorf("%s: no approval page after approving only /mcp/acme", name)
+		}
+	}
+	// Approving a loopback redirect URI approves it on any port (the
+	// client picks one per sign-in), and /mcp covers every pin below it.
+	b2 := e.browser()
+	c.redirectURI = "http://127.0.0.1:5000/cb"
+	c.tokens(t, b2, nil)
+	for _, params := range []map[string]string{{"redirect_uri": "http://127.0.0.1:6000/cb"}, acme} {
+		if asks(b2, params) {
+			t.Errorf("%v asks again after approving /mcp at http://127.0.0.1:5000/cb", params)
+		}
+	}
 }
 
 func TestAuthorizeAcceptsResources(t *testing.T) {

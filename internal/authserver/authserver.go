@@ -1,6 +1,8 @@
 // Package authserver is lookout's OAuth 2.1 authorization server for MCP
-// clients (MCP authorization spec 2025-11-25), and the Sentry OAuth callback
-// that every consent flow ends at.
+// clients (MCP authorization spec 2025-11-25), the connect pages through
+// which front doors' users (Slack) connect their Sentry account, and the
+// Sentry OAuth callback that both flows end at. Every consent is bound to
+// the browser that began it.
 //
 // An MCP client discovers it through protected-resource metadata (RFC 9728)
 // and server metadata (RFC 8414), registers (RFC 7591) or identifies itself
@@ -22,8 +24,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/config"
@@ -50,9 +54,17 @@ type Config struct {
 
 	AccessTokenTTL  time.Duration // default 1h
 	RefreshTokenTTL time.Duration // default 720h
-	// RegistrationTTL: a registered client unused this long is forgotten
-	// (default 30 days after its last use).
+	// RegistrationTTL: an approved client unused this long is forgotten
+	// (default 30 days after its last approval or token). A registration
+	// nobody approves is forgotten after a day (unapprovedRegistrationTTL).
 	RegistrationTTL time.Duration
+
+	// RateLimits bound each client address (zero: defaults).
+	RateLimits RateLimits
+	// TrustedProxies (LOOKOUT_TRUSTED_PROXIES) are the reverse proxies
+	// whose X-Forwarded-For names the client address; without them every
+	// request is keyed by its peer address.
+	TrustedProxies []netip.Prefix
 
 	// DevMode is for a loopback http base URL: cookies lose Secure and
 	// their __Host- prefix, and Client ID Metadata Documents may be fetched
@@ -66,18 +78,6 @@ type Config struct {
 	// Logger must redact (internal/logging); this package never hands it a
 	// token, code, verifier, secret or cookie value anyway.
 	Logger *slog.Logger
-	// Connectors finish consent flows of other kinds (state kind ->
-	// connector), begun with BeginSentryConsent.
-	Connectors map[string]Connector
-}
-
-// Connector finishes a consent flow that did not start at /oauth/authorize
-// (e.g. Slack's private connect link). The Sentry callback calls it after
-// the state was verified and consumed and the code exchanged; st.Data is
-// what was passed to BeginSentryConsent. It stores the grant and renders
-// the page.
-type Connector interface {
-	Connected(w http.ResponseWriter, r *http.Request, st store.State, c oauth.Consent)
 }
 
 // Defaults and fixed lifetimes.
@@ -86,13 +86,19 @@ const (
 	DefaultRefreshTokenTTL = 720 * time.Hour
 	DefaultRegistrationTTL = 30 * 24 * time.Hour
 
+	// unapprovedRegistrationTTL: a registration is forgotten this soon
+	// unless a user approves the client (open registration must not let
+	// anyone fill the database for a month).
+	unapprovedRegistrationTTL = 24 * time.Hour
+
 	// codeTTL: lookout's authorization codes are exchanged at once.
 	codeTTL = 60 * time.Second
 	// refreshReuseGrace: a client that runs calls in parallel sees several
 	// 401s when its access token expires and refreshes once per call, all
 	// with the same refresh token. Presented again this soon after it was
-	// spent, a refresh token gets a new pair in the same family instead of
-	// revoking the family. Later reuse is treated as theft.
+	// spent, a refresh token gets the same successor pair it got the first
+	// time instead of revoking the family: never a second live branch
+	// that reuse detection could not see. Later reuse is treated as theft.
 	refreshReuseGrace = 10 * time.Second
 	// approvalTTL is how long an approval (and its cookie) lasts.
 	approvalTTL = 30 * 24 * time.Hour
@@ -114,17 +120,23 @@ const (
 
 // Server is the authorization server. It is safe for concurrent use and
 // keeps nothing a replica would need that is not in the store (only a
-// cache of fetched client metadata documents).
+// cache of fetched client metadata documents, and rate-limit buckets).
 type Server struct {
-	cfg          Config
-	base         *url.URL
-	sentryOrigin string
-	states       *oauth.StateManager
-	approvals    *oauth.Signer // approval cookie
-	csrf         *oauth.Signer // approval form
-	flows        *oauth.Signer // browser binding of a pending Sentry consent
-	cimd         *cimdFetcher
-	log          *slog.Logger
+	cfg            Config
+	base           *url.URL
+	sentryOrigin   string
+	states         *oauth.StateManager
+	approvalSigner *oauth.Signer // approval cookie
+	csrf           *oauth.Signer // approval form
+	flows          *oauth.Signer // browser binding of a pending Sentry consent
+	sessions       *oauth.Signer // the connections page's session cookie
+	successorKey   []byte        // derives the pair that succeeds a spent refresh token
+	cimd           *cimdFetcher
+	limits         limiters
+	log            *slog.Logger
+
+	connectorsMu sync.RWMutex
+	connectors   map[string]Connector // principal prefix -> connector
 }
 
 // New checks cfg and returns a Server. Errors name the setting to fix.
@@ -148,11 +160,6 @@ func New(cfg Config) (*Server, error) {
 	if err != nil || (su.Scheme != "https" && su.Scheme != "http") || su.Host == "" {
 		return nil, fmt.Errorf("authserver: SENTRY_URL %q is not an http(s) URL", cfg.SentryURL)
 	}
-	for kind, c := range cfg.Connectors {
-		if kind == "" || kind == kindMCPAuthorize || c == nil {
-			return nil, fmt.Errorf("authserver: connector kind %q is reserved or has no connector", kind)
-		}
-	}
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = DefaultAccessTokenTTL
 	}
@@ -173,14 +180,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:          cfg,
-		base:         base,
-		sentryOrigin: su.Scheme + "://" + su.Host,
-		approvals:    oauth.NewSigner(cfg.CookieSecret, "approval", cfg.Now),
-		csrf:         oauth.NewSigner(cfg.CookieSecret, "csrf", cfg.Now),
-		flows:        oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
-		cimd:         fetcher,
-		log:          cfg.Logger,
+		cfg:            cfg,
+		base:           base,
+		sentryOrigin:   su.Scheme + "://" + su.Host,
+		approvalSigner: oauth.NewSigner(cfg.CookieSecret, "approval", cfg.Now),
+		csrf:           oauth.NewSigner(cfg.CookieSecret, "csrf", cfg.Now),
+		flows:          oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
+		sessions:       oauth.NewSigner(cfg.CookieSecret, "session", cfg.Now),
+		successorKey:   successorKey(cfg.CookieSecret),
+		cimd:           fetcher,
+		limits:         newLimiters(cfg.RateLimits, cfg.Now),
+		log:            cfg.Logger,
+		connectors:     map[string]Connector{},
 	}
 	s.states = &oauth.StateManager{
 		Signer: oauth.NewSigner(cfg.CookieSecret, "state", cfg.Now),
@@ -214,11 +225,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/.well-known/oauth-authorization-server", withCORS(s.handleServerMetadata, http.MethodGet))
 	mux.HandleFunc("/.well-known/oauth-protected-resource", withCORS(s.handleResourceMetadata, http.MethodGet))
 	mux.HandleFunc("/.well-known/oauth-protected-resource/", withCORS(s.handleResourceMetadata, http.MethodGet))
-	mux.HandleFunc("/oauth/register", withCORS(s.handleRegister, http.MethodPost))
-	mux.HandleFunc("/oauth/token", withCORS(s.handleToken, http.MethodPost))
-	mux.HandleFunc("/oauth/revoke", withCORS(s.handleRevoke, http.MethodPost))
+	mux.HandleFunc("/oauth/register", withCORS(s.limited(s.limits.register, true, s.handleRegister), http.MethodPost))
+	mux.HandleFunc("/oauth/token", withCORS(s.limited(s.limits.token, true, s.handleToken), http.MethodPost))
+	mux.HandleFunc("/oauth/revoke", withCORS(s.limited(s.limits.token, true, s.handleRevoke), http.MethodPost))
 	// No CORS on the browser-facing pages.
-	mux.HandleFunc("/oauth/authorize", s.handleAuthorize)
+	mux.HandleFunc("/oauth/authorize", s.limited(s.limits.authorize, false, s.handleAuthorize))
+	mux.HandleFunc(ConnectPath, s.limited(s.limits.connect, false, s.handleConnect))
+	mux.HandleFunc(ConnectionsPath, s.limited(s.limits.connect, false, s.handleConnections))
+	mux.HandleFunc(connectionsPost, s.limited(s.limits.connect, false, s.handleConnectionsPost))
 	mux.HandleFunc(config.SentryCallbackPath, s.handleCallback)
 }
 

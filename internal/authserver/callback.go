@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/lookout-hq/lookout/internal/oauth"
@@ -16,7 +16,7 @@ import (
 )
 
 // handleCallback is GET /api/oauth/callback/sentry, where Sentry sends the
-// user back after consent, for MCP sign-ins and connector flows alike.
+// user back after consent, for MCP sign-ins and connect links alike.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")
@@ -41,24 +41,22 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.stateFailed(w, oauth.ErrTampered)
 		return
 	}
-	if st.Kind == kindMCPAuthorize {
+	switch st.Kind {
+	case kindMCPAuthorize:
 		s.finishMCP(w, r, signed, sd)
-		return
+	case kindConnections:
+		s.finishConnections(w, r, signed, sd)
+	default:
+		s.finishConnect(w, r, signed, st, sd)
 	}
-	s.finishConnector(w, r, st, sd)
 }
 
 // finishState verifies and consumes a state of any kind this server
 // handles. Finish refuses a state of another kind before touching the
 // store, so trying the kinds in turn burns nothing.
 func (s *Server) finishState(ctx context.Context, signed string) (store.State, error) {
-	kinds := []string{kindMCPAuthorize}
-	for k := range s.cfg.Connectors {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds[1:])
 	var err error
-	for _, kind := range kinds {
+	for _, kind := range []string{kindMCPAuthorize, kindConnect, kindConnections} {
 		var st store.State
 		st, err = s.states.Finish(ctx, signed, kind)
 		if err == nil {
@@ -99,25 +97,26 @@ func (s *Server) finishMCP(w http.ResponseWriter, r *http.Request, signed string
 		s.stateFailed(w, oauth.ErrTampered)
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			// The client is waiting for an answer: give it one.
-			s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
 	if !s.flowBound(r, signed) {
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
 			What: "This sign-in was not started in this browser. lookout finishes a sign-in only in the browser where you approved the MCP client.",
 			Todo: startAgain})
 		return
 	}
-	if _, ok := s.approvalFor(ctx, r, req.ClientID, req.Scope); !ok {
+	if _, ok := s.approvalFor(ctx, r, *req); !ok {
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
 			What: "lookout has no record in this browser that you approved this MCP client, so it will not hand the client access to your Sentry account.",
 			Todo: startAgain})
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		if e == "access_denied" {
+			// The client is waiting for an answer, at the redirect URI
+			// this browser approved: give it one.
+			s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
+			return
+		}
+		s.sentryRefused(w, e)
 		return
 	}
 	code := q.Get("code")
@@ -164,34 +163,6 @@ func (s *Server) issueCode(ctx context.Context, req authRequest, principal, scop
 	return value, err
 }
 
-// finishConnector completes a flow begun with BeginSentryConsent.
-func (s *Server) finishConnector(w http.ResponseWriter, r *http.Request, st store.State, sd stateData) {
-	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			s.errorPage(w, http.StatusOK, errorView{Title: "Nothing was connected",
-				What: "You declined on Sentry, so lookout has no access to your Sentry account.",
-				Todo: "If that was a mistake, ask again where you started (for example in Slack) to get a new link."})
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
-	code := q.Get("code")
-	if code == "" {
-		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
-			What: "Sentry sent you back without an authorization code.", Todo: "Ask for a new link where you started."})
-		return
-	}
-	consent, err := s.cfg.Sentry.Exchange(r.Context(), code, sd.Verifier)
-	if err != nil {
-		s.exchangeFailed(w, err)
-		return
-	}
-	st.Data = sd.Data
-	s.cfg.Connectors[st.Kind].Connected(w, r, st, consent)
-}
-
 // sentryRefused renders Sentry's refusal of the authorization request
 // itself (other than the user denying it): a configuration problem.
 func (s *Server) sentryRefused(w http.ResponseWriter, code string) {
@@ -214,30 +185,36 @@ func oauthErrorCode(c string) string {
 // exchangeFailed renders a failed code exchange with Sentry. When Sentry
 // refuses the code (invalid_grant on a code it issued seconds ago: almost
 // always a redirect URI mismatch), the page names the exact redirect URL
-// the Sentry OAuth application must have (DESIGN §5).
+// the Sentry OAuth application must have (docs/architecture.md, "Guidance").
 func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
+	s.exchangeFailedThen(w, err, startAgain)
+}
+
+// exchangeFailedThen is exchangeFailed for a flow whose advice on starting
+// again is again.
+func (s *Server) exchangeFailedThen(w http.ResponseWriter, err error, again string) {
 	var te *oauth.TokenError
 	if !errors.As(err, &te) {
 		s.log.Warn("authserver: Sentry token endpoint unreachable", "err", err)
 		s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry is unavailable",
-			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(startAgain)})
+			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(again)})
 		return
 	}
 	s.log.Warn("authserver: Sentry refused the code exchange", "status", te.Status, "error", te.Code)
-	v := errorView{Title: "Sentry did not accept the sign-in", Todo: startAgain}
+	v := errorView{Title: "Sentry did not accept the sign-in", Todo: again}
 	switch {
 	case te.Code == "invalid_grant" || strings.Contains(strings.ToLower(te.Description), "redirect"):
 		v.What = "Sentry refused to exchange the authorization code it had just issued. This usually means the redirect URL of lookout's Sentry OAuth application does not match lookout's exactly."
 		v.URLLabel = "The Sentry OAuth application must list exactly this redirect URL:"
 		v.URL = s.callbackURL()
-		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(startAgain)
-		v.Link, v.LinkText = s.sentryOrigin+"/settings/account/api/applications/", "Sentry OAuth applications"
+		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(again)
+		v.Link, v.LinkText = template.URL(s.sentryOrigin+"/settings/account/api/applications/"), "Sentry OAuth applications"
 	case te.Code == "invalid_client" || te.Code == "unauthorized_client":
 		v.What = "Sentry did not accept lookout's OAuth client credentials."
-		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(startAgain)
+		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(again)
 	default:
 		v.What = "Sentry answered with an error while lookout finished signing you in."
-		v.Todo = "Wait a moment, then " + lowerFirst(startAgain)
+		v.Todo = "Wait a moment, then " + lowerFirst(again)
 	}
 	s.errorPage(w, http.StatusBadGateway, v)
 }

@@ -1,8 +1,6 @@
 package authserver
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/oauth"
-	"github.com/lookout-hq/lookout/internal/store"
 )
 
 // sentryBack runs a sign-in up to Sentry's redirect back to lookout and
@@ -125,7 +122,7 @@ func TestCallbackBrowserChecks(t *testing.T) {
 		b := e.browser()
 		cb := sentryBack(t, c, b)
 		var l idList
-		if err := e.as.approvals.Verify(b.cookie(cookieApprovals), &l); err != nil {
+		if err := e.as.approvalSigner.Verify(b.cookie(cookieApprovals), &l); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range l.IDs {
@@ -191,57 +188,4 @@ func TestSentryOtherErrorPage(t *testing.T) {
 	u2 := withState(t, sentryBack(t, c, b), func(s string) string { return s })
 	u2 = strings.Replace(u2, "code=", "error=%3Cb%3E&x=", 1)
 	wantErrorPage(t, b.get(t, u2), http.StatusBadGateway, "unrecognised error")
-}
-
-// recordingConnector is a Connector that keeps what it was given.
-type recordingConnector struct {
-	st      store.State
-	consent oauth.Consent
-	calls   int
-}
-
-func (r *recordingConnector) Connected(w http.ResponseWriter, _ *http.Request, st store.State, c oauth.Consent) {
-	r.st, r.consent = st, c
-	r.calls++
-	w.Write([]byte("connected"))
-}
-
-func TestConnectorFlow(t *testing.T) {
-	conn := &recordingConnector{}
-	e := newEnv(t, envOptions{connectors: map[string]Connector{"slack-connect": conn}})
-	ctx := context.Background()
-	if _, err := e.as.BeginSentryConsent(ctx, "unknown-kind", "p", nil, nil); err == nil {
-		t.Fatal("BeginSentryConsent accepted a kind with no connector")
-	}
-	if _, err := e.as.BeginSentryConsent(ctx, kindMCPAuthorize, "p", nil, nil); err == nil {
-		t.Fatal("BeginSentryConsent accepted the MCP kind")
-	}
-	link, err := e.as.BeginSentryConsent(ctx, "slack-connect", "slack:T1:U1", []byte(`{"channel":"C1"}`), e.as.SentryScopes("read"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u, _ := url.Parse(link); u.Query().Get("code_challenge_method") != "S256" || strings.Contains(link, "verifier") {
-		t.Fatalf("consent link %s", link)
-	}
-	b := e.browser()
-	back := b.get(t, link)
-	resp := b.get(t, back.location)
-	if resp.status != http.StatusOK || resp.body != "connected" || conn.calls != 1 {
-		t.Fatalf("callback: %d %q, %d calls", resp.status, resp.body, conn.calls)
-	}
-	if conn.st.Kind != "slack-connect" || conn.st.Principal != "slack:T1:U1" || !bytes.Equal(conn.st.Data, []byte(`{"channel":"C1"}`)) {
-		t.Fatalf("state %+v", conn.st)
-	}
-	if conn.consent.Token.AccessToken == "" || conn.consent.User.ID == "" {
-		t.Fatal("connector got no consent")
-	}
-	wantErrorPage(t, b.get(t, back.location), http.StatusBadRequest, "already used")
-
-	e.fake.Deny(true)
-	link, _ = e.as.BeginSentryConsent(ctx, "slack-connect", "slack:T1:U1", nil, nil)
-	back = b.get(t, link)
-	wantErrorPage(t, b.get(t, back.location), http.StatusOK, "You declined on Sentry")
-	if conn.calls != 1 {
-		t.Fatal("connector called for a denial")
-	}
 }

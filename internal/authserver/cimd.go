@@ -115,22 +115,33 @@ func dialControl(devMode bool) func(network, address string, _ syscall.RawConn) 
 	}
 }
 
-// nonPublic are ranges netip's predicates do not cover.
+// nonPublic are the special-purpose ranges (IANA IPv4 and IPv6
+// Special-Purpose Address Registries, RFC 6890) that netip's predicates do
+// not cover. A client metadata document is fetched only from an address
+// in none of them: some are private in effect, some embed an IPv4 address
+// the operating system may route to (IPv4-compatible, translated, NAT64,
+// 6to4, Teredo), the rest are never a legitimate public web server.
 var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
 	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT; some cloud metadata)
 	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
 	netip.MustParsePrefix("192.0.2.0/24"),    // TEST-NET-1
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast (deprecated)
 	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
 	netip.MustParsePrefix("198.51.100.0/24"), // TEST-NET-2
 	netip.MustParsePrefix("203.0.113.0/24"),  // TEST-NET-3
 	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated): ::127.0.0.1 reaches loopback
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT)
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: may embed a private IPv4 address
 	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
 	netip.MustParsePrefix("100::/64"),        // discard
-	netip.MustParsePrefix("2001::/32"),       // Teredo
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments (Teredo, benchmarking, ORCHID, ...)
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("2002::/16"),       // 6to4: may embed a private IPv4 address
+	netip.MustParsePrefix("3fff::/20"),       // documentation
+	netip.MustParsePrefix("5f00::/16"),       // SRv6 SIDs
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
 }
 
 func publicAddr(ip netip.Addr) bool {
@@ -169,14 +180,19 @@ func checkClientIDURL(raw string) error {
 	return nil
 }
 
-// get returns the client a metadata document URL describes.
-func (f *cimdFetcher) get(ctx context.Context, id string) (*client, error) {
+// get returns the client a metadata document URL describes. A cache miss
+// fetches the document if allow (the per-address fetch limit) agrees.
+func (f *cimdFetcher) get(ctx context.Context, id string, allow func() (bool, time.Duration)) (*client, error) {
 	now := f.now()
 	f.mu.Lock()
 	e, ok := f.cache[id]
 	f.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.client, e.err
+	}
+	if ok, wait := allow(); !ok {
+		// Not cached: the limit is the asker's, not the document's.
+		return nil, docErrorf("lookout fetched too many client metadata documents for your address; try again in %d seconds", int(wait.Seconds())+1)
 	}
 	c, err := f.fetch(ctx, id)
 	ttl := cimdTTL

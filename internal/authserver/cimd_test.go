@@ -69,8 +69,9 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		_, challenge := pkce()
 		page := e.browser().get(t, c.authorizeURL(challenge, nil))
 		approvalForm(t, page)
-		if !strings.Contains(page.body, "Doc Client") || strings.Contains(page.body, "cannot verify") ||
-			!strings.Contains(page.body, "approve only if you started connecting") {
+		host := "<strong class=\"mono\">127.0.0.1</strong>"
+		if !strings.Contains(page.body, "Doc Client") || !strings.Contains(page.body, host) ||
+			!strings.Contains(page.body, "approve only if you started connecting") || strings.Contains(page.body, "not to 127.0.0.1") {
 			t.Errorf("approval page for a metadata document client:\n%s", page.body)
 		}
 		tm := c.tokens(t, e.browser(), nil)
@@ -132,6 +133,43 @@ func TestClientIDMetadataDocument(t *testing.T) {
 	})
 }
 
+// Attack (issue #8, finding 7): a metadata document on any https host
+// called itself "Claude Code" and was shown without a warning, as if
+// verified, and its redirect URIs could be on a third host. The page names
+// the document's host prominently, says the name is only what that host
+// says, and warns when the redirect URI leads elsewhere.
+func TestClientIDMetadataDocumentNameNotVerified(t *testing.T) {
+	docs := newDocServer(t)
+	e := newEnv(t, envOptions{cimdHTTP: docs.srv.Client()})
+	host := strings.TrimPrefix(docs.srv.URL, "https://")
+	hostname, _, _ := strings.Cut(host, ":")
+	for name, tt := range map[string]struct {
+		redirect  string
+		elsewhere bool
+	}{
+		"redirect on a third host": {"https://third.example/cb", true},
+		"redirect on its own host": {"https://" + host + "/cb", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &mcpClient{e: e, id: docs.doc("/"+strings.ReplaceAll(name, " ", "-")+".json", map[string]any{
+				"client_name": "Claude Code", "redirect_uris": []string{tt.redirect}}), redirectURI: tt.redirect}
+			_, challenge := pkce()
+			page := e.browser().get(t, c.authorizeURL(challenge, nil))
+			approvalForm(t, page)
+			for _, want := range []string{"Claude Code", `described by a document on <strong class="mono">` + hostname + `</strong>`,
+				"lookout checked only that " + hostname + " serves it"} {
+				if !strings.Contains(page.body, want) {
+					t.Errorf("the page lacks %q:\n%s", want, page.body)
+				}
+			}
+			warned := strings.Contains(page.body, `<p class="warn">After you approve, you will be sent to third.example, not to `+hostname)
+			if warned != tt.elsewhere {
+				t.Errorf("redirect-elsewhere warning shown: %t, want %t:\n%s", warned, tt.elsewhere, page.body)
+			}
+		})
+	}
+}
+
 // Without dev mode, metadata documents are never fetched from loopback,
 // private, link-local or unspecified addresses, whatever the URL says.
 func TestClientIDMetadataDocumentSSRF(t *testing.T) {
@@ -148,13 +186,17 @@ func TestClientIDMetadataDocumentSSRF(t *testing.T) {
 		"https://169.254.169.254/latest/meta-data.json",
 		"https://0.0.0.0" + port + "/good.json",
 		"https://[::ffff:127.0.0.1]" + port + "/good.json",
+		"https://[::127.0.0.1]" + port + "/good.json", // IPv4-compatible (issue #8, finding 8)
+		"https://[::ffff:0:127.0.0.1]" + port + "/good.json",
+		"https://[64:ff9b::127.0.0.1]" + port + "/good.json",
 		"https://100.100.100.200/client.json",
 	} {
 		t.Run(id, func(t *testing.T) {
-			_, err := e.as.lookupClient(t.Context(), id)
-			if err == nil || !strings.Contains(err.Error(), "private or loopback") {
-				t.Fatalf("lookupClient: %v", err)
-			}
+			// As an attacker would: the client id in an authorization request.
+			c := &mcpClient{e: e, id: id, redirectURI: "https://a.example.com/cb"}
+			_, challenge := pkce()
+			wantErrorPage(t, e.browser().get(t, c.authorizeURL(challenge, nil)), http.StatusBadRequest,
+				"does not fetch client metadata from private or loopback addresses")
 		})
 	}
 	if n := docs.fetches.Load(); n != 0 {
@@ -162,18 +204,59 @@ func TestClientIDMetadataDocumentSSRF(t *testing.T) {
 	}
 }
 
+// TestPublicAddr checks every special-purpose range of the IANA IPv4 and
+// IPv6 registries (and the deprecated ones that embed IPv4): its first,
+// second and last address are refused; addresses just outside are not.
 func TestPublicAddr(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"8.8.8.8": true, "2606:4700:4700::1111": true, "151.101.1.1": true,
-		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.0.1": false,
-		"169.254.169.254": false, "fe80::1": false, "fc00::1": false, "0.0.0.0": false, "::": false,
-		"224.0.0.1": false, "ff02::1": false, "100.64.0.1": false, "::ffff:10.0.0.1": false,
-		"64:ff9b::a00:1": false, "2002:a00:1::": false, "255.255.255.255": false,
-	} {
-		if got := publicAddr(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("publicAddr(%s) = %t, want %t", addr, got, want)
+	special := []string{
+		// IPv4
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.0.0/29", "192.0.0.8/32", "192.0.0.9/32", "192.0.0.10/32", "192.0.0.170/31",
+		"192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+		"203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+		// IPv6
+		"::1/128", "::/128", "::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48",
+		"100::/64", "2001::/23", "2001::/32", "2001:1::1/128", "2001:1::2/128", "2001:2::/48", "2001:3::/32",
+		"2001:4:112::/48", "2001:10::/28", "2001:20::/28", "2001:30::/28", "2001:db8::/32", "2002::/16",
+		"3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+	}
+	for _, r := range special {
+		p := netip.MustParsePrefix(r)
+		first := p.Masked().Addr()
+		last := lastAddr(p)
+		for _, a := range []netip.Addr{first, first.Next(), last} {
+			if !p.Contains(a) {
+				continue // a /32 or /128 has no second address
+			}
+			if publicAddr(a) {
+				t.Errorf("publicAddr(%s) = true, but it is in the special-purpose range %s", a, r)
+			}
 		}
 	}
+	// The attack of issue #8 and its relatives: IPv4 inside IPv6.
+	for _, a := range []string{"::127.0.0.1", "::ffff:127.0.0.1", "::ffff:0:127.0.0.1", "64:ff9b::127.0.0.1",
+		"2002:7f00:1::", "::ffff:169.254.169.254", "::10.0.0.1"} {
+		if publicAddr(netip.MustParseAddr(a)) {
+			t.Errorf("publicAddr(%s) = true", a)
+		}
+	}
+	for _, a := range []string{"8.8.8.8", "1.1.1.1", "151.101.1.1", "100.63.255.255", "100.128.0.0",
+		"192.0.1.0", "198.17.255.255", "198.20.0.0", "223.255.255.255", "2606:4700:4700::1111",
+		"2001:200::1", "2a00:1450:4001::1", "2003::1"} {
+		if !publicAddr(netip.MustParseAddr(a)) {
+			t.Errorf("publicAddr(%s) = false for a public address", a)
+		}
+	}
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 func TestClientIDURLRules(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -157,7 +158,7 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 		return nil, errUnknownClient
 	}
 	if strings.HasPrefix(id, "https://") {
-		return s.cimd.get(ctx, id)
+		return s.cimd.get(ctx, id, func() (bool, time.Duration) { return s.limits.metadata.allow(clientAddr(ctx)) })
 	}
 	row, err := s.cfg.Store.GetClient(ctx, id, s.now())
 	if errors.Is(err, store.ErrNotFound) {
@@ -174,8 +175,10 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	return &c, nil
 }
 
-// touchClient records use of a registered client, which keeps its
-// registration from expiring.
+// touchClient records that a user approved a registered client or that it
+// got tokens, which keeps its registration for RegistrationTTL. Nothing
+// else does: an authorization request anyone can send must not keep an
+// unapproved registration alive.
 func (s *Server) touchClient(ctx context.Context, c *client) {
 	if c.document {
 		return
@@ -225,6 +228,5 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request) (*clie
 	} else if secret == "" || subtle.ConstantTimeCompare(hashBytes(secret), c.secretHash) != 1 {
 		return nil, errInvalidClient(basic, "client authentication failed")
 	}
-	s.touchClient(ctx, c)
 	return c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/store"
@@ -18,8 +19,8 @@ import (
 //
 //   - approvals: ids of the approvals this browser gave, 30 days, SameSite=Lax
 //     so that it comes along on the callback from Sentry. An approval is
-//     for one client and scope; the store holds it, so it can expire or be
-//     withdrawn server-side.
+//     for one client, scope, resource and redirect URI; the store holds it,
+//     so it can expire or be withdrawn server-side.
 //   - csrf: a random nonce; the approval form carries a signed token bound to
 //     it and to the exact authorization request (SameSite=Strict).
 //   - flow: hashes of the states this browser sent to Sentry in the last 10
@@ -82,11 +83,39 @@ func (s *Server) readIDs(r *http.Request, name string, signer interface{ Verify(
 	return l.IDs
 }
 
-// approvalFor returns the approval this browser gave client for (at least)
-// scope, if its cookie names one that is still in the store.
-func (s *Server) approvalFor(ctx context.Context, r *http.Request, clientID, scope string) (store.Approval, bool) {
+// approvalFor returns the approval this browser gave req's client, if its
+// cookie names one that is still in the store and covers req: the same
+// redirect URI (loopback ports aside), the same or a wider resource, and at
+// least req's scope. An approval for /mcp/acme does not cover /mcp.
+func (s *Server) approvalFor(ctx context.Context, r *http.Request, req authRequest) (store.Approval, bool) {
+	redirect := approvalRedirect(req.RedirectURI)
+	for _, a := range s.approvals(ctx, r) {
+		if a.ClientID == req.ClientID && a.RedirectURI == redirect &&
+			resourceCovers(a.Resource, req.Resource) && scopeCovers(a.Scope, req.Scope) {
+			return a, true
+		}
+	}
+	return store.Approval{}, false
+}
+
+// approvedRedirect reports whether this browser approved clientID for
+// redirectURI (for any scope or resource): lookout may then send it there
+// without asking.
+func (s *Server) approvedRedirect(ctx context.Context, r *http.Request, clientID, redirectURI string) bool {
+	redirect := approvalRedirect(redirectURI)
+	for _, a := range s.approvals(ctx, r) {
+		if a.ClientID == clientID && a.RedirectURI == redirect {
+			return true
+		}
+	}
+	return false
+}
+
+// approvals returns the live approvals this browser's cookie names.
+func (s *Server) approvals(ctx context.Context, r *http.Request) []store.Approval {
 	now := s.now()
-	for _, id := range s.readIDs(r, cookieApprovals, s.approvals) {
+	var out []store.Approval
+	for _, id := range s.readIDs(r, cookieApprovals, s.approvalSigner) {
 		a, err := s.cfg.Store.GetApproval(ctx, id, now)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
@@ -94,20 +123,40 @@ func (s *Server) approvalFor(ctx context.Context, r *http.Request, clientID, sco
 			}
 			continue
 		}
-		if a.ClientID == clientID && scopeCovers(a.Scope, scope) {
-			return a, true
+		out = append(out, a)
+	}
+	return out
+}
+
+// approvalRedirect is the form of a redirect URI an approval records: a
+// loopback IP URI without its port, which a native client picks anew for
+// each sign-in (RFC 8252 §7.3); anything else as it is.
+func approvalRedirect(uri string) string {
+	for _, prefix := range []string{"http://127.0.0.1:", "http://[::1]:"} {
+		if rest, ok := strings.CutPrefix(uri, prefix); ok {
+			end := strings.IndexAny(rest, "/?")
+			if end < 0 {
+				end = len(rest)
+			}
+			return strings.TrimSuffix(prefix, ":") + rest[end:]
 		}
 	}
-	return store.Approval{}, false
+	return uri
+}
+
+// resourceCovers reports whether an approval for resource approved also
+// covers requested: the same one, or one pinned below it.
+func resourceCovers(approved, requested string) bool {
+	return approved != "" && (requested == approved || strings.HasPrefix(requested, approved+"/"))
 }
 
 // addApproval puts approval id first in the browser's approvals cookie.
 func (s *Server) addApproval(w http.ResponseWriter, r *http.Request, id string) error {
-	ids := append([]string{id}, s.readIDs(r, cookieApprovals, s.approvals)...)
+	ids := append([]string{id}, s.readIDs(r, cookieApprovals, s.approvalSigner)...)
 	if len(ids) > maxApprovalsInCookie {
 		ids = ids[:maxApprovalsInCookie]
 	}
-	v, err := s.approvals.Sign(idList{IDs: ids}, approvalTTL)
+	v, err := s.approvalSigner.Sign(idList{IDs: ids}, approvalTTL)
 	if err != nil {
 		return err
 	}

@@ -66,10 +66,22 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 // its query (code or error, state, iss). redirectURI was validated when
 // the client registered.
 func redirectWithParams(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values, status int) {
-	u, err := url.Parse(redirectURI)
+	to, err := withParams(redirectURI, params)
 	if err != nil { // cannot happen for a validated URI
 		http.Error(w, "bad redirect URI", http.StatusInternalServerError)
 		return
+	}
+	noStore(w)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, to, status)
+}
+
+// withParams returns redirectURI with the non-empty params added to its
+// query.
+func withParams(redirectURI string, params url.Values) (string, error) {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return "", err
 	}
 	q := u.Query()
 	for k, vs := range params {
@@ -78,7 +90,5 @@ func redirectWithParams(w http.ResponseWriter, r *http.Request, redirectURI stri
 		}
 	}
 	u.RawQuery = q.Encode()
-	noStore(w)
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, u.String(), status)
+	return u.String(), nil
 }

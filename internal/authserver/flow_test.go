@@ -90,7 +90,7 @@ func TestFullFlow(t *testing.T) {
 				!info.Expiration.Equal(e.clock.Now().Add(DefaultAccessTokenTTL)) {
 				t.Fatalf("token info %+v", info)
 			}
-			g, err := e.vault.Get(t.Context(), info.UserID)
+			g, err := e.vault.Status(t.Context(), info.UserID)
 			if err != nil || g.User.ID != sentrytest.AliceID || !g.HasScope("event:read") {
 				t.Fatalf("grant %v, %v", g, err)
 			}
@@ -128,7 +128,7 @@ func TestFullFlow(t *testing.T) {
 					t.Error("a token of the revoked family still works")
 				}
 			}
-			if _, err := e.vault.Get(t.Context(), info.UserID); err == nil {
+			if _, err := e.vault.Status(t.Context(), info.UserID); err == nil {
 				t.Error("the Sentry grant outlived the revocation")
 			}
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	lookoutsecret "github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
@@ -90,8 +92,11 @@ type envOptions struct {
 	store      func(t *testing.T) store.Store
 	prodMode   bool         // DevMode false
 	sentryHTTP *http.Client // lookout's client for Sentry's token endpoint
-	connectors map[string]Connector
 	cimdHTTP   *http.Client
+	// limits: nil turns rate limiting off (tests make many requests from
+	// one address); &RateLimits{} is production's defaults.
+	limits         *RateLimits
+	trustedProxies []netip.Prefix
 }
 
 // env is lookout's authorization server on an httptest server, in front
@@ -125,7 +130,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	st := opts.store(t)
 	key := make([]byte, 32)
 	rand.Read(key)
-	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: key})
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: lookoutsecret.FromBytes(key)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,15 +138,21 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	v := vault.New(st, kr, vault.Options{Now: clk.Now, Logger: logger})
 	upstream := oauth.NewSentry(oauth.SentryConfig{
-		URL: fake.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: sentrytest.DefaultClientSecret,
+		URL: fake.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: lookoutsecret.New(sentrytest.DefaultClientSecret),
 		RedirectURL: base + config.SentryCallbackPath, HTTPClient: opts.sentryHTTP,
 	})
 	secret := make([]byte, 32)
 	rand.Read(secret)
+	off := RateLimit{Burst: -1}
+	limits := RateLimits{Register: off, Token: off, Authorize: off, Connect: off, MetadataFetch: off}
+	if opts.limits != nil {
+		limits = *opts.limits
+	}
 	as, err := New(Config{
 		BaseURL: base, Store: st, Vault: v, Sentry: upstream, SentryURL: fake.URL,
 		CookieSecret: secret, DevMode: !opts.prodMode, HTTPClient: opts.cimdHTTP,
-		Now: clk.Now, Logger: logger, Connectors: opts.connectors,
+		Now: clk.Now, Logger: logger,
+		RateLimits: limits, TrustedProxies: opts.trustedProxies,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -75,6 +75,20 @@ func TestNoSecretInResponsesOrLogs(t *testing.T) {
 	b.get(t, withState(t, cb, func(s string) string { return s + "x" }))
 	b.get(t, cb)
 	b.get(t, cb) // replayed state
+	// A connect link, confirmed and completed, then the callback replayed
+	// in another browser.
+	if err := e.as.AddConnector("slack:", &fakeConnector{}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := e.as.ConnectURL(t.Context(), slackAlice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back2 := b.get(t, b.confirm(t, link).location)
+	if done := b.get(t, back2.location); !strings.Contains(done.body, "Connected") {
+		t.Fatalf("connect flow: %d %s", done.status, done.body)
+	}
+	e.browser().get(t, back2.location)
 
 	upstream := []string{sentrytest.DefaultClientSecret,
 		string(e.cookieSecret), hex.EncodeToString(e.cookieSecret),

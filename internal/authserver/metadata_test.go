@@ -111,7 +111,6 @@ func TestNewValidatesConfig(t *testing.T) {
 		"no vault":            func(c *Config) { c.Vault = nil },
 		"no sentry":           func(c *Config) { c.Sentry = nil },
 		"bad sentry URL":      func(c *Config) { c.SentryURL = "sentry.io" },
-		"reserved connector":  func(c *Config) { c.Connectors = map[string]Connector{kindMCPAuthorize: &recordingConnector{}} },
 		"custom transport": func(c *Config) {
 			c.HTTPClient = &http.Client{Transport: rewriteRedirect{}}
 		},

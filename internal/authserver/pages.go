@@ -51,7 +51,10 @@ type errorView struct {
 	Todo     string
 	URLLabel string // introduces URL
 	URL      string // shown verbatim, e.g. the redirect URL Sentry must have
-	Link     string
+	// Link is trusted as a URL (html/template would otherwise replace a
+	// registered private-use scheme with "#ZgotmplZ"): only lookout's own
+	// values and registered redirect URIs go here.
+	Link     template.URL
 	LinkText string
 }
 

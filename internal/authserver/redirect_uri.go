@@ -11,12 +11,16 @@ import (
 //
 //   - https URLs, any host;
 //   - http URLs on a loopback host (127.0.0.1, [::1], localhost), any port;
-//   - for public clients only, private-use URI schemes of native apps
-//     (RFC 8252 §7.1), e.g. com.example.app:/cb or cursor://anysphere.cursor-mcp/oauth/callback.
-//     The MCP spec says "localhost or HTTPS", but Cursor, a client the issue
-//     names, registers a cursor:// URI; PKCE protects the code on its way
-//     back. Schemes a browser would act on itself (javascript:, data:,
-//     file:, ...) are refused.
+//   - for public clients only, private-use URI schemes of native apps that
+//     are reverse domain names (RFC 8252 §7.1: com.example.app:/cb), plus
+//     the few single-word schemes of MCP clients people use (knownAppSchemes:
+//     Cursor registers cursor://anysphere.cursor-mcp/oauth/callback). PKCE
+//     protects the code on its way back. Any other scheme is refused: a
+//     registration is anyone's, and schemes such as smb:, ms-msdt:,
+//     search-ms: or ssh: make the operating system act (mount a share, run
+//     a troubleshooter, open a terminal) when a page sends the browser there.
+//
+// Ports, when given, are 1 to 65535 written without leading zeros.
 //
 // Never userinfo, never a fragment (not even an empty one), never white
 // space or control characters, scheme in lower case.
@@ -27,18 +31,12 @@ import (
 
 const (
 	maxRedirectURILen = 2000
-	maxRedirectURIs   = 10
+	maxRedirectURIs   = 5
 )
 
-// refusedSchemes are never redirect targets: the browser would run,
-// render or fetch them itself.
-var refusedSchemes = map[string]bool{
-	"javascript": true, "vbscript": true, "data": true, "file": true, "about": true, "blob": true,
-	"filesystem": true, "view-source": true, "ftp": true, "ws": true, "wss": true, "mailto": true,
-	"tel": true, "sms": true, "intent": true, "jar": true, "chrome": true, "chrome-extension": true,
-	"moz-extension": true, "safari-extension": true, "ms-browser-extension": true, "resource": true,
-	"urn": true,
-}
+// knownAppSchemes are single-word private-use schemes of MCP clients in
+// wide use, accepted although they are not reverse domain names.
+var knownAppSchemes = map[string]bool{"cursor": true}
 
 // checkRedirectURI validates one redirect URI of a client registration or
 // metadata document. public says whether the client is public.
@@ -74,8 +72,8 @@ func checkRedirectURI(raw string, public bool) error {
 			return errors.New("http redirect URIs are allowed only on 127.0.0.1, [::1] or localhost; use https")
 		}
 	default:
-		if refusedSchemes[u.Scheme] {
-			return errors.New("redirect URI scheme " + u.Scheme + ": is not allowed")
+		if !reverseDomainScheme(u.Scheme) && !knownAppSchemes[u.Scheme] {
+			return errors.New("redirect URI scheme " + u.Scheme + ": is not allowed: a native app's scheme must be a reverse domain name it owns, such as com.example.app: (RFC 8252 §7.1)")
 		}
 		if !public {
 			return errors.New("private-use URI schemes are for public (native) clients: register with token_endpoint_auth_method \"none\"")
@@ -84,7 +82,33 @@ func checkRedirectURI(raw string, public bool) error {
 			return errors.New("private-use redirect URI must look like com.example.app:/path")
 		}
 	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || p[0] == '0' {
+			return errors.New("redirect URI port must be a number from 1 to 65535")
+		}
+	}
 	return nil
+}
+
+// reverseDomainScheme reports whether scheme is a reverse domain name
+// (com.example.app): two or more dot-separated labels of lower-case
+// letters, digits and inner hyphens, the first starting with a letter.
+func reverseDomainScheme(scheme string) bool {
+	labels := strings.Split(scheme, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for i, l := range labels {
+		if l == "" || l[0] == '-' || l[len(l)-1] == '-' || (i == 0 && !('a' <= l[0] && l[0] <= 'z')) {
+			return false
+		}
+		for j := 0; j < len(l); j++ {
+			if c := l[j]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // loopbackRedirectHost: the loopback names RFC 8252 §7.3 and §8.3 allow,

@@ -18,8 +18,9 @@ import (
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
-// maxRegistrationBytes bounds a registration request body.
-const maxRegistrationBytes = 64 << 10
+// maxRegistrationBytes bounds a registration request body: room for
+// maxRedirectURIs long URIs and the rest, not for padding.
+const maxRegistrationBytes = 16 << 10
 
 // registrationResponse is RFC 7591 §3.2.1. client_secret_expires_at is
 // required when a secret is issued (0: it does not expire), which
@@ -33,7 +34,9 @@ type registrationResponse struct {
 }
 
 // handleRegister is POST /oauth/register (RFC 7591). Registrations are
-// open, as MCP clients expect; one unused for RegistrationTTL is forgotten.
+// open, as MCP clients expect, and rate-limited per address; one that no
+// user approves within a day is forgotten, and an approved one unused for
+// RegistrationTTL.
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	fail := func(e *metadataError) {
@@ -76,7 +79,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	row.CreatedAt, row.LastUsedAt, row.ExpiresAt = now, now, now.Add(s.cfg.RegistrationTTL)
+	row.CreatedAt, row.LastUsedAt, row.ExpiresAt = now, now, now.Add(min(unapprovedRegistrationTTL, s.cfg.RegistrationTTL))
 	if err := s.cfg.Store.CreateClient(r.Context(), row); err != nil {
 		s.log.Error("authserver: store client", "err", err)
 		writeJSON(w, http.StatusInternalServerError, oauthex.ClientRegistrationError{ErrorCode: "server_error"})

@@ -23,6 +23,8 @@ func TestRegisterAccepts(t *testing.T) {
 		{"https with query", map[string]any{"redirect_uris": []string{"https://vscode.dev/redirect?x=1"}, "token_endpoint_auth_method": "none"}, "none", false},
 		{"private-use scheme (RFC 8252)", map[string]any{"redirect_uris": []string{"com.example.app:/oauth2redirect"}, "token_endpoint_auth_method": "none"}, "none", false},
 		{"cursor", map[string]any{"redirect_uris": []string{"cursor://anysphere.cursor-mcp/oauth/callback"}, "token_endpoint_auth_method": "none"}, "none", false},
+		{"reverse domain with digits and hyphens", map[string]any{"redirect_uris": []string{"io.my-app2.desktop:/cb"}, "token_endpoint_auth_method": "none"}, "none", false},
+		{"highest port", map[string]any{"redirect_uris": []string{"http://127.0.0.1:65535/cb"}, "token_endpoint_auth_method": "none"}, "none", false},
 		{"default is client_secret_basic", map[string]any{"redirect_uris": []string{"https://app.example.com/cb"}}, "client_secret_basic", true},
 		{"client_secret_post", map[string]any{"redirect_uris": []string{"https://app.example.com/cb"}, "token_endpoint_auth_method": "client_secret_post"}, "client_secret_post", true},
 		{"unknown fields ignored", map[string]any{"redirect_uris": []string{"https://app.example.com/cb"}, "token_endpoint_auth_method": "none",
@@ -70,7 +72,7 @@ func TestRegisterRefuses(t *testing.T) {
 		code     string
 	}{
 		{"no redirect_uris", map[string]any{"token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
-		{"too many redirect_uris", map[string]any{"redirect_uris": strings.Split(strings.Repeat("https://a.example.com/cb,", 11), ",")[:11], "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
+		{"too many redirect_uris", map[string]any{"redirect_uris": strings.Split(strings.Repeat("https://a.example.com/cb,", 6), ",")[:6], "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
 		{"http non-loopback", uri("http://client.example.com/cb"), "invalid_redirect_uri"},
 		{"http loopback look-alike", uri("http://127.0.0.1.evil.com/cb"), "invalid_redirect_uri"},
 		{"http other loopback address", uri("http://127.0.0.2/cb"), "invalid_redirect_uri"},
@@ -89,6 +91,23 @@ func TestRegisterRefuses(t *testing.T) {
 		{"backslash host", uri(`https://client.example.com\@evil.com/cb`), "invalid_redirect_uri"},
 		{"too long", uri("https://client.example.com/" + strings.Repeat("a", 2000)), "invalid_redirect_uri"},
 		{"private-use opaque", uri("com.example.app:cb"), "invalid_redirect_uri"},
+		// Attack (issue #8, finding 3): schemes that make the operating
+		// system act, registered by anyone and reached by a redirect.
+		{"smb", uri("smb://attacker.example/share"), "invalid_redirect_uri"},
+		{"ms-msdt", uri("ms-msdt:/id%20PCWDiagnostic"), "invalid_redirect_uri"},
+		{"search-ms", uri("search-ms:/query=x&crumb=location:\\\\attacker.example"), "invalid_redirect_uri"},
+		{"ssh", uri("ssh://attacker.example/"), "invalid_redirect_uri"},
+		{"ms-officecmd", uri("ms-officecmd:/x"), "invalid_redirect_uri"},
+		{"single-word scheme", uri("myapp:/cb"), "invalid_redirect_uri"},
+		{"reverse domain with empty label", uri("com..example:/cb"), "invalid_redirect_uri"},
+		{"reverse domain starting with a digit", uri("1com.example:/cb"), "invalid_redirect_uri"},
+		{"reverse domain with a hyphen at a label end", uri("com.example-:/cb"), "invalid_redirect_uri"},
+		{"loopback port 0", uri("http://127.0.0.1:0/cb"), "invalid_redirect_uri"},
+		{"loopback port 65536", uri("http://127.0.0.1:65536/cb"), "invalid_redirect_uri"},
+		{"loopback port 99999", uri("http://[::1]:99999/cb"), "invalid_redirect_uri"},
+		{"loopback port with a leading zero", uri("http://localhost:08080/cb"), "invalid_redirect_uri"},
+		{"loopback empty port", uri("http://127.0.0.1:/cb"), "invalid_redirect_uri"},
+		{"https port 0", uri("https://app.example.com:0/cb"), "invalid_redirect_uri"},
 		{"private-use for confidential client", map[string]any{"redirect_uris": []string{"com.example.app:/cb"}}, "invalid_redirect_uri"},
 		{"redirect_uris not a list", map[string]any{"redirect_uris": "https://client.example.com/cb"}, "invalid_client_metadata"},
 		{"unknown auth method", map[string]any{"redirect_uris": []string{"https://a.example.com/cb"}, "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"},
@@ -135,14 +154,40 @@ func TestRegistrationExpiry(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	used := e.client(t, "https://client.example.com/cb")
 	unused := e.client(t, "https://client.example.com/cb")
+	used.tokens(t, e.browser(), nil)
+	unused.tokens(t, e.browser(), nil)
 	_, challenge := pkce()
 	e.clock.Advance(DefaultRegistrationTTL - time.Hour)
-	if resp := e.browser().get(t, used.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
-		t.Fatalf("%d", resp.status)
-	}
+	used.tokens(t, e.browser(), nil)
 	e.clock.Advance(2 * time.Hour)
 	if resp := e.browser().get(t, used.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
 		t.Fatalf("a client in use expired: %d", resp.status)
 	}
 	wantErrorPage(t, e.browser().get(t, unused.authorizeURL(challenge, nil)), http.StatusBadRequest, "Unknown MCP client")
+}
+
+// Attack (issue #8, finding 5): anonymous registrations were kept 30 days
+// and every GET /oauth/authorize extended them. One no user approves is
+// now forgotten after a day, however often it is asked for.
+func TestUnapprovedRegistrationExpires(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	junk := e.client(t, "https://junk.example/cb")
+	kept := e.client(t, "https://client.example.com/cb")
+	_, challenge := pkce()
+	for range 4 {
+		e.clock.Advance(6*time.Hour - time.Minute)
+		if resp := e.browser().get(t, junk.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
+			t.Fatalf("within the day: %d", resp.status)
+		}
+	}
+	kept.tokens(t, e.browser(), nil) // approved and used within the day
+	e.clock.Advance(5 * time.Minute) // 24 h and a minute after registering
+	wantErrorPage(t, e.browser().get(t, junk.authorizeURL(challenge, nil)), http.StatusBadRequest, "Unknown MCP client")
+	if resp := e.browser().get(t, kept.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
+		t.Fatalf("an approved client expired after a day: %d", resp.status)
+	}
+	e.clock.Advance(DefaultRegistrationTTL - 2*time.Hour)
+	if resp := e.browser().get(t, kept.authorizeURL(challenge, nil)); resp.status != http.StatusOK {
+		t.Fatalf("an approved client expired before RegistrationTTL: %d", resp.status)
+	}
 }

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"mime"
@@ -74,6 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, e)
 		return
 	}
+	s.touchClient(r.Context(), c)
 	noStore(w)
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -94,18 +96,16 @@ func (s *Server) exchangeCode(ctx context.Context, r *http.Request, c *client) (
 	if e != nil {
 		return tokenResponse{}, e
 	}
-	ac, err := s.cfg.Store.ConsumeAuthCode(ctx, hashString(code), s.now())
+	// Check the code against the request before spending it: a stranger
+	// who saw the code (another client, a wrong verifier) must neither burn
+	// it nor, by presenting it twice, revoke what its owner redeemed.
+	hash, now := hashString(code), s.now()
+	ac, err := s.cfg.Store.GetAuthCode(ctx, hash, now)
 	switch {
-	case errors.Is(err, store.ErrAlreadyUsed):
-		// RFC 6749 §4.1.2: a code used twice was stolen, or is being
-		// replayed; revoke everything issued from it.
-		s.revokeFamily(ctx, ac.Principal, ac.FamilyID, ActionCodeReplayed,
-			fmt.Sprintf("authorization code of client %s presented again", ac.ClientID))
-		return tokenResponse{}, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked")
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, errInvalidGrant("the authorization code is unknown or expired")
 	case err != nil:
-		s.log.Error("authserver: consume authorization code", "err", err)
+		s.log.Error("authserver: load authorization code", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	switch {
@@ -117,6 +117,21 @@ func (s *Server) exchangeCode(ctx context.Context, r *http.Request, c *client) (
 		return tokenResponse{}, errInvalidGrant("code_verifier does not match the code_challenge")
 	case resource != "" && resource != ac.Resource:
 		return tokenResponse{}, errInvalidTarget("resource differs from the one in the authorization request")
+	}
+	ac, err = s.cfg.Store.ConsumeAuthCode(ctx, hash, now)
+	switch {
+	case errors.Is(err, store.ErrAlreadyUsed):
+		// RFC 6749 §4.1.2: the owning client, with the right verifier,
+		// presents a code already redeemed: it was stolen along with the
+		// verifier, or is being replayed. Revoke everything issued from it.
+		s.revokeFamily(ctx, ac.Principal, ac.FamilyID, ActionCodeReplayed,
+			fmt.Sprintf("authorization code of client %s presented again", ac.ClientID))
+		return tokenResponse{}, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked")
+	case errors.Is(err, store.ErrNotFound):
+		return tokenResponse{}, errInvalidGrant("the authorization code is unknown or expired")
+	case err != nil:
+		s.log.Error("authserver: consume authorization code", "err", err)
+		return tokenResponse{}, errServer()
 	}
 	if _, err := s.cfg.Store.GetGrant(ctx, ac.Principal); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -171,10 +186,11 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 		}
 		accessScope = scope
 	}
-	t, err = s.cfg.Store.UseRefreshToken(ctx, hash, now)
+	t, err = s.cfg.Store.UseRefreshToken(ctx, hash, now, rand.Text())
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed) && now.Sub(t.UsedAt) <= refreshReuseGrace:
-		// The same client's parallel refreshes: serve this one too.
+		// The same client's parallel refreshes: this one gets the pair the
+		// first one got (issueSuccessor), never a second live branch.
 		s.log.Info("authserver: refresh token presented again within the grace period", "client_id", t.ClientID)
 	case errors.Is(err, store.ErrAlreadyUsed):
 		s.revokeFamily(ctx, t.Principal, t.FamilyID, ActionRefreshReused,
@@ -186,8 +202,13 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 		s.log.Error("authserver: use refresh token", "err", err)
 		return tokenResponse{}, errServer()
 	}
-	g, err := s.cfg.Vault.Get(ctx, t.Principal)
+	g, err := s.cfg.Vault.Status(ctx, t.Principal)
 	switch {
+	case errors.Is(err, vault.ErrUnavailable):
+		// Database down or a key missing: not the grant's fault, so the
+		// client keeps its sign-in and tries again later.
+		s.log.Error("authserver: load grant", "err", err)
+		return tokenResponse{}, errServer()
 	case errors.Is(err, vault.ErrNoGrant), errors.Is(err, vault.ErrDecrypt), err == nil && g.Stale:
 		// The Sentry side is gone: make the client sign in again instead
 		// of refreshing tokens that cannot work.
@@ -199,10 +220,52 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 		s.log.Error("authserver: load grant", "err", err)
 		return tokenResponse{}, errServer()
 	}
+	return s.issueSuccessor(ctx, c, t, value, accessScope)
+}
+
+// issueSuccessor returns the pair that succeeds the spent refresh token
+// (presented) in its family. The pair is derived from the presented token
+// and the seed recorded when it was spent (successorValue), so every
+// presentation within the grace period computes the same pair: the first
+// to get here stores it, the others find it stored. A successor that was
+// revoked since, or already spent in turn, is refused: the client has a
+// newer token, and handing this one out again would only set off reuse
+// detection later.
+func (s *Server) issueSuccessor(ctx context.Context, c *client, spent store.Token, presented, accessScope string) (tokenResponse, *oauthError) {
+	if spent.SuccessorSeed == "" { // spent before lookout recorded seeds
+		return tokenResponse{}, errInvalidGrant("the refresh token was already used; use the newest one, or sign in again")
+	}
+	now := s.now()
+	access := s.successorValue(prefixAccessToken, spent.SuccessorSeed, presented, accessScope)
+	refresh := s.successorValue(prefixRefreshToken, spent.SuccessorSeed, presented, spent.Scope)
+	tmpl := store.Token{ClientID: c.ID, Principal: spent.Principal, FamilyID: spent.FamilyID, Resource: spent.Resource, CreatedAt: now}
+	at, rt := tmpl, tmpl
+	at.Hash, at.Kind, at.Scope, at.ExpiresAt = hashString(access), store.AccessToken, accessScope, now.Add(s.cfg.AccessTokenTTL)
 	// RFC 6749 §6: the new refresh token keeps the old one's scope.
-	return s.issueTokens(ctx, c, store.Token{
-		ClientID: c.ID, Principal: t.Principal, FamilyID: t.FamilyID, Resource: t.Resource, Scope: t.Scope,
-	}, accessScope, true)
+	rt.Hash, rt.Kind, rt.Scope, rt.ExpiresAt = hashString(refresh), store.RefreshToken, spent.Scope, now.Add(s.cfg.RefreshTokenTTL)
+	for _, tok := range []store.Token{at, rt} {
+		if err := s.cfg.Store.CreateToken(ctx, tok); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			s.log.Error("authserver: store "+string(tok.Kind)+" token", "client_id", c.ID, "err", err)
+			return tokenResponse{}, errServer()
+		}
+	}
+	stored := make([]store.Token, 2)
+	for i, hash := range []string{at.Hash, rt.Hash} {
+		var err error
+		stored[i], err = s.cfg.Store.GetToken(ctx, hash, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return tokenResponse{}, errInvalidGrant("the refresh token was already used and its successor is revoked or expired; sign in again")
+		case err != nil:
+			s.log.Error("authserver: read back successor token", "client_id", c.ID, "err", err)
+			return tokenResponse{}, errServer()
+		}
+	}
+	if !stored[1].UsedAt.IsZero() {
+		return tokenResponse{}, errInvalidGrant("the refresh token was already used, and so was the one that replaced it; use the newest refresh token")
+	}
+	return tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(stored[0].ExpiresAt.Sub(now) / time.Second),
+		RefreshToken: refresh, Scope: stored[0].Scope}, nil
 }
 
 // requestedResource reads the optional RFC 8707 resource parameter of a

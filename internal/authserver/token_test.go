@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,10 +113,57 @@ func testCodeReplay(t *testing.T, e *env) {
 		t.Fatalf("access token after code replay: %v", err)
 	}
 	wantOAuthError(t, c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}), 400, "invalid_grant")
-	if _, err := e.vault.Get(t.Context(), info.UserID); err == nil {
+	if _, err := e.vault.Status(t.Context(), info.UserID); err == nil {
 		t.Error("the Sentry grant survived the code replay")
 	}
 	wantAudit(t, e, ActionCodeReplayed)
+}
+
+// Attack (issue #8, finding 6): whoever saw a code (in a log, a Referer, a
+// shared screen) presents it from another client, with a wrong verifier or
+// redirect URI, before and after its owner redeems it. Nothing is spent or
+// revoked: the owner's redemption and its tokens survive.
+func TestCodeCheckedBeforeSpent(t *testing.T) {
+	for name, newStore := range backends {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOptions{store: newStore})
+			owner := e.client(t, "https://client.example.com/cb")
+			stranger := e.client(t, "https://stranger.example.com/cb")
+			code, verifier := codeFor(t, owner, nil)
+			wrongVerifier, _ := pkce()
+			attempts := func() {
+				t.Helper()
+				// From another client, even naming the owner's redirect URI.
+				wantOAuthError(t, stranger.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"code_verifier": {verifier}, "redirect_uri": {owner.redirectURI}}), 400, "invalid_grant")
+				// As the (public) owner, without its verifier.
+				wantOAuthError(t, owner.redeem(t, code, wrongVerifier), 400, "invalid_grant")
+				// As the owner, with another redirect URI.
+				wantOAuthError(t, owner.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"code_verifier": {verifier}, "redirect_uri": {stranger.redirectURI}}), 400, "invalid_grant")
+			}
+			attempts()
+			first := owner.redeem(t, code, verifier)
+			if first.status != http.StatusOK {
+				t.Fatalf("the owner's redemption after the stranger's attempts: %d %s", first.status, first.body)
+			}
+			access := first.json(t)["access_token"].(string)
+			attempts()
+			info, err := e.as.VerifyAccessToken(t.Context(), access, nil)
+			if err != nil {
+				t.Fatalf("the owner's access token after a stranger presented its code again: %v", err)
+			}
+			if _, err := e.vault.Status(t.Context(), info.UserID); err != nil {
+				t.Fatalf("the owner's Sentry grant after a stranger presented its code again: %v", err)
+			}
+			events, _ := e.store.ListAudit(t.Context(), "", 0)
+			for _, ev := range events {
+				if ev.Action == ActionCodeReplayed {
+					t.Errorf("a stranger's presentation was recorded as the owner's replay: %s", ev.Detail)
+				}
+			}
+		})
+	}
 }
 
 // Refresh token reuse revokes the family, on every backend.
@@ -142,34 +190,96 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 
 // A client running calls in parallel refreshes once per call when its
 // access token expires, all with the same refresh token. Within the grace
-// period each gets a working pair; the family survives.
+// period each presentation gets the same pair; the family survives.
+//
+// Attack (issue #8, finding 2): a thief who raced the owner within the
+// grace period used to get a pair of its own, a live branch of the family
+// that reuse detection never saw (20 parallel presentations gave 20 live
+// refresh tokens). Now all 20 get the one successor pair.
 func TestParallelRefreshWithinGrace(t *testing.T) {
+	for name, newStore := range backends {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOptions{store: newStore})
+			c := e.client(t, "https://client.example.com/cb")
+			tm := c.tokens(t, e.browser(), nil)
+			old := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}
+			const n = 20
+			resps := make([]response, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { resps[i] = c.token(t, old) })
+			}
+			wg.Wait()
+			access, refresh := map[string]bool{}, map[string]bool{}
+			for i, r := range resps {
+				if r.status != http.StatusOK {
+					t.Fatalf("presentation %d within the grace period: %d %s", i, r.status, r.body)
+				}
+				m := r.json(t)
+				access[m["access_token"].(string)] = true
+				refresh[m["refresh_token"].(string)] = true
+				if m["expires_in"] != float64(3600) || m["scope"] != "read" {
+					t.Errorf("presentation %d: %v", i, m)
+				}
+			}
+			if len(refresh) != 1 || len(access) != 1 {
+				t.Fatalf("%d parallel presentations got %d refresh tokens and %d access tokens, want one pair", n, len(refresh), len(access))
+			}
+			var next string
+			for r := range refresh {
+				next = r
+			}
+			for a := range access {
+				if err := e.verify(t, a); err != nil {
+					t.Errorf("the successor access token: %v", err)
+				}
+			}
+			// Later, within the grace period still, the same pair again.
+			e.clock.Advance(refreshReuseGrace / 2)
+			again := c.token(t, old)
+			if again.status != http.StatusOK || again.json(t)["refresh_token"] != next {
+				t.Fatalf("presented again later in the grace period: %d %s", again.status, again.body)
+			}
+			// The successor rotates as usual, once.
+			r2 := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next}})
+			if r2.status != http.StatusOK {
+				t.Fatalf("the successor refresh token: %d %s", r2.status, r2.body)
+			}
+			newest := r2.json(t)["access_token"].(string)
+			// The first token again, its successor now spent: refused, and
+			// the family lives on (nothing was stolen).
+			wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
+			if err := e.verify(t, newest); err != nil {
+				t.Fatalf("newest access token after a late parallel refresh: %v", err)
+			}
+			// Past the grace period the first token's reuse is theft again.
+			e.clock.Advance(refreshReuseGrace)
+			wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
+			if err := e.verify(t, newest); !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("newest access token after reuse past the grace period: %v", err)
+			}
+			wantAudit(t, e, ActionRefreshReused)
+		})
+	}
+}
+
+// A presentation within the grace period that narrows the scope gets its
+// own access token with that scope, and the one successor refresh token.
+func TestParallelRefreshNarrowingScope(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	c := e.client(t, "https://client.example.com/cb")
-	tm := c.tokens(t, e.browser(), nil)
-	old := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tm["refresh_token"].(string)}}
-	var pairs []map[string]any
-	for range 3 {
-		r := c.token(t, old)
-		if r.status != http.StatusOK {
-			t.Fatalf("refresh within the grace period: %d %s", r.status, r.body)
-		}
-		pairs = append(pairs, r.json(t))
+	tm := c.tokens(t, e.browser(), map[string]string{"scope": "read triage"})
+	old := tm["refresh_token"].(string)
+	r1 := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old}})
+	r2 := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old}, "scope": {"read"}})
+	if r1.status != http.StatusOK || r2.status != http.StatusOK {
+		t.Fatalf("%d %s / %d %s", r1.status, r1.body, r2.status, r2.body)
 	}
-	e.clock.Advance(refreshReuseGrace / 2)
-	for i, p := range pairs {
-		if err := e.verify(t, p["access_token"].(string)); err != nil {
-			t.Errorf("pair %d: access token refused: %v", i, err)
-		}
-		next := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {p["refresh_token"].(string)}})
-		if next.status != http.StatusOK {
-			t.Errorf("pair %d: its refresh token refused: %d %s", i, next.status, next.body)
-		}
+	m1, m2 := r1.json(t), r2.json(t)
+	if m1["refresh_token"] != m2["refresh_token"] || m1["scope"] != "read triage" || m2["scope"] != "read" ||
+		m1["access_token"] == m2["access_token"] {
+		t.Fatalf("first %v, narrowed %v", m1, m2)
 	}
-	// Past the grace period the first token's reuse is theft again.
-	e.clock.Advance(refreshReuseGrace)
-	wantOAuthError(t, c.token(t, old), 400, "invalid_grant")
-	wantAudit(t, e, ActionRefreshReused)
 }
 
 func TestCodeExpires(t *testing.T) {
@@ -257,10 +367,7 @@ func TestRefresh(t *testing.T) {
 	t.Run("refresh token expires", func(t *testing.T) {
 		tm := c.tokens(t, e.browser(), nil)
 		e.clock.Advance(DefaultRefreshTokenTTL - time.Hour)
-		revoke := c.postForm(t, "/oauth/revoke", url.Values{"token": {"lka_unknown"}}) // keeps the registration alive
-		if revoke.status != http.StatusOK {
-			t.Fatalf("%d %s", revoke.status, revoke.body)
-		}
+		c.tokens(t, e.browser(), nil) // another sign-in keeps the registration alive
 		e.clock.Advance(time.Hour + time.Second)
 		wantOAuthError(t, refresh(c, tm["refresh_token"].(string), nil), 400, "invalid_grant")
 	})

@@ -12,9 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/secret"
 )
 
 // Defaults Load applies to unset variables.
@@ -25,8 +28,14 @@ const (
 	DefaultSlackAPIURL     = "https://slack.com/api/"
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultRefreshTokenTTL = 720 * time.Hour
+	DefaultAuditRetention  = 90 * 24 * time.Hour
 	// MinTokenTTL is the shortest token lifetime lookout accepts.
 	MinTokenTTL = time.Minute
+	// DefaultToolTimeout bounds one tool call, Sentry retries included.
+	DefaultToolTimeout = 30 * time.Second
+	// DefaultRefreshAhead: the background refresher renews a grant a day
+	// before its access token expires.
+	DefaultRefreshAhead = 24 * time.Hour
 )
 
 // SentryCallbackPath is where Sentry sends users back after consent; the
@@ -38,8 +47,8 @@ const SentryCallbackPath = "/api/oauth/callback/sentry"
 // is safe: nothing is trusted, allowed or enabled (no plain-http Sentry, no
 // Sentry-token passthrough, no Slack, no model, no extra CORS origins).
 //
-// Every secret is a Secret or a Key, which never print; keep it that way
-// (exported fields only: fmt does not call methods on unexported ones).
+// Every secret is a secret.Value or a Key, which never print; keep it that
+// way (exported fields only: fmt does not call methods on unexported ones).
 type Config struct {
 	// BaseURL is LOOKOUT_BASE_URL: the canonical public URL, no trailing slash.
 	BaseURL string
@@ -52,31 +61,31 @@ type Config struct {
 	// SentryURL on a non-loopback host.
 	SentryInsecureHTTP bool
 	SentryClientID     string
-	SentryClientSecret Secret
+	SentryClientSecret secret.Value
 	// SentryAllowedRegionDomains are the lowercased hosts a Sentry region
 	// URL may point at, besides the SentryURL host.
 	SentryAllowedRegionDomains []string
 
 	// CookieSecret keys the HMAC of OAuth state and approval cookies.
-	CookieSecret Secret
+	CookieSecret secret.Value
 	// EncryptionKeys is the vault keyring: the first key encrypts, all
 	// decrypt.
 	EncryptionKeys []Key
 	// DatabaseURL is a Secret because a postgres URL usually holds a
 	// password.
-	DatabaseURL Secret
+	DatabaseURL secret.Value
 
-	SlackBotToken      Secret
-	SlackSigningSecret Secret
-	SlackAppToken      Secret
+	SlackBotToken      secret.Value
+	SlackSigningSecret secret.Value
+	SlackAppToken      secret.Value
 	// SlackAPIURL always ends with "/".
 	SlackAPIURL string
 
 	// Model is LOOKOUT_MODEL; empty means command mode.
 	Model           string
-	OpenAIAPIKey    Secret
+	OpenAIAPIKey    secret.Value
 	OpenAIBaseURL   string
-	AnthropicAPIKey Secret
+	AnthropicAPIKey secret.Value
 
 	// AllowSentryTokens is LOOKOUT_ALLOW_SENTRY_TOKENS.
 	AllowSentryTokens bool
@@ -84,7 +93,19 @@ type Config struct {
 	AllowedOrigins  []string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	LogLevel        slog.Level
+	// AuditRetention is LOOKOUT_AUDIT_RETENTION: audit events older than
+	// this are deleted.
+	AuditRetention time.Duration
+	// TrustedProxies is LOOKOUT_TRUSTED_PROXIES: reverse proxies whose
+	// X-Forwarded-For names the client address for rate limits.
+	TrustedProxies []netip.Prefix
+	// ToolTimeout is LOOKOUT_TOOL_TIMEOUT: one budget for a whole tool
+	// call, its retries and any grant refresh it waits for.
+	ToolTimeout time.Duration
+	// RefreshAhead is LOOKOUT_REFRESH_AHEAD: the background refresher
+	// renews grants whose access token expires within it.
+	RefreshAhead time.Duration
+	LogLevel     slog.Level
 }
 
 // Load reads the configuration through getenv (os.Getenv in production; a
@@ -104,10 +125,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		Addr:            DefaultAddr,
 		SentryURL:       DefaultSentryURL,
-		DatabaseURL:     DefaultDatabaseURL,
+		DatabaseURL:     secret.New(DefaultDatabaseURL),
 		SlackAPIURL:     DefaultSlackAPIURL,
 		AccessTokenTTL:  DefaultAccessTokenTTL,
 		RefreshTokenTTL: DefaultRefreshTokenTTL,
+		AuditRetention:  DefaultAuditRetention,
+		ToolTimeout:     DefaultToolTimeout,
+		RefreshAhead:    DefaultRefreshAhead,
 		LogLevel:        slog.LevelInfo,
 	}
 
@@ -133,7 +157,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 	c.SentryClientID = l.get("SENTRY_CLIENT_ID")
-	c.SentryClientSecret = Secret(l.get("SENTRY_CLIENT_SECRET"))
+	c.SentryClientSecret = secret.New(l.get("SENTRY_CLIENT_SECRET"))
 	if v := l.get("SENTRY_ALLOWED_REGION_DOMAINS"); v != "" {
 		domains, err := parseRegionDomains(v)
 		if l.ok(err) {
@@ -145,7 +169,7 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	if v := l.get("COOKIE_SECRET"); v != "" {
 		if l.ok(checkCookieSecret(v)) {
-			c.CookieSecret = Secret(v)
+			c.CookieSecret = secret.New(v)
 		}
 	}
 	if v := l.get("LOOKOUT_ENCRYPTION_KEYS"); v != "" {
@@ -156,25 +180,25 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if v := l.get("DATABASE_URL"); v != "" {
 		if l.ok(checkDatabaseURL(v)) {
-			c.DatabaseURL = Secret(v)
+			c.DatabaseURL = secret.New(v)
 		} else {
-			c.DatabaseURL = ""
+			c.DatabaseURL = secret.Value{}
 		}
 	}
 
 	if v := l.get("SLACK_BOT_TOKEN"); v != "" {
 		if l.ok(checkSlackBotToken(v)) {
-			c.SlackBotToken = Secret(v)
+			c.SlackBotToken = secret.New(v)
 		}
 	}
 	if v := l.get("SLACK_SIGNING_SECRET"); v != "" {
 		if l.ok(checkSlackSigningSecret(v)) {
-			c.SlackSigningSecret = Secret(v)
+			c.SlackSigningSecret = secret.New(v)
 		}
 	}
 	if v := l.get("SLACK_APP_TOKEN"); v != "" {
 		if l.ok(checkSlackAppToken(v)) {
-			c.SlackAppToken = Secret(v)
+			c.SlackAppToken = secret.New(v)
 		}
 	}
 	if v := l.get("SLACK_API_URL"); v != "" {
@@ -182,11 +206,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	c.Model = l.get("LOOKOUT_MODEL")
-	c.OpenAIAPIKey = Secret(l.get("OPENAI_API_KEY"))
+	c.OpenAIAPIKey = secret.New(l.get("OPENAI_API_KEY"))
 	if v := l.get("OPENAI_BASE_URL"); v != "" {
 		c.OpenAIBaseURL = l.check(parseOpenAIBaseURL(v))
 	}
-	c.AnthropicAPIKey = Secret(l.get("ANTHROPIC_API_KEY"))
+	c.AnthropicAPIKey = secret.New(l.get("ANTHROPIC_API_KEY"))
 
 	if v := l.get("LOOKOUT_ALLOW_SENTRY_TOKENS"); v != "" {
 		c.AllowSentryTokens = l.checkBool(parseBool("LOOKOUT_ALLOW_SENTRY_TOKENS", v))
@@ -213,6 +237,27 @@ func Load(getenv func(string) string) (*Config, error) {
 	if accessOK && refreshOK && c.RefreshTokenTTL < c.AccessTokenTTL {
 		l.ok(fmt.Errorf("LOOKOUT_REFRESH_TOKEN_TTL (%s) must be at least LOOKOUT_ACCESS_TOKEN_TTL (%s); raise it or lower the access token TTL",
 			c.RefreshTokenTTL, c.AccessTokenTTL))
+	}
+	if v := l.get("LOOKOUT_AUDIT_RETENTION"); v != "" {
+		if d, err := parseRetention(v); l.ok(err) {
+			c.AuditRetention = d
+		}
+	}
+	if v := l.get("LOOKOUT_TRUSTED_PROXIES"); v != "" {
+		if ps, err := parseTrustedProxies(v); l.ok(err) {
+			c.TrustedProxies = ps
+		}
+	}
+	if v := l.get("LOOKOUT_TOOL_TIMEOUT"); v != "" {
+		d, err := parseToolTimeout(v)
+		if l.ok(err) {
+			c.ToolTimeout = d
+		}
+	}
+	if v := l.get("LOOKOUT_REFRESH_AHEAD"); v != "" {
+		if d, err := parseRefreshAhead(v); l.ok(err) {
+			c.RefreshAhead = d
+		}
 	}
 	if v := l.get("LOOKOUT_LOG_LEVEL"); v != "" {
 		level, err := parseLogLevel(v)
@@ -280,7 +325,7 @@ func (c *Config) RequireServe() error {
 		}
 	}
 
-	if c.CookieSecret == "" {
+	if c.CookieSecret.IsZero() {
 		errs = append(errs, errors.New("COOKIE_SECRET is not set; generate one with: openssl rand -base64 32"))
 	} else if err := checkCookieSecret(c.CookieSecret.Reveal()); err != nil {
 		errs = append(errs, err)
@@ -294,7 +339,7 @@ func (c *Config) RequireServe() error {
 
 	errs = append(errs, c.requireSlack()...)
 
-	if c.Model != "" && c.OpenAIAPIKey == "" && c.AnthropicAPIKey == "" {
+	if c.Model != "" && c.OpenAIAPIKey.IsZero() && c.AnthropicAPIKey.IsZero() {
 		errs = append(errs, errors.New("LOOKOUT_MODEL is set but no provider key is; set OPENAI_API_KEY (with OPENAI_BASE_URL for another OpenAI-compatible server) or ANTHROPIC_API_KEY, or unset LOOKOUT_MODEL to run the Slack bot in command mode"))
 	}
 	return errors.Join(errs...)
@@ -303,7 +348,7 @@ func (c *Config) RequireServe() error {
 // requireSlack: Slack is optional, but all or nothing.
 func (c *Config) requireSlack() []error {
 	var errs []error
-	bot, signing, app := c.SlackBotToken != "", c.SlackSigningSecret != "", c.SlackAppToken != ""
+	bot, signing, app := !c.SlackBotToken.IsZero(), !c.SlackSigningSecret.IsZero(), !c.SlackAppToken.IsZero()
 	switch {
 	case bot && !signing && !app:
 		errs = append(errs, errors.New("SLACK_SIGNING_SECRET (Events API) or SLACK_APP_TOKEN (Socket Mode) must be set when SLACK_BOT_TOKEN is; copy the Signing Secret from Basic Information > App Credentials of your Slack app, or unset SLACK_BOT_TOKEN to run without Slack"))
@@ -356,7 +401,7 @@ func (c *Config) Secrets() []string {
 			out = append(out, s)
 		}
 	}
-	for _, s := range []Secret{
+	for _, s := range []secret.Value{
 		c.SentryClientSecret, c.CookieSecret,
 		c.SlackBotToken, c.SlackSigningSecret, c.SlackAppToken,
 		c.OpenAIAPIKey, c.AnthropicAPIKey,
@@ -364,9 +409,9 @@ func (c *Config) Secrets() []string {
 		add(s.Reveal())
 	}
 	for _, k := range c.EncryptionKeys {
-		add(string(k.Secret))
+		add(k.Secret.Reveal())
 		for _, enc := range keyEncodings {
-			add(enc.EncodeToString(k.Secret))
+			add(enc.EncodeToString(k.Secret.RevealBytes()))
 		}
 	}
 	for _, s := range databaseSecrets(c.DatabaseURL.Reveal()) {

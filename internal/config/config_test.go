@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/secret"
 )
 
 // env is a fake environment for Load.
@@ -82,8 +85,10 @@ func TestLoadVariables(t *testing.T) {
 		origins        field = func(c *Config) any { return c.AllowedOrigins }
 		accessTTL      field = func(c *Config) any { return c.AccessTokenTTL }
 		refreshTTL     field = func(c *Config) any { return c.RefreshTokenTTL }
+		auditRetention field = func(c *Config) any { return c.AuditRetention }
+		trustedProxies field = func(c *Config) any { return c.TrustedProxies }
 		logLevel       field = func(c *Config) any { return c.LogLevel }
-		cookie32             = strings.Repeat("c", 32)
+		cookie32             = "Zq3v8Kp1Lw5Xn0Rb7Tc2Yd9Me4Gh6Jf-"
 		sixteenByteKey       = base64.StdEncoding.EncodeToString(keyBytes(16, 3))
 	)
 
@@ -178,8 +183,8 @@ func TestLoadVariables(t *testing.T) {
 		// LOOKOUT_ENCRYPTION_KEYS
 		{name: "keys default", field: keys, want: []Key(nil)},
 		{name: "keys std and raw url", env: env{"LOOKOUT_ENCRYPTION_KEYS": "k2:" + key2URL + ", k1 : " + key1Std + ","}, field: keys,
-			want: []Key{{ID: "k2", Secret: key2}, {ID: "k1", Secret: key1}}},
-		{name: "keys id charset", env: env{"LOOKOUT_ENCRYPTION_KEYS": "Key_2026-11:" + key1Std}, field: keys, want: []Key{{ID: "Key_2026-11", Secret: key1}}},
+			want: []Key{{ID: "k2", Secret: secret.FromBytes(key2)}, {ID: "k1", Secret: secret.FromBytes(key1)}}},
+		{name: "keys id charset", env: env{"LOOKOUT_ENCRYPTION_KEYS": "Key_2026-11:" + key1Std}, field: keys, want: []Key{{ID: "Key_2026-11", Secret: secret.FromBytes(key1)}}},
 		{name: "keys 16 bytes", env: env{"LOOKOUT_ENCRYPTION_KEYS": "k1:" + sixteenByteKey},
 			wantErr: []string{`LOOKOUT_ENCRYPTION_KEYS: key "k1" is 16 bytes, want 32; generate one with: echo "k1:$(openssl rand -base64 32)"`}},
 		{name: "keys bad base64", env: env{"LOOKOUT_ENCRYPTION_KEYS": "k1:not base64!"}, wantErr: []string{`LOOKOUT_ENCRYPTION_KEYS: key "k1" is not valid base64`, "openssl rand"}},
@@ -259,6 +264,16 @@ func TestLoadVariables(t *testing.T) {
 		{name: "refresh ttl bad", env: env{"LOOKOUT_REFRESH_TOKEN_TTL": "forever"}, wantErr: []string{"LOOKOUT_REFRESH_TOKEN_TTL must be a Go duration"}},
 		{name: "refresh ttl below access", env: env{"LOOKOUT_ACCESS_TOKEN_TTL": "2h", "LOOKOUT_REFRESH_TOKEN_TTL": "1h"},
 			wantErr: []string{"LOOKOUT_REFRESH_TOKEN_TTL (1h0m0s) must be at least LOOKOUT_ACCESS_TOKEN_TTL (2h0m0s)"}},
+
+		// LOOKOUT_AUDIT_RETENTION, LOOKOUT_TRUSTED_PROXIES
+		{name: "audit retention default", field: auditRetention, want: 2160 * time.Hour},
+		{name: "audit retention", env: env{"LOOKOUT_AUDIT_RETENTION": "720h"}, field: auditRetention, want: 720 * time.Hour},
+		{name: "audit retention too short", env: env{"LOOKOUT_AUDIT_RETENTION": "1h"}, wantErr: []string{"LOOKOUT_AUDIT_RETENTION must be at least 24h0m0s"}},
+		{name: "audit retention days", env: env{"LOOKOUT_AUDIT_RETENTION": "90d"}, wantErr: []string{"LOOKOUT_AUDIT_RETENTION must be a Go duration", `"90d"`}},
+		{name: "trusted proxies default", field: trustedProxies, want: []netip.Prefix(nil)},
+		{name: "trusted proxies", env: env{"LOOKOUT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8,10.1.2.3/16"}, field: trustedProxies,
+			want: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.1.0.0/16")}},
+		{name: "trusted proxies bad", env: env{"LOOKOUT_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: []string{"LOOKOUT_TRUSTED_PROXIES entry 2 must be an IP address or CIDR range", `"proxy.internal"`}},
 
 		// LOOKOUT_LOG_LEVEL
 		{name: "log level default", field: logLevel, want: slog.LevelInfo},
@@ -489,10 +504,10 @@ func TestRequireServeChecksHandBuiltConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.BaseURL = "http://lookout.example.com"
-	c.CookieSecret = "weak-but-set"
-	c.EncryptionKeys = []Key{{ID: "k1", Secret: key1}, {ID: "k1", Secret: key2}, {ID: "k2", Secret: []byte("short")}}
-	c.SlackBotToken = "xapp-wrong-variable"
-	c.SlackAppToken = "xapp-1"
+	c.CookieSecret = secret.New("weak-but-set")
+	c.EncryptionKeys = []Key{{ID: "k1", Secret: secret.FromBytes(key1)}, {ID: "k1", Secret: secret.FromBytes(key2)}, {ID: "k2", Secret: secret.New("short")}}
+	c.SlackBotToken = secret.New("xapp-wrong-variable")
+	c.SlackAppToken = secret.New("xapp-1")
 	err = c.RequireServe()
 	for _, want := range []string{
 		"LOOKOUT_BASE_URL must use https",
@@ -589,7 +604,7 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 	}
 	var keyBytesPrinted []string
 	for _, k := range c.EncryptionKeys {
-		keyBytesPrinted = append(keyBytesPrinted, fmt.Sprint(k.Secret), fmt.Sprintf("%#v", k.Secret))
+		keyBytesPrinted = append(keyBytesPrinted, fmt.Sprint(k.Secret.RevealBytes()), fmt.Sprintf("%#v", k.Secret.RevealBytes()))
 	}
 
 	jsonOut, err := json.Marshal(c)
@@ -620,8 +635,8 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 		outputs[verb] = fmt.Sprintf(verb, *c)
 	}
 	for name, out := range outputs {
-		if !strings.Contains(out, redacted) {
-			t.Errorf("%s: no %q in output:\n%s", name, redacted, out)
+		if !strings.Contains(out, secret.Redacted) {
+			t.Errorf("%s: no %q in output:\n%s", name, secret.Redacted, out)
 		}
 		for _, s := range append(secrets, keyBytesPrinted...) {
 			if strings.Contains(out, s) {
@@ -644,33 +659,86 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func TestSecret(t *testing.T) {
-	s := Secret("hunter2hunter2")
-	if s.Reveal() != "hunter2hunter2" {
-		t.Errorf("Reveal() = %q", s.Reveal())
+// Weak secrets are refused by name, with the fix, before anything is
+// sealed or signed with them.
+func TestWeakSecretsRefused(t *testing.T) {
+	t.Parallel()
+	b64 := base64.StdEncoding.EncodeToString
+	pattern := make([]byte, 32)
+	for i := range pattern {
+		pattern[i] = "0123456789abcdef"[i%4] // a 4-byte pattern
 	}
-	for name, got := range map[string]string{
-		"String":    s.String(),
-		"GoString":  s.GoString(),
-		"%v":        fmt.Sprintf("%v", s),
-		"%s":        fmt.Sprintf("%s", s),
-		"%q":        fmt.Sprintf("%q", s),
-		"%x":        fmt.Sprintf("%x", s),
-		"%#v":       fmt.Sprintf("%#v", s),
-		"LogValue":  s.LogValue().String(),
-		"MarshalJS": string(must(s.MarshalJSON())),
+	// 15 distinct values and no period: forwards, backwards, two more.
+	fewDistinct := keyBytes(15, 3)
+	for i := 14; i >= 0; i-- {
+		fewDistinct = append(fewDistinct, fewDistinct[i])
+	}
+	fewDistinct = append(fewDistinct, fewDistinct[0], fewDistinct[1])
+	for name, tt := range map[string]struct {
+		env  env
+		want string
+	}{
+		"all-zero key":       {goodEnv().with("LOOKOUT_ENCRYPTION_KEYS", "k1:"+b64(make([]byte, 32))), `LOOKOUT_ENCRYPTION_KEYS: key "k1" is not random (every byte is the same)`},
+		"repeated pattern":   {goodEnv().with("LOOKOUT_ENCRYPTION_KEYS", "k9:"+b64(pattern)), `key "k9" is not random (it repeats a 4-byte pattern)`},
+		"few distinct":       {goodEnv().with("LOOKOUT_ENCRYPTION_KEYS", "k1:"+b64(fewDistinct)), "distinct byte values, want at least 16"},
+		"cookie identical":   {goodEnv().with("COOKIE_SECRET", strings.Repeat("c", 32)), "COOKIE_SECRET is too easy to guess (every byte is the same); generate one with: openssl rand -base64 32"},
+		"cookie pattern":     {goodEnv().with("COOKIE_SECRET", strings.Repeat("abc123", 6)), "COOKIE_SECRET is too easy to guess (it repeats a 6-byte pattern)"},
+		"cookie few symbols": {goodEnv().with("COOKIE_SECRET", "aabbccddeeffgghhaabbccddeeffgghhx"), "COOKIE_SECRET is too easy to guess (it has only 9 distinct byte values"},
 	} {
-		if !strings.Contains(got, redacted) || strings.Contains(got, "hunter2") {
-			t.Errorf("%s = %q", name, got)
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(tt.env.get)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load: %v\nwant an error with %q", err, tt.want)
+			}
+		})
+	}
+	// What the documented commands produce passes: base64 and hex.
+	for _, v := range []string{b64(keyBytes(32, 9)), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"} {
+		if err := checkCookieSecret(v); err != nil {
+			t.Errorf("checkCookieSecret(random): %v", err)
 		}
 	}
-	// An unset secret shows as unset.
-	var empty Secret
-	if got := fmt.Sprintf("%v|%s|%q", empty, empty.String(), empty); got != `||""` {
-		t.Errorf("empty Secret renders as %q", got)
+	// A hand-built Config is held to the same bar.
+	c, err := Load(goodEnv().get)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var e struct{ S Secret }
-	if err := json.Unmarshal([]byte(`{"S":"x"}`), &e); err != nil || e.S.Reveal() != "x" {
-		t.Errorf("Secret does not unmarshal from JSON: %v %q", err, e.S.Reveal())
+	c.EncryptionKeys = []Key{{ID: "k1", Secret: secret.FromBytes(make([]byte, 32))}}
+	if err := c.RequireServe(); err == nil || !strings.Contains(err.Error(), `key "k1" is not random`) {
+		t.Fatalf("RequireServe with an all-zero key: %v", err)
+	}
+}
+
+func TestToolTimeout(t *testing.T) {
+	t.Parallel()
+	c, err := Load(nil)
+	if err != nil || c.ToolTimeout != DefaultToolTimeout {
+		t.Fatalf("default: %v %v", c.ToolTimeout, err)
+	}
+	c, err = Load(env{"LOOKOUT_TOOL_TIMEOUT": "45s"}.get)
+	if err != nil || c.ToolTimeout != 45*time.Second {
+		t.Fatalf("45s: %v %v", c.ToolTimeout, err)
+	}
+	for _, bad := range []string{"30", "500ms", "1h"} {
+		if _, err := Load(env{"LOOKOUT_TOOL_TIMEOUT": bad}.get); err == nil || !strings.Contains(err.Error(), "LOOKOUT_TOOL_TIMEOUT") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestRefreshAhead(t *testing.T) {
+	t.Parallel()
+	c, err := Load(nil)
+	if err != nil || c.RefreshAhead != DefaultRefreshAhead {
+		t.Fatalf("default: %v %v", c.RefreshAhead, err)
+	}
+	c, err = Load(env{"LOOKOUT_REFRESH_AHEAD": "72h"}.get)
+	if err != nil || c.RefreshAhead != 72*time.Hour {
+		t.Fatalf("72h: %v %v", c.RefreshAhead, err)
+	}
+	for _, bad := range []string{"1d", "24", "5m", "721h"} {
+		if _, err := Load(env{"LOOKOUT_REFRESH_AHEAD": bad}.get); err == nil || !strings.Contains(err.Error(), "LOOKOUT_REFRESH_AHEAD") {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

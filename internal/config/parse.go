@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/secret"
 )
 
 // The parsers below return errors that name the variable and the fix. Those
@@ -157,7 +160,59 @@ func checkCookieSecret(s string) error {
 	if len(s) < MinCookieSecretLen {
 		return errors.New("COOKIE_SECRET must be at least 32 bytes; generate one with: openssl rand -base64 32")
 	}
+	if why := weakness([]byte(s), minCookieDistinct); why != "" {
+		return fmt.Errorf("COOKIE_SECRET is too easy to guess (%s); generate one with: openssl rand -base64 32", why)
+	}
 	return nil
+}
+
+// Distinct byte values a secret must have at least. 32 random bytes have
+// about 30; a key with fewer than 16 was not drawn at random. A cookie
+// secret is text, and `openssl rand -hex 32` writes only 16 symbols, so
+// its bar is lower.
+const (
+	minKeyDistinct    = 16
+	minCookieDistinct = 10
+)
+
+// weakness says why b cannot be a randomly drawn secret, or "": all bytes
+// equal, a short pattern repeated, or too few distinct bytes. It never
+// quotes b.
+func weakness(b []byte, minDistinct int) string {
+	if len(b) == 0 {
+		return "it is empty"
+	}
+	var seen [256]bool
+	distinct := 0
+	for _, c := range b {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+	}
+	if distinct == 1 {
+		return "every byte is the same"
+	}
+	for p := 2; p <= len(b)/2; p++ {
+		if repeats(b, p) {
+			return fmt.Sprintf("it repeats a %d-byte pattern", p)
+		}
+	}
+	if distinct < minDistinct {
+		return fmt.Sprintf("it has only %d distinct byte values, want at least %d", distinct, minDistinct)
+	}
+	return ""
+}
+
+// repeats reports whether b is a pattern of length p written again and
+// again (the last copy may be cut short).
+func repeats(b []byte, p int) bool {
+	for i := p; i < len(b); i++ {
+		if b[i] != b[i-p] {
+			return false
+		}
+	}
+	return true
 }
 
 // KeySize is the size of an encryption key in bytes (AES-256).
@@ -189,12 +244,12 @@ func parseKeys(raw string) ([]Key, error) {
 			errs = append(errs, badKeyID(i))
 			continue
 		}
-		secret, ok := decodeKey(b64)
+		raw, ok := decodeKey(b64)
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s: key %q is not valid base64 (standard or URL-safe); %s", name, id, keyHint(id)))
 			continue
 		}
-		keys = append(keys, Key{ID: id, Secret: secret})
+		keys = append(keys, Key{ID: id, Secret: secret.FromBytes(raw)})
 	}
 	errs = append(errs, checkKeys(keys)...)
 	return keys, errors.Join(errs...)
@@ -229,8 +284,10 @@ func checkKeys(keys []Key) []error {
 			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key id %q appears more than once; give every key its own id", k.ID))
 		}
 		seen[k.ID] = true
-		if len(k.Secret) != KeySize {
-			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key %q is %d bytes, want %d; %s", k.ID, len(k.Secret), KeySize, keyHint(k.ID)))
+		if k.Secret.Len() != KeySize {
+			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key %q is %d bytes, want %d; %s", k.ID, k.Secret.Len(), KeySize, keyHint(k.ID)))
+		} else if why := weakness(k.Secret.RevealBytes(), minKeyDistinct); why != "" {
+			errs = append(errs, fmt.Errorf("LOOKOUT_ENCRYPTION_KEYS: key %q is not random (%s); %s", k.ID, why, keyHint(k.ID)))
 		}
 	}
 	return errs
@@ -368,6 +425,35 @@ func parseTTL(name, raw string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseToolTimeout: under a second no Sentry call can finish; past ten
+// minutes MCP clients and Slack have long given up.
+func parseToolTimeout(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_TOOL_TIMEOUT"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 30s or 1m, got %q", name, raw)
+	}
+	if d < time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("%s must be between 1s and 10m, got %s", name, d)
+	}
+	return d, nil
+}
+
+// parseRefreshAhead: under ten minutes a busy pass could miss the
+// expiry; past 30 days (Sentry's token lifetime) every grant would always
+// be due, which the refresher's half-lifetime rule caps anyway.
+func parseRefreshAhead(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_REFRESH_AHEAD"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 24h or 72h (there is no d unit), got %q", name, raw)
+	}
+	if d < 10*time.Minute || d > 720*time.Hour {
+		return 0, fmt.Errorf("%s must be between 10m and 720h, got %s", name, d)
+	}
+	return d, nil
+}
+
 func parseLogLevel(raw string) (slog.Level, error) {
 	switch strings.ToLower(raw) {
 	case "debug":
@@ -395,4 +481,39 @@ func checkAddr(raw string) error {
 		return fmt.Errorf("LOOKOUT_ADDR must be host:port or :port with a numeric port, such as :8080 or 127.0.0.1:8080, got %q", raw)
 	}
 	return nil
+}
+
+// MinAuditRetention is the shortest audit retention lookout accepts.
+const MinAuditRetention = 24 * time.Hour
+
+func parseRetention(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_AUDIT_RETENTION"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 720h or 2160h (there is no d unit), got %q", name, raw)
+	}
+	if d < MinAuditRetention {
+		return 0, fmt.Errorf("%s must be at least %s, got %s", name, MinAuditRetention, d)
+	}
+	return d, nil
+}
+
+// parseTrustedProxies reads a comma list of IP addresses and CIDR ranges.
+func parseTrustedProxies(raw string) ([]netip.Prefix, error) {
+	const name = "LOOKOUT_TRUSTED_PROXIES"
+	var out []netip.Prefix
+	var errs []error
+	for i, item := range splitList(raw) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("%s entry %d must be an IP address or CIDR range such as 10.0.0.0/8, got %q", name, i+1, item))
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, errors.Join(errs...)
 }

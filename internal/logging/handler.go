@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
+
+	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
 // New returns lookout's logger: JSON lines on w at level and above, with
@@ -86,9 +88,13 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.inner().Enabled(ctx, level)
 }
 
-// Handle implements slog.Handler.
+// Handle implements slog.Handler. A record logged with a context that
+// carries a request id (internal/requestid) gets it as "request_id".
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 	out := slog.NewRecord(rec.Time, rec.Level, h.r.Redact(rec.Message), rec.PC)
+	if id := requestid.From(ctx); id != "" {
+		out.AddAttrs(slog.String("request_id", id))
+	}
 	if n := rec.NumAttrs(); n > 0 {
 		attrs := make([]slog.Attr, 0, n)
 		rec.Attrs(func(a slog.Attr) bool {

@@ -15,6 +15,7 @@ import (
 	"testing/slogtest"
 
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
+	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
 // lines decodes JSON log lines, failing the test on any invalid one.
@@ -292,5 +293,18 @@ func BenchmarkHandle(b *testing.B) {
 				l.Info("tool call finished", bc.args...)
 			}
 		})
+	}
+}
+
+// Every line logged with a request's context carries its request id.
+func TestHandlerAddsRequestID(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := New(&buf, slog.LevelInfo)
+	log.InfoContext(requestid.With(context.Background(), "0123456789abcdef"), "served", "path", "/mcp")
+	log.Info("no request")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"request_id":"0123456789abcdef"`) || strings.Contains(lines[1], "request_id") {
+		t.Fatalf("log lines:\n%s", buf.String())
 	}
 }

@@ -35,13 +35,17 @@ const MinSecretLen = 8
 //   - Sentry org and user auth tokens, sntrys_... and sntryu_...;
 //   - a run of exactly 64 hex digits, such as a Sentry API token or client
 //     secret (a 32-digit trace id is not one);
-//   - Slack tokens: xoxb-, xoxp-, xoxe-, xoxa-, xoxo-, xoxr-, xoxs- and xapp-.
+//   - Slack tokens: xoxb-, xoxp-, xoxe-, xoxa-, xoxo-, xoxr-, xoxs- and xapp-;
+//   - lookout's own credentials: access (lka_), refresh (lkr_) tokens,
+//     authorization codes (lkc_) and client secrets (lks_), each a prefix
+//     and 43 base64url characters (16 or more are enough to match).
 var tokenPattern = regexp.MustCompile(
 	`(?i:\bbearer[ \t]+)[^\s"'` + "`" + `]+` +
 		`|sntry[su]_[A-Za-z0-9_=+/\-]+` +
 		`|\b[0-9A-Fa-f]{64}\b` +
 		`|xox[abeoprs]-[A-Za-z0-9\-]+` +
-		`|xapp-[A-Za-z0-9\-]+`)
+		`|xapp-[A-Za-z0-9\-]+` +
+		`|\blk[acrs]_[A-Za-z0-9_\-]{16,}`)
 
 // maskToken replaces a tokenPattern match, keeping the Bearer scheme word.
 func maskToken(m string) string {
@@ -80,6 +84,10 @@ func mayHoldToken(s string) bool {
 			}
 		case 'x':
 			if strings.HasPrefix(s[i:], "xox") || strings.HasPrefix(s[i:], "xapp-") {
+				return true
+			}
+		case 'l':
+			if len(s)-i > 4 && s[i+1] == 'k' && s[i+3] == '_' && strings.IndexByte("acrs", s[i+2]) >= 0 {
 				return true
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/tools"
 	"github.com/lookout-hq/lookout/internal/vault"
@@ -36,11 +37,14 @@ type HTTPOptions struct {
 	// MetadataURL gives a resource's protected-resource metadata URL, for
 	// WWW-Authenticate.
 	MetadataURL func(resource string) string
-	// Vault and Refresher bind each call to its principal's Sentry grant.
-	Vault     *vault.Vault
-	Refresher vault.Refresher
-	// Sentry is the base of every Sentry client (URL, region domains...).
+	// Vault binds each call to its principal's Sentry grant.
+	Vault Grants
+	// Sentry is the base of the Sentry client of a raw Sentry token
+	// (AllowSentryTokens); the vault builds every other client.
 	Sentry sentry.Options
+	// ToolTimeout bounds one tool call as a whole, its Sentry retries and
+	// any refresh it waits for included (LOOKOUT_TOOL_TIMEOUT; default 30s).
+	ToolTimeout time.Duration
 	// AllowSentryTokens accepts a raw Sentry token as the bearer
 	// (LOOKOUT_ALLOW_SENTRY_TOKENS, for CI and headless use).
 	AllowSentryTokens bool
@@ -50,6 +54,15 @@ type HTTPOptions struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	Now          func() time.Time
+}
+
+// Grants is what the endpoint needs of the vault: whether a grant is
+// usable, a client acting as its principal, and marking it stale when
+// Sentry refuses a fresh token.
+type Grants interface {
+	Status(ctx context.Context, principal string) (vault.Status, error)
+	Client(ctx context.Context, principal string, regions ...*sentry.Regions) (*sentry.Client, vault.Status, error)
+	MarkStale(ctx context.Context, principal, reason string) error
 }
 
 // accessTokenPrefix marks lookout's own access tokens; any other bearer is
@@ -102,6 +115,9 @@ func NewHTTP(opts HTTPOptions) (*HTTP, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.ToolTimeout <= 0 {
+		opts.ToolTimeout = DefaultToolTimeout
+	}
 	h := &HTTP{opts: opts, base: base, loopback: isLoopbackHost(base.Hostname()),
 		regions: sentry.NewRegionCaches(remoteRegionsTTL, remoteRegionsMax),
 		servers: map[serverKey]*mcp.Server{}, visible: map[string]time.Time{}}
@@ -152,6 +168,12 @@ func (h *HTTP) target(path string) (target, bool) {
 }
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The request id (set by cmd/lookout's middleware, or here) reaches
+	// tool handlers through the request header, which they are given.
+	ctx, id := requestid.Ensure(r.Context())
+	r = r.WithContext(ctx)
+	r.Header.Set(requestid.Header, id)
+	w.Header().Set(requestid.Header, id)
 	if msg, ok := h.checkOrigin(r); !ok {
 		http.Error(w, msg, http.StatusForbidden)
 		return
@@ -184,8 +206,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: h.opts.MetadataURL(t.resource), Scopes: []string{"read"}})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := auth.TokenInfoFromContext(r.Context())
-			if refusal := h.checkVisible(r.Context(), info, t); refusal != "" {
-				http.Error(w, refusal, http.StatusForbidden)
+			if refusal, trouble := h.checkVisible(r.Context(), info, t); refusal != "" {
+				code := http.StatusForbidden
+				if trouble {
+					code = http.StatusServiceUnavailable
+					w.Header().Set("Retry-After", "60")
+				}
+				http.Error(w, refusal, code)
 				return
 			}
 			h.streams.ServeHTTP(w, r.WithContext(withTarget(r.Context(), t)))
@@ -223,38 +250,69 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 			return nil, fmt.Errorf("%w: not a lookout access token; sign in through your MCP client's OAuth flow", auth.ErrInvalidToken)
 		}
 		// A raw Sentry token (CI, headless); Sentry itself judges it.
+		sum := sha256.Sum256([]byte(token))
 		return &auth.TokenInfo{UserID: "", Scopes: []string{"read"}, Expiration: h.opts.Now().Add(time.Hour),
-			Extra: map[string]any{sentryTokenKey: token}}, nil
+			Extra: map[string]any{sentryTokenKey: rawSentryToken{source: sentry.StaticToken(token), digest: hex.EncodeToString(sum[:16])}}}, nil
 	}
 	info, err := h.opts.Verify(ctx, token, r)
-	if err != nil {
+	switch {
+	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrOAuth):
 		return nil, err
+	case err != nil:
+		// The SDK shows the error's text: the detail goes to the log.
+		h.opts.Logger.ErrorContext(ctx, "mcp: verifying an access token", "err", err)
+		return nil, troubleError(ctx)
 	}
 	if res, _ := info.Extra["resource"].(string); res != t.resource {
 		return nil, fmt.Errorf("%w: this token was issued for %s, not %s; sign in again for this URL", auth.ErrInvalidToken, res, t.resource)
 	}
-	g, err := h.opts.Vault.Get(ctx, info.UserID)
+	st, err := h.opts.Vault.Status(ctx, info.UserID)
 	switch {
-	case errors.Is(err, vault.ErrNoGrant) || (err == nil && g.Stale):
+	case errors.Is(err, vault.ErrUnavailable):
+		// The grant cannot be read right now (database, missing key): that
+		// is no reason to sign in again. Let the request in; tool calls
+		// that need Sentry say "try again" as tool errors.
+		h.opts.Logger.WarnContext(ctx, "mcp: grant status unavailable", "principal", info.UserID, "err", err)
+	case errors.Is(err, vault.ErrNoGrant) || (err == nil && st.Stale):
 		return nil, fmt.Errorf("%w: your Sentry connection has expired or was revoked; sign in again", auth.ErrInvalidToken)
 	case errors.Is(err, vault.ErrDecrypt):
-		h.opts.Logger.Error("grant cannot be decrypted", "principal", info.UserID, "err", err)
+		h.opts.Logger.ErrorContext(ctx, "grant cannot be decrypted", "principal", info.UserID, "err", err)
 		return nil, fmt.Errorf("%w: your Sentry connection cannot be read; sign in again", auth.ErrInvalidToken)
 	case err != nil:
-		return nil, err // 500: the store is down
+		h.opts.Logger.ErrorContext(ctx, "mcp: grant status", "principal", info.UserID, "err", err)
+		return nil, troubleError(ctx)
 	}
 	return info, nil
 }
 
+// errTrouble marks the plain "try again in a minute" errors of this
+// package.
+var errTrouble = errors.New("lookout is having trouble")
+
+// troubleError is what a client sees when lookout's database (or Sentry)
+// failed: plain words, the request id, no internals.
+func troubleError(ctx context.Context) error {
+	return fmt.Errorf("%w: Sentry (or lookout's database) is having trouble; try again in a minute%s",
+		errTrouble, requestid.Suffix(ctx))
+}
+
 const sentryTokenKey = "sentry_token"
+
+// rawSentryToken is a bearer that is a Sentry token (LOOKOUT_ALLOW_SENTRY_TOKENS):
+// the token only inside its redacting source, and a digest that names it
+// for the region cache without keeping the token as a map key.
+type rawSentryToken struct {
+	source sentry.TokenSource
+	digest string
+}
 
 // checkVisible refuses a pinned organization or project the grant cannot
 // see, with a clear message instead of Sentry 404s on every call: it
 // returns what to tell the user, or "" to go on. Results are remembered
 // for a few minutes per principal.
-func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) string {
+func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target) (refusal string, trouble bool) {
 	if t.org == "" {
-		return ""
+		return "", false
 	}
 	key := info.UserID + "|" + t.org + "|" + t.project
 	now := h.opts.Now()
@@ -262,7 +320,7 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	until, ok := h.visible[key]
 	h.mu.Unlock()
 	if info.UserID != "" && ok && now.Before(until) {
-		return ""
+		return "", false
 	}
 	what := "organization " + t.org
 	if t.project != "" {
@@ -279,22 +337,25 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	switch {
 	case errors.Is(err, sentry.ErrNoAccess), errors.Is(err, sentry.ErrNotFound):
 		return fmt.Sprintf("Your Sentry account cannot see %s. Use %s/mcp for every organization you can see, "+
-			"or sign in with a Sentry account that can see %s.", what, h.opts.BaseURL, what)
+			"or sign in with a Sentry account that can see %s.", what, h.opts.BaseURL, what), false
+	case errors.Is(err, vault.ErrUnavailable), errors.Is(err, sentry.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		h.opts.Logger.WarnContext(ctx, "checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
+		return troubleError(ctx).Error(), true
 	case err != nil:
-		h.opts.Logger.Warn("checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
+		h.opts.Logger.WarnContext(ctx, "checking access to a pinned URL failed", "principal", info.UserID, "target", what, "err", err)
 		guide := remoteGuide()
 		if info.UserID == "" { // a raw Sentry token, not a grant
 			guide = tools.TokenGuide(h.opts.Sentry.BaseURL)
 		}
-		next := "Try again in a minute."
+		next := "Try again in a minute" + requestid.Suffix(ctx) + "."
 		var api *sentry.APIError
 		switch {
 		case needsSignIn(err):
 			next = guide.Unauthorized
 		case errors.As(err, &api): // Sentry's answer: say what it was
 			next = guide.Explain(err)
-		} // else the store or the vault failed: that is for the log only
-		return "lookout could not check your access to " + what + ". " + next
+		} // else lookout itself failed: that is for the log only
+		return "lookout could not check your access to " + what + ". " + next, false
 	}
 	h.mu.Lock()
 	if len(h.visible) > 10000 {
@@ -302,23 +363,21 @@ func (h *HTTP) checkVisible(ctx context.Context, info *auth.TokenInfo, t target)
 	}
 	h.visible[key] = now.Add(5 * time.Minute)
 	h.mu.Unlock()
-	return ""
+	return "", false
 }
 
 // client builds the Sentry client of one request for its caller, sharing
 // the caller's region knowledge with their other requests.
 func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client, error) {
 	opts := h.opts.Sentry
-	if raw, ok := info.Extra[sentryTokenKey].(string); ok {
+	if raw, ok := info.Extra[sentryTokenKey].(rawSentryToken); ok {
 		// A raw Sentry token has no principal: its own cache, keyed by a
 		// digest so the token itself is not kept as a map key.
-		sum := sha256.Sum256([]byte(raw))
-		opts.Regions = h.regions.For("sentry-token:" + hex.EncodeToString(sum[:16]))
-		opts.Token = sentry.StaticToken(raw)
+		opts.Regions = h.regions.For("sentry-token:" + raw.digest)
+		opts.Token = raw.source
 		return sentry.New(opts)
 	}
-	opts.Regions = h.regions.For(info.UserID)
-	c, _, err := h.opts.Vault.SentryClient(ctx, info.UserID, h.opts.Refresher, opts)
+	c, _, err := h.opts.Vault.Client(ctx, info.UserID, h.regions.For(info.UserID))
 	return c, err
 }
 
@@ -349,6 +408,7 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 		Hidden:  func(name string) (string, bool) { return tools.Unavailable(topts, name) },
 		Guide:   remoteGuide(),
 		Logger:  h.opts.Logger,
+		Timeout: h.opts.ToolTimeout,
 		Bind: func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error) {
 			info := req.Extra.TokenInfo
 			if info == nil {

@@ -3,10 +3,12 @@ package mcpserver_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/lookout-hq/lookout/internal/mcpserver"
+	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
@@ -27,28 +30,41 @@ import (
 // OAuth dance; the authorization server has its own tests and the e2e
 // suite runs the whole flow.
 type remote struct {
-	t      *testing.T
-	fake   *sentrytest.Fake
-	vault  *vault.Vault
-	srv    *httptest.Server
-	base   string
-	mu     sync.Mutex
-	tokens map[string]*auth.TokenInfo
-	// refused makes the Sentry refresh fail as Sentry does for a revoked
-	// grant.
+	t         *testing.T
+	fake      *sentrytest.Fake
+	vault     *vault.Vault
+	srv       *httptest.Server
+	base      string
+	mu        sync.Mutex
+	tokens    map[string]*auth.TokenInfo
 	refreshes int
+	// refreshErr is what the Sentry refresh returns: by default a refusal,
+	// as Sentry answers for a revoked grant.
+	refreshErr error
+	store      *storetest.Faulty
 }
 
 func newRemote(t *testing.T, opts mcpserver.HTTPOptions) *remote {
 	t.Helper()
-	r := &remote{t: t, fake: sentrytest.NewServer(t, sentrytest.Options{}), tokens: map[string]*auth.TokenInfo{}}
-	key := vault.Key{ID: "k1", Secret: make([]byte, 32)}
-	_, _ = rand.Read(key.Secret)
-	kr, err := vault.NewKeyring(key)
+	r := &remote{t: t, fake: sentrytest.NewServer(t, sentrytest.Options{}), tokens: map[string]*auth.TokenInfo{},
+		refreshErr: fmt.Errorf("invalid_grant: %w", vault.ErrStale)}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: secret.FromBytes(b)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.vault = vault.New(storetest.SQLite(t), kr, vault.Options{})
+	r.store = storetest.NewFaulty(storetest.SQLite(t))
+	r.vault = vault.New(r.store, kr, vault.Options{
+		Refresher: func(context.Context, secret.Value) (vault.Token, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.refreshes++
+			return vault.Token{}, r.refreshErr
+		},
+		Sentry: sentry.Options{BaseURL: r.fake.URL},
+	})
+	t.Cleanup(func() { r.vault.Close(context.Background()) })
 	mux := http.NewServeMux()
 	r.srv = httptest.NewServer(mux)
 	t.Cleanup(r.srv.Close)
@@ -59,12 +75,6 @@ func newRemote(t *testing.T, opts mcpserver.HTTPOptions) *remote {
 		return r.base + "/.well-known/oauth-protected-resource" + strings.TrimPrefix(resource, r.base)
 	}
 	opts.Vault = r.vault
-	opts.Refresher = func(context.Context, vault.Token) (vault.Token, error) {
-		r.mu.Lock()
-		r.refreshes++
-		r.mu.Unlock()
-		return vault.Token{}, fmt.Errorf("invalid_grant: %w", vault.ErrStale)
-	}
 	opts.Sentry = sentry.Options{BaseURL: r.fake.URL}
 	h, err := mcpserver.NewHTTP(opts)
 	if err != nil {
@@ -91,7 +101,7 @@ func (r *remote) connect(name, sentryUser, path string, scopes ...string) string
 	principal := "mcp:" + name
 	access := r.fake.IssueToken(sentryUser, sentrytest.WriteScopes, 0)
 	_, err := r.vault.Put(context.Background(), vault.Grant{
-		Principal: principal, Token: vault.Token{AccessToken: access, RefreshToken: "rt-" + name, Expiry: time.Now().Add(time.Hour)},
+		Principal: principal, Token: vault.NewToken(access, "rt-"+name, time.Now().Add(time.Hour)),
 		Scopes: sentrytest.WriteScopes,
 	})
 	if err != nil {
@@ -368,7 +378,7 @@ func TestRevokedGrantLeadsToSignIn(t *testing.T) {
 	if r.refreshes != 1 {
 		t.Errorf("%d refresh attempts, want 1", r.refreshes)
 	}
-	if g, err := r.vault.Get(context.Background(), "mcp:alice"); err != nil || !g.Stale {
+	if g, err := r.vault.Status(context.Background(), "mcp:alice"); err != nil || !g.Stale {
 		t.Fatalf("grant after refused refresh: stale=%t err=%v", g.Stale, err)
 	}
 	resp := r.post("/mcp", token, nil)
@@ -485,5 +495,86 @@ func TestRequestBodyLimit(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: %d, want 413", resp.StatusCode)
+	}
+}
+
+var requestIDText = regexp.MustCompile(`request id [0-9a-f]{16}`)
+
+// Issue #9 §2: Sentry answers 401 and its token endpoint then fails with a
+// 503. That is Sentry having trouble, not the grant dying: the call is a
+// tool error saying to try again (with a request id), the grant is not
+// stale, and the next request is not a 401.
+func TestTransientRefreshFailureIsAToolError(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	token := r.connect("alice", sentrytest.AliceID, "/mcp")
+	s := r.mustSession(token, "/mcp")
+	r.mu.Lock()
+	r.refreshErr = errors.New("sentry oauth: refresh: token endpoint answered 503")
+	r.mu.Unlock()
+	r.fake.ExpireTokens()
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := text(res)
+	if !res.IsError || !strings.Contains(msg, "try again in a minute") || strings.Contains(msg, "Sign in") || !requestIDText.MatchString(msg) {
+		t.Fatalf("after a 503 from the token endpoint: isError=%t %q", res.IsError, msg)
+	}
+	if st, err := r.vault.Status(context.Background(), "mcp:alice"); err != nil || st.Stale {
+		t.Fatalf("grant after a transient refresh failure: stale=%t err=%v", st.Stale, err)
+	}
+	if resp := r.post("/mcp", token, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("next request: %d, want 200 (not a sign-in)", resp.StatusCode)
+	}
+}
+
+// Issue #9 §4: with lookout's database down, a client is neither told to
+// sign in (401) nor shown the database's address: requests still get in,
+// and a tool call that needs the grant says to try again, with a request
+// id.
+func TestDatabaseDownIsNotASignIn(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, mcpserver.HTTPOptions{})
+	token := r.connect("alice", sentrytest.AliceID, "/mcp")
+	r.store.Set(storetest.Fail, "GetGrant")
+	resp := r.post("/mcp", token, nil)
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode >= 500 {
+		t.Fatalf("initialize with the database down: %d, want it served", resp.StatusCode)
+	}
+	s := r.mustSession(token, "/mcp")
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := text(res)
+	if !res.IsError || !strings.Contains(msg, "try again in a minute") || !requestIDText.MatchString(msg) {
+		t.Fatalf("tool call with the database down: isError=%t %q", res.IsError, msg)
+	}
+	for _, internal := range []string{"10.0.0.5", "dial tcp", "5432", "GetGrant", "vault:"} {
+		if strings.Contains(msg, internal) {
+			t.Fatalf("the tool result shows internals (%q): %q", internal, msg)
+		}
+	}
+}
+
+// Issue #9 §4: one budget per tool call, retries included. Sentry
+// answering in 30 s no longer makes a call take minutes.
+func TestToolCallBudget(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, mcpserver.HTTPOptions{ToolTimeout: 500 * time.Millisecond})
+	token := r.connect("alice", sentrytest.AliceID, "/mcp")
+	s := r.mustSession(token, "/mcp")
+	r.fake.Inject(sentrytest.Fault{PathPrefix: "/api/0/", Latency: 30 * time.Second})
+	start := time.Now()
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the call took %v with a 500ms budget", d)
+	}
+	if msg := text(res); !res.IsError || !strings.Contains(msg, "took longer than 500ms") || !requestIDText.MatchString(msg) {
+		t.Fatalf("over budget: isError=%t %q", res.IsError, msg)
 	}
 }

@@ -6,12 +6,18 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/tools"
 	"github.com/lookout-hq/lookout/internal/vault"
@@ -42,10 +48,19 @@ type Options struct {
 	Guide tools.Guide
 	// Logger gets one line per call; it must redact (internal/logging).
 	Logger *slog.Logger
-	// OnUnauthorized runs when Sentry refused the caller's grant for good
-	// (401 after a refresh, or the grant is stale or gone).
+	// OnUnauthorized runs when Sentry refused a freshly refreshed token
+	// (a 401 after a successful refresh): the grant is dead. It does not
+	// run when the refresh itself failed for a transient reason.
 	OnUnauthorized func(ctx context.Context, req *mcp.CallToolRequest)
+	// Timeout bounds one call as a whole: binding (which may wait for a
+	// grant refresh), Sentry requests and their retries (default
+	// DefaultToolTimeout).
+	Timeout time.Duration
 }
+
+// DefaultToolTimeout is one tool call's budget unless configured
+// (LOOKOUT_TOOL_TIMEOUT).
+const DefaultToolTimeout = 30 * time.Second
 
 const instructions = `lookout answers questions about Sentry with the caller's own Sentry access.
 Start with find_organizations when you do not know the organization slug; search_issues finds
@@ -125,9 +140,23 @@ func mcpTool(t tools.Tool) *mcp.Tool {
 
 // handler runs one call. Failures are tool results with isError set and a
 // message saying what to do, never protocol errors: the model can read
-// and act on them.
+// and act on them. Messages never carry internals (hosts, key ids, error
+// chains): those go to the log line, which has the same request id.
 func handler(t tools.Tool, opts Options) mcp.ToolHandler {
+	budget := opts.Timeout
+	if budget <= 0 {
+		budget = DefaultToolTimeout
+	}
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if requestid.From(ctx) == "" && req.Extra != nil && req.Extra.Header != nil {
+			if id := req.Extra.Header.Get(requestid.Header); id != "" {
+				ctx = requestid.With(ctx, id)
+			}
+		}
+		ctx, _ = requestid.Ensure(ctx)
+		parent := ctx
+		ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
+		defer cancel()
 		start := time.Now()
 		env, err := opts.Bind(ctx, req)
 		var out tools.Result
@@ -136,17 +165,25 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 		}
 		if err != nil {
 			if badInput(err) {
-				opts.Logger.Info("tool call refused: bad input", "tool", t.Name, "duration", time.Since(start), "err", err)
+				opts.Logger.InfoContext(ctx, "tool call refused: bad input", "tool", t.Name, "duration", time.Since(start), "err", err)
 			} else {
-				opts.Logger.Warn("tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
+				opts.Logger.WarnContext(ctx, "tool call failed", "tool", t.Name, "duration", time.Since(start), "err", err)
 			}
-			if needsSignIn(err) {
-				if opts.OnUnauthorized != nil {
+			overBudget := parent.Err() == nil && errors.Is(context.Cause(ctx), errBudget)
+			switch {
+			case overBudget:
+				return errorResult(fmt.Sprintf("The call took longer than %s and was stopped: Sentry (or lookout's database) is slow right now. Try again in a minute, or narrow the query%s.",
+					budget, requestid.Suffix(ctx))), nil
+			case errors.Is(err, vault.ErrUnavailable):
+				return errorResult("Sentry (or lookout's database) is having trouble; try again in a minute" +
+					requestid.Suffix(ctx) + "."), nil
+			case needsSignIn(err):
+				if opts.OnUnauthorized != nil && deadToken(err) {
 					opts.OnUnauthorized(ctx, req)
 				}
 				return errorResult(opts.Guide.Unauthorized), nil
 			}
-			return errorResult(opts.Guide.Explain(err)), nil
+			return errorResult(explain(ctx, opts.Guide, err)), nil
 		}
 		content := []mcp.Content{&mcp.TextContent{Text: out.Text}}
 		size := len(out.Text)
@@ -158,10 +195,13 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 				content = append(content, &mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: m.URI, MIMEType: m.MIMEType, Blob: m.Data}})
 			}
 		}
-		opts.Logger.Info("tool call", "tool", t.Name, "duration", time.Since(start), "bytes", size)
+		opts.Logger.InfoContext(ctx, "tool call", "tool", t.Name, "duration", time.Since(start), "bytes", size)
 		return &mcp.CallToolResult{Content: content}, nil
 	}
 }
+
+// errBudget is the cause of a call's context ending at its budget.
+var errBudget = errors.New("mcpserver: the tool call's time budget ran out")
 
 // badInput reports a failure caused by what the caller asked for (refused
 // before any request, Sentry's 400, or an id or slug Sentry does not know):
@@ -172,9 +212,43 @@ func badInput(err error) bool {
 	return errors.As(err, &ie) || errors.Is(err, sentry.ErrInvalidArgument) || errors.Is(err, sentry.ErrNotFound)
 }
 
-// needsSignIn reports errors only a new consent can fix.
+// needsSignIn reports errors only a new consent can fix. Transient trouble
+// (vault.ErrUnavailable) is tested first by the caller: a 401 whose
+// refresh then failed for a transient reason is not one of these.
 func needsSignIn(err error) bool {
-	return errors.Is(err, sentry.ErrUnauthorized) || errors.Is(err, vault.ErrStale) || errors.Is(err, vault.ErrNoGrant)
+	return errors.Is(err, sentry.ErrUnauthorized) || errors.Is(err, vault.ErrStale) ||
+		errors.Is(err, vault.ErrNoGrant) || errors.Is(err, vault.ErrDecrypt)
+}
+
+// deadToken: Sentry answered 401 to a token the vault had just refreshed,
+// so the grant is dead although its refresh worked.
+func deadToken(err error) bool {
+	return errors.Is(err, sentry.ErrUnauthorized) && !errors.Is(err, vault.ErrStale) && !errors.Is(err, vault.ErrUnavailable)
+}
+
+// explain words err for the user. What the guide knows (Sentry's error
+// kinds, bad arguments, the tools' own advice) is explained; lookout's own
+// failures (network and parser errors, deadlines), whose text holds
+// internals, become plain words and the request id, and the log has the
+// rest.
+func explain(ctx context.Context, g tools.Guide, err error) string {
+	var (
+		ue  *url.Error
+		oe  *net.OpError
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+		api *sentry.APIError
+	)
+	switch {
+	case errors.As(err, &api):
+		return g.Explain(err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "The call was stopped before it finished. Try again in a minute" + requestid.Suffix(ctx) + "."
+	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &se), errors.As(err, &te),
+		strings.Contains(err.Error(), "decoding the answer"):
+		return "The call failed inside lookout. Try again; if it keeps failing, tell whoever runs lookout" + requestid.Suffix(ctx) + "."
+	}
+	return g.Explain(err)
 }
 
 func errorResult(msg string) *mcp.CallToolResult {

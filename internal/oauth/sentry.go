@@ -16,16 +16,18 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
 
 // SentryConfig says how to reach Sentry's OAuth endpoints. Zero HTTPClient
-// means a client with a 30 second timeout, not http.DefaultClient, so that a
-// hung token endpoint cannot hold a refresh lease forever.
+// means a client with a 2 minute timeout, not http.DefaultClient, so that a
+// hung token endpoint cannot hold a refresh forever; it is generous because
+// giving up on a refresh Sentry is still answering loses the rotated pair.
 type SentryConfig struct {
 	URL          string // Sentry base URL, e.g. https://sentry.io
 	ClientID     string
-	ClientSecret string
+	ClientSecret secret.Value
 	RedirectURL  string // exactly <base-url>/api/oauth/callback/sentry
 	HTTPClient   *http.Client
 }
@@ -36,7 +38,8 @@ type Sentry struct {
 	client *http.Client
 }
 
-// Consent is what Sentry hands back when a user approves lookout.
+// Consent is what Sentry hands back when a user approves lookout. Its
+// Token is opaque outside internal/vault: hand it to Vault.Put.
 type Consent struct {
 	Token  vault.Token
 	Scopes []string // as granted, which may differ from what was asked
@@ -67,12 +70,12 @@ func NewSentry(c SentryConfig) *Sentry {
 	base := strings.TrimRight(c.URL, "/")
 	hc := c.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{Timeout: 2 * time.Minute}
 	}
 	return &Sentry{
 		cfg: oauth2.Config{
 			ClientID:     c.ClientID,
-			ClientSecret: c.ClientSecret,
+			ClientSecret: c.ClientSecret.Reveal(),
 			RedirectURL:  c.RedirectURL,
 			Endpoint: oauth2.Endpoint{
 				// Trailing slashes matter: without them Sentry redirects,
@@ -115,21 +118,22 @@ func (s *Sentry) Exchange(ctx context.Context, code, verifier string) (Consent, 
 	}, nil
 }
 
-// Refresh trades old's refresh token for a new token set. Sentry rotates
+// Refresh trades a refresh token for a new token set. Sentry rotates
 // refresh tokens, so this sends the refresh token exactly once and never
 // retries; the vault makes sure it is called once per token. A refusal
-// wraps vault.ErrStale; network errors and 5xx do not. Use the method value
-// s.Refresh as a vault.Refresher.
-func (s *Sentry) Refresh(ctx context.Context, old vault.Token) (vault.Token, error) {
-	if old.RefreshToken == "" {
+// (invalid_grant, 400/401) wraps vault.ErrStale; network errors, timeouts
+// and 5xx do not. Bind the method value s.Refresh into the vault as its
+// vault.Refresher.
+func (s *Sentry) Refresh(ctx context.Context, refreshToken secret.Value) (vault.Token, error) {
+	if refreshToken.IsZero() {
 		return vault.Token{}, fmt.Errorf("sentry oauth: refresh: %w: the grant has no refresh token", vault.ErrStale)
 	}
 	// A fresh source per call with no access token: it is never Valid, so
 	// Token makes exactly one refresh request and nothing is cached.
-	src := s.cfg.TokenSource(s.ctx(ctx), &oauth2.Token{RefreshToken: old.RefreshToken})
+	src := s.cfg.TokenSource(s.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken.Reveal()})
 	tok, err := src.Token()
 	if err != nil {
-		return vault.Token{}, s.tokenError("refresh", err, old.RefreshToken, old.AccessToken)
+		return vault.Token{}, s.tokenError("refresh", err, refreshToken.Reveal())
 	}
 	return vaultToken(tok), nil
 }
@@ -204,7 +208,7 @@ func vaultToken(t *oauth2.Token) vault.Token {
 			expiry = at
 		}
 	}
-	return vault.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: expiry}
+	return vault.NewToken(t.AccessToken, t.RefreshToken, expiry)
 }
 
 func extraString(t *oauth2.Token, key string) string {

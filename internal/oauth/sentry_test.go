@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
 
@@ -86,7 +88,7 @@ func newTokenEndpoint(t *testing.T, respond func(w http.ResponseWriter, form url
 
 func (te *tokenEndpoint) sentry() *Sentry {
 	return NewSentry(SentryConfig{
-		URL: te.srv.URL + "/", ClientID: testClientID, ClientSecret: testClientSecret,
+		URL: te.srv.URL + "/", ClientID: testClientID, ClientSecret: secret.New(testClientSecret),
 		RedirectURL: testRedirect, HTTPClient: te.srv.Client(),
 	})
 }
@@ -146,10 +148,10 @@ func TestExchange(t *testing.T) {
 		"grant_type": "authorization_code", "code": testCode, "redirect_uri": testRedirect,
 		"client_id": testClientID, "client_secret": testClientSecret, "code_verifier": testVerifier,
 	})
-	if c.Token.AccessToken != newAccess || c.Token.RefreshToken != newRefresh {
+	if access, refresh := tokenValues(c.Token); access != newAccess || refresh != newRefresh {
 		t.Errorf("token not taken from the response")
 	}
-	assertExpiry(t, c.Token.Expiry, before, 2591999*time.Second)
+	assertExpiry(t, c.Token.Expiry(), before, 2591999*time.Second)
 	wantScopes := []string{"org:read", "project:read", "team:read", "event:read"}
 	if strings.Join(c.Scopes, ",") != strings.Join(wantScopes, ",") {
 		t.Errorf("scopes %q, want %q", c.Scopes, wantScopes)
@@ -179,8 +181,8 @@ func TestExchangeUserAndExpiryVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC); !c.Token.Expiry.Equal(want) {
-		t.Errorf("expiry %v, want expires_at %v", c.Token.Expiry, want)
+	if want := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC); !c.Token.Expiry().Equal(want) {
+		t.Errorf("expiry %v, want expires_at %v", c.Token.Expiry(), want)
 	}
 	if c.User.ID != "1234567" || c.User.Email != "ada@example.com" {
 		t.Errorf("user %+v", c.User)
@@ -245,8 +247,7 @@ func TestRefresh(t *testing.T) {
 	var refresh vault.Refresher = te.sentry().Refresh // usable as a Refresher
 	before := time.Now()
 	// Not expired: a refresh after a 401 must still reach Sentry.
-	old := vault.Token{AccessToken: testAccess, RefreshToken: testRefresh, Expiry: time.Now().Add(time.Hour)}
-	tok, err := refresh(context.Background(), old)
+	tok, err := refresh(context.Background(), secret.New(testRefresh))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,10 +259,10 @@ func TestRefresh(t *testing.T) {
 		"grant_type": "refresh_token", "refresh_token": testRefresh,
 		"client_id": testClientID, "client_secret": testClientSecret,
 	})
-	if tok.AccessToken != newAccess || tok.RefreshToken != newRefresh {
+	if access, refresh := tokenValues(tok); access != newAccess || refresh != newRefresh {
 		t.Errorf("rotated token not returned")
 	}
-	assertExpiry(t, tok.Expiry, before, 2591999*time.Second)
+	assertExpiry(t, tok.Expiry(), before, 2591999*time.Second)
 }
 
 func TestRefreshErrors(t *testing.T) {
@@ -289,7 +290,7 @@ func TestRefreshErrors(t *testing.T) {
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(tt.body))
 			})
-			_, err := te.sentry().Refresh(context.Background(), vault.Token{AccessToken: testAccess, RefreshToken: testRefresh})
+			_, err := te.sentry().Refresh(context.Background(), secret.New(testRefresh))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -310,7 +311,7 @@ func TestRefreshNetworkError(t *testing.T) {
 	te := newTokenEndpoint(t, func(w http.ResponseWriter, _ url.Values) {})
 	s := te.sentry()
 	te.srv.Close()
-	_, err := s.Refresh(context.Background(), vault.Token{AccessToken: testAccess, RefreshToken: testRefresh})
+	_, err := s.Refresh(context.Background(), secret.New(testRefresh))
 	if err == nil || errors.Is(err, vault.ErrStale) {
 		t.Fatalf("err = %v, want a non-stale error", err)
 	}
@@ -318,7 +319,7 @@ func TestRefreshNetworkError(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = s.Refresh(ctx, vault.Token{RefreshToken: testRefresh})
+	_, err = s.Refresh(ctx, secret.New(testRefresh))
 	if !errors.Is(err, context.Canceled) || errors.Is(err, vault.ErrStale) {
 		t.Fatalf("err = %v, want context.Canceled, not stale", err)
 	}
@@ -328,7 +329,7 @@ func TestRefreshWithoutRefreshToken(t *testing.T) {
 	te := newTokenEndpoint(t, func(w http.ResponseWriter, _ url.Values) {
 		writeJSON(w, 200, sentryTokenResponse(newAccess, newRefresh))
 	})
-	_, err := te.sentry().Refresh(context.Background(), vault.Token{AccessToken: testAccess})
+	_, err := te.sentry().Refresh(context.Background(), secret.Value{})
 	if !errors.Is(err, vault.ErrStale) {
 		t.Fatalf("err = %v, want ErrStale", err)
 	}
@@ -342,17 +343,17 @@ func TestRefreshKeepsRefreshTokenWhenNotRotated(t *testing.T) {
 	te := newTokenEndpoint(t, func(w http.ResponseWriter, _ url.Values) {
 		writeJSON(w, 200, map[string]any{"access_token": newAccess, "token_type": "bearer", "expires_in": 60})
 	})
-	tok, err := te.sentry().Refresh(context.Background(), vault.Token{AccessToken: testAccess, RefreshToken: testRefresh})
+	tok, err := te.sentry().Refresh(context.Background(), secret.New(testRefresh))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.AccessToken != newAccess || tok.RefreshToken != testRefresh {
-		t.Errorf("got access %q refresh %q", tok.AccessToken, tok.RefreshToken)
+	if access, refresh := tokenValues(tok); access != newAccess || refresh != testRefresh {
+		t.Errorf("got access %q refresh %q", access, refresh)
 	}
 }
 
 func TestAuthCodeURL(t *testing.T) {
-	s := NewSentry(SentryConfig{URL: "https://sentry.example", ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: testRedirect})
+	s := NewSentry(SentryConfig{URL: "https://sentry.example", ClientID: testClientID, ClientSecret: secret.New(testClientSecret), RedirectURL: testRedirect})
 	verifier := NewVerifier()
 	raw := s.AuthCodeURL("STATE.value", verifier, []string{"org:read", "event:read"})
 	u, err := url.Parse(raw)
@@ -393,4 +394,12 @@ func TestTokenURLHasTrailingSlash(t *testing.T) {
 			t.Errorf("token URL %q", got)
 		}
 	}
+}
+
+// tokenValues reads a vault.Token's values for assertions. Outside the
+// vault a Token is opaque by design, so the test reads its unexported
+// fields by reflection.
+func tokenValues(tok vault.Token) (access, refresh string) {
+	rv := reflect.ValueOf(tok)
+	return rv.FieldByName("access").Field(0).String(), rv.FieldByName("refresh").Field(0).String()
 }

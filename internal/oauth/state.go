@@ -108,32 +108,29 @@ func (m *StateManager) Peek(signed, kind string) (principal string, err error) {
 	return p.Principal, nil
 }
 
-// Reissue returns a new token for principal's newest pending state of kind,
-// so a repeated request can reuse a connect link instead of starting a new
-// flow. The token names the same state and expires with it. ok is false
-// when there is none, or it expires within a minute.
-func (m *StateManager) Reissue(ctx context.Context, kind, principal string) (signed string, ok bool, err error) {
+// BeginOrReuse returns a token for principal's newest pending state of
+// kind, so that a repeated request reuses a connect link instead of
+// starting a new flow, or, when there is none valid for at least another
+// minute, begins one as Begin does. The store decides atomically: callers
+// racing for one principal, in any number of processes, get one state
+// between them. A reused state keeps its data and expiry; the new token
+// expires with it.
+func (m *StateManager) BeginOrReuse(ctx context.Context, kind, principal string, data []byte, ttl time.Duration) (string, error) {
 	if principal == "" {
 		// States begun without a principal belong to whoever started
 		// them; matching "" would hand one to someone else.
-		return "", false, errors.New("oauth: reissue needs a principal")
+		return "", errors.New("oauth: reusing a state needs a principal")
+	}
+	if ttl <= 0 {
+		ttl = DefaultStateTTL
 	}
 	now := m.now()
-	st, err := m.Store.PendingState(ctx, kind, principal, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", false, nil
-	}
+	candidate := store.State{ID: rand.Text(), Kind: kind, Principal: principal, Data: data, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	st, _, err := m.Store.PendingOrCreateState(ctx, candidate, now.Add(minReissueTTL))
 	if err != nil {
-		return "", false, fmt.Errorf("oauth: pending state: %w", err)
+		return "", fmt.Errorf("oauth: pending or new state: %w", err)
 	}
-	if st.ExpiresAt.Sub(now) < minReissueTTL {
-		return "", false, nil
-	}
-	signed, err = m.Signer.sign(statePayload{ID: st.ID, Kind: st.Kind, Principal: st.Principal}, now, st.ExpiresAt)
-	if err != nil {
-		return "", false, err
-	}
-	return signed, true, nil
+	return m.Signer.sign(statePayload{ID: st.ID, Kind: st.Kind, Principal: st.Principal}, now, st.ExpiresAt)
 }
 
 func (m *StateManager) now() time.Time {

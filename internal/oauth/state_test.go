@@ -53,21 +53,25 @@ func (m *memStates) ConsumeState(_ context.Context, id string, now time.Time) (s
 	return s, nil
 }
 
-func (m *memStates) PendingState(_ context.Context, kind, principal string, now time.Time) (store.State, error) {
+func (m *memStates) PendingOrCreateState(_ context.Context, st store.State, reuseUntil time.Time) (store.State, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var best store.State
 	found := false
 	for id, s := range m.states {
-		if s.Kind == kind && s.Principal == principal && !m.used[id] && now.Before(s.ExpiresAt) &&
+		if s.Kind == st.Kind && s.Principal == st.Principal && !m.used[id] && reuseUntil.Before(s.ExpiresAt) &&
 			(!found || s.CreatedAt.After(best.CreatedAt)) {
 			best, found = s, true
 		}
 	}
-	if !found {
-		return store.State{}, store.ErrNotFound
+	if found {
+		return best, false, nil
 	}
-	return best, nil
+	if _, ok := m.states[st.ID]; ok {
+		return store.State{}, false, store.ErrAlreadyExists
+	}
+	m.states[st.ID] = st
+	return st, true, nil
 }
 
 // stateBackends are the store.States the manager tests run against.
@@ -275,73 +279,88 @@ func TestStateFinishConcurrent(t *testing.T) {
 	})
 }
 
-func TestStateReissue(t *testing.T) {
+func TestStateBeginOrReuse(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, states store.States) {
 		ctx := context.Background()
 		m, c := newManager(t, states)
 		const who = "slack:T1:U1"
 
-		if _, ok, err := m.Reissue(ctx, "slack-connect", who); ok || err != nil {
-			t.Fatalf("nothing pending: ok=%v err=%v", ok, err)
-		}
-		first, err := m.Begin(ctx, "slack-connect", who, []byte("d"), 0)
+		first, err := m.BeginOrReuse(ctx, "connect-link", who, []byte("d"), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p1, _, exp1 := payloadOf(t, first)
+		if exp1 != c.Now().Add(DefaultStateTTL).Unix() || p1.Principal != who {
+			t.Errorf("first token %+v exp %d", p1, exp1)
+		}
 
 		c.Advance(3 * time.Minute)
-		again, ok, err := m.Reissue(ctx, "slack-connect", who)
-		if err != nil || !ok {
-			t.Fatalf("Reissue: ok=%v err=%v", ok, err)
+		again, err := m.BeginOrReuse(ctx, "connect-link", who, []byte("other data"), 0)
+		if err != nil {
+			t.Fatal(err)
 		}
 		p2, iat2, exp2 := payloadOf(t, again)
 		if p2 != p1 {
-			t.Errorf("reissued %+v, want the same state %+v", p2, p1)
+			t.Errorf("reused %+v, want the same state %+v", p2, p1)
 		}
 		if exp2 != exp1 || iat2 != c.Now().Unix() {
-			t.Errorf("reissued iat %d exp %d, want iat now (%d) and the state's exp %d", iat2, exp2, c.Now().Unix(), exp1)
+			t.Errorf("reused iat %d exp %d, want iat now (%d) and the state's exp %d", iat2, exp2, c.Now().Unix(), exp1)
 		}
-		// Other principals and kinds see nothing.
-		if _, ok, _ := m.Reissue(ctx, "slack-connect", "slack:T1:U2"); ok {
-			t.Error("reissued another principal's state")
+		// Other principals and kinds get their own.
+		other, err := m.BeginOrReuse(ctx, "connect-link", "slack:T1:U2", nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, ok, _ := m.Reissue(ctx, "mcp-authorize", who); ok {
-			t.Error("reissued a state of another kind")
+		if p, _, _ := payloadOf(t, other); p.ID == p1.ID {
+			t.Error("another principal got the same state")
+		}
+		otherKind, err := m.BeginOrReuse(ctx, "connect", who, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _, _ := payloadOf(t, otherKind); p.ID == p1.ID {
+			t.Error("another kind got the same state")
 		}
 
-		// Either token finishes the flow, once.
-		st, err := m.Finish(ctx, again, "slack-connect")
-		if err != nil || st.ID != p1.ID {
-			t.Fatalf("Finish reissued: %+v %v", st, err)
+		// Either token finishes the flow, once, with the first data.
+		st, err := m.Finish(ctx, again, "connect-link")
+		if err != nil || st.ID != p1.ID || string(st.Data) != "d" {
+			t.Fatalf("Finish reused: %+v %v", st, err)
 		}
-		if _, err := m.Finish(ctx, first, "slack-connect"); !errors.Is(err, ErrReplayed) {
-			t.Errorf("original after reissued: err = %v, want ErrReplayed", err)
+		if _, err := m.Finish(ctx, first, "connect-link"); !errors.Is(err, ErrReplayed) {
+			t.Errorf("original after reused: err = %v, want ErrReplayed", err)
 		}
-		if _, err := m.Finish(ctx, again, "slack-connect"); !errors.Is(err, ErrReplayed) {
-			t.Errorf("reissued twice: err = %v, want ErrReplayed", err)
+		// Consumed: a new one.
+		next, err := m.BeginOrReuse(ctx, "connect-link", who, nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, ok, err := m.Reissue(ctx, "slack-connect", who); ok || err != nil {
-			t.Errorf("after consumption: ok=%v err=%v", ok, err)
+		if p, _, _ := payloadOf(t, next); p.ID == p1.ID {
+			t.Error("a consumed state was handed out again")
 		}
 	})
 }
 
-func TestStateReissueNearExpiry(t *testing.T) {
+func TestStateBeginOrReuseNearExpiry(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, states store.States) {
 		ctx := context.Background()
 		m, c := newManager(t, states)
-		if _, err := m.Begin(ctx, "slack-connect", "u", nil, 2*time.Minute); err != nil {
+		first, err := m.BeginOrReuse(ctx, "connect-link", "u", nil, 2*time.Minute)
+		if err != nil {
 			t.Fatal(err)
 		}
 		c.Advance(90 * time.Second)
-		if _, ok, err := m.Reissue(ctx, "slack-connect", "u"); ok || err != nil {
-			t.Errorf("30s left: ok=%v err=%v, want a fresh Begin instead", ok, err)
+		again, err := m.BeginOrReuse(ctx, "connect-link", "u", nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p1, _, _ := payloadOf(t, first); p1.ID == func() string { p, _, _ := payloadOf(t, again); return p.ID }() {
+			t.Error("a state with 30 s left was reused; want a fresh one")
 		}
 	})
 }
 
-func TestStateReissueNeedsPrincipal(t *testing.T) {
+func TestStateBeginOrReuseNeedsPrincipal(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, states store.States) {
 		ctx := context.Background()
 		m, _ := newManager(t, states)
@@ -349,8 +368,8 @@ func TestStateReissueNeedsPrincipal(t *testing.T) {
 		if _, err := m.Begin(ctx, "mcp-authorize", "", []byte("their verifier"), 0); err != nil {
 			t.Fatal(err)
 		}
-		if tok, ok, err := m.Reissue(ctx, "mcp-authorize", ""); ok || tok != "" || err == nil {
-			t.Errorf("Reissue with no principal: %q ok=%v err=%v", tok, ok, err)
+		if tok, err := m.BeginOrReuse(ctx, "mcp-authorize", "", nil, 0); tok != "" || err == nil {
+			t.Errorf("BeginOrReuse with no principal: %q err=%v", tok, err)
 		}
 	})
 }

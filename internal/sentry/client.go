@@ -4,7 +4,7 @@
 // longer than that turn. It routes each organization's calls to the
 // organization's region (remembered across a principal's turns in a shared
 // Regions), validating every region URL before any request goes there
-// (DESIGN §4), retries what is safe to retry within one budget per turn, and
+// (docs/architecture.md, "Sentry API safety"), retries what is safe to retry within one budget per turn, and
 // reports failures as error kinds that callers branch on with errors.Is
 // (ErrUnauthorized, ErrMissingScope, ErrNoAccess, ...). The token lives only in the
 // Authorization header: it is never part of a URL, an error, or the printed
@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/version"
 )
 
@@ -45,29 +46,32 @@ type Reauthorizer interface {
 	Reauthorize(ctx context.Context, rejected string) (string, error)
 }
 
-// StaticToken is a TokenSource that always returns the same token (tests, the
-// admin CLI). Every way of printing or marshalling it shows "[REDACTED]".
-type StaticToken string
+// StaticToken is a TokenSource that always returns the same token (the
+// stdio server, CI, tests). The token is held as a secret.Value, so the
+// source prints "[redacted]" however it is formatted, marshalled or logged.
+func StaticToken(token string) TokenSource { return staticToken{secret.New(token)} }
 
 const redacted = "[REDACTED]"
 
+type staticToken struct{ v secret.Value }
+
 // Token returns the token.
-func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
+func (t staticToken) Token(context.Context) (string, error) { return t.v.Reveal(), nil }
 
 // String redacts the token.
-func (t StaticToken) String() string { return "sentry.StaticToken(" + redacted + ")" }
+func (t staticToken) String() string { return "sentry.StaticToken(" + redacted + ")" }
 
 // GoString redacts the token from %#v.
-func (t StaticToken) GoString() string { return t.String() }
+func (t staticToken) GoString() string { return t.String() }
 
 // Format redacts the token from every fmt verb, %x and %q included.
-func (t StaticToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+func (t staticToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
 
 // MarshalJSON redacts the token from JSON (and so from slog's JSON handler).
-func (t StaticToken) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+func (t staticToken) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
 
 // LogValue redacts the token from slog.
-func (t StaticToken) LogValue() slog.Value { return slog.StringValue(redacted) }
+func (t staticToken) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // Options configure a Client. Zero values are safe defaults except BaseURL and
 // Token, which are required.

@@ -41,7 +41,7 @@ func TestTokenIsRedactedEverywhere(t *testing.T) {
 			outs = append(outs, buf.String())
 		}
 	}
-	outs = append(outs, tok.String(), tok.GoString(), opts.String(), c.String())
+	outs = append(outs, fmt.Sprint(tok), fmt.Sprintf("%#v", tok), opts.String(), c.String())
 	for _, s := range outs {
 		if strings.Contains(s, testToken) || strings.Contains(s, "TEST-SECRET") {
 			t.Errorf("token leaked: %s", s)

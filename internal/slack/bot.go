@@ -12,26 +12,25 @@
 // the bot parks the turn in the store first, then sends that user alone a
 // connect link (ephemeral in a channel, a direct message otherwise; never
 // a link in a shared thread) and tells the thread it is waiting. The link
-// (/connect/sentry?s=..., signed, single use, ten minutes, bound to the
-// principal) leads to Sentry's consent; the Sentry callback hands the
-// grant to Connected, which stores it and marks the principal's parked
-// turns ready. The resumer claims ready turns with a lease (so one replica
-// runs each, also after a restart), checks that the user has not asked
-// something newer in that thread, runs the turn again and answers where it
-// was asked.
+// and everything after it belong to the authorization server
+// (internal/authserver): its pages, Sentry's consent bound to the browser
+// that confirmed, the grant stored in the vault under the link's
+// principal. The bot is its Connector: it names the user on the page, says
+// which scopes to ask for, and hears OnConnected, which marks the
+// principal's parked turns ready. The resumer claims ready turns with a
+// lease (so one replica runs each, also after a restart), checks that the
+// user has not asked something newer in that thread, runs the turn again
+// and answers where it was asked.
 //
-// Nothing here sees a Sentry token except Connected, which passes the
-// consent straight to the vault; messages, pages and logs never hold one.
+// Nothing here sees a Sentry token or renders a page.
 package slack
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,30 +39,15 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/lookout-hq/lookout/internal/agent"
-	"github.com/lookout-hq/lookout/internal/oauth"
 	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
 
-// Paths the bot serves.
-const (
-	// WebhookPath receives the Events API (the app's Request URL).
-	WebhookPath = "/api/webhooks/slack"
-	// ConnectPath is where private connect links point.
-	ConnectPath = "/connect/sentry"
-)
-
-// ConnectKind is the state kind of the bot's Sentry consent flows: the
-// authorization server must map it to the Bot as its Connector.
-const ConnectKind = "slack-connect"
-
-// linkKind is the state kind behind a connect link.
-const linkKind = "slack-link"
+// WebhookPath receives the Events API (the app's Request URL).
+const WebhookPath = "/api/webhooks/slack"
 
 // Lifetimes.
 const (
-	// LinkTTL: a connect link works once, within ten minutes.
-	LinkTTL = 10 * time.Minute
 	// ParkTTL: a question waiting for consent is answered if the user
 	// connects within an hour.
 	ParkTTL = time.Hour
@@ -105,21 +89,13 @@ type Config struct {
 	// APIURL is the Web API base (SLACK_API_URL), ending with "/";
 	// default https://slack.com/api/.
 	APIURL string
-	// BaseURL is LOOKOUT_BASE_URL: connect links start with it.
-	BaseURL string
-	// SentryURL is where the connect page's form leads (its CSP names it).
-	SentryURL string
 
 	Store store.Store
 	Vault *vault.Vault
 	Agent Agent
-	// CookieSecret (COOKIE_SECRET, >= 32 bytes) signs connect links, under
-	// its own purpose.
-	CookieSecret []byte
-	// BeginConsent starts a Sentry consent flow of kind for principal and
-	// returns the Sentry URL to send the browser to:
-	// (*authserver.Server).BeginSentryConsent.
-	BeginConsent func(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error)
+	// Links makes connect links: the authorization server, which must
+	// have the Bot added as the Connector of PrincipalPrefix.
+	Links Linker
 
 	// HTTPClient calls the Slack Web API (default: 15 s timeout).
 	HTTPClient *http.Client
@@ -146,17 +122,13 @@ const (
 	resumeConcurrency = 4
 )
 
-// Bot is the Slack bot. Register its handlers, pass it to the
-// authorization server as the Connector of ConnectKind, and Run it.
+// Bot is the Slack bot. Register its handler, add it to the authorization
+// server as the Connector of PrincipalPrefix, and Run it.
 type Bot struct {
 	cfg   Config
 	api   *slackapi.Client
-	links *oauth.StateManager
-	// confirm signs the CSRF token of the connect confirmation form.
-	confirm *oauth.Signer
-	linkMu  sync.Mutex // serialises connect link reuse-or-create
-	log     *slog.Logger
-	owner   string // claim owner id of this process
+	log   *slog.Logger
+	owner string // claim owner id of this process
 
 	queue   chan job
 	wake    chan struct{}
@@ -182,13 +154,6 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.SigningSecret == "" && cfg.AppToken == "" {
 		problems = append(problems, "neither SLACK_SIGNING_SECRET (Events API) nor SLACK_APP_TOKEN (Socket Mode) is set")
 	}
-	base, err := url.Parse(strings.TrimSuffix(cfg.BaseURL, "/"))
-	if cfg.BaseURL == "" || err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		problems = append(problems, fmt.Sprintf("LOOKOUT_BASE_URL %q is not an http(s) URL", cfg.BaseURL))
-	}
-	if len(cfg.CookieSecret) < 32 {
-		problems = append(problems, fmt.Sprintf("COOKIE_SECRET is %d bytes, need at least 32", len(cfg.CookieSecret)))
-	}
 	switch {
 	case cfg.Store == nil:
 		problems = append(problems, "no store")
@@ -196,13 +161,12 @@ func New(cfg Config) (*Bot, error) {
 		problems = append(problems, "no vault")
 	case cfg.Agent == nil:
 		problems = append(problems, "no agent")
-	case cfg.BeginConsent == nil:
-		problems = append(problems, "no BeginConsent (pass the authorization server's BeginSentryConsent)")
+	case cfg.Links == nil:
+		problems = append(problems, "no Links (pass the authorization server)")
 	}
 	if len(problems) > 0 {
 		return nil, errors.New("slack: " + strings.Join(problems, "; "))
 	}
-	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	if cfg.APIURL == "" {
 		cfg.APIURL = slackapi.APIURL
 	}
@@ -245,28 +209,19 @@ func New(cfg Config) (*Bot, error) {
 		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
 	}
 	b := &Bot{
-		cfg: cfg,
-		api: slackapi.New(cfg.BotToken, opts...),
-		links: &oauth.StateManager{
-			Signer: oauth.NewSigner(cfg.CookieSecret, "slack-link", cfg.Now),
-			Store:  cfg.Store,
-			Now:    cfg.Now,
-		},
-		confirm: oauth.NewSigner(cfg.CookieSecret, "slack-connect-confirm", cfg.Now),
-		log:     cfg.Logger,
-		owner:   "slack-" + rand.Text(),
-		queue:   make(chan job, cfg.QueueSize),
-		wake:    make(chan struct{}, 1),
+		cfg:   cfg,
+		api:   slackapi.New(cfg.BotToken, opts...),
+		log:   cfg.Logger,
+		owner: "slack-" + rand.Text(),
+		queue: make(chan job, cfg.QueueSize),
+		wake:  make(chan struct{}, 1),
 	}
 	return b, nil
 }
 
-// Register mounts POST /api/webhooks/slack and /connect/sentry (GET shows
-// the confirmation page, POST starts the Sentry consent).
+// Register mounts POST /api/webhooks/slack.
 func (b *Bot) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+WebhookPath, b.handleEvents)
-	mux.HandleFunc("GET "+ConnectPath, b.handleConnect)
-	mux.HandleFunc("POST "+ConnectPath, b.handleConnectConfirmed)
 }
 
 // Run runs the event workers, the parked-turn resumer and, with an app

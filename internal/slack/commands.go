@@ -16,7 +16,7 @@ func (b *Bot) command(ctx context.Context, m message, cmd string) {
 	switch cmd {
 	case cmdConnect:
 		// Even with a valid grant: connecting again switches accounts.
-		link, err := b.connectLink(ctx, principal, BaseScopes)
+		link, err := b.connectLink(ctx, principal)
 		if err != nil {
 			b.log.Error("slack: could not create a connect link", "principal", principal, "err", err)
 			text = "I couldn't create a connect link right now. Try again in a minute."
@@ -45,11 +45,11 @@ func (b *Bot) command(ctx context.Context, m message, cmd string) {
 
 // connectedAs names the Sentry account of principal's usable grant, or "".
 func (b *Bot) connectedAs(ctx context.Context, principal string) string {
-	g, err := b.cfg.Vault.Get(ctx, principal)
-	if err != nil || g.Stale {
+	st, err := b.cfg.Vault.Status(ctx, principal)
+	if err != nil || st.Stale {
 		return ""
 	}
-	return sentryAccount(g.User)
+	return sentryAccount(st.User)
 }
 
 func sentryAccount(u vault.SentryUser) string {
@@ -67,7 +67,7 @@ func sentryAccount(u vault.SentryUser) string {
 // statusText says whether principal is connected, as whom, with which
 // scopes.
 func (b *Bot) statusText(ctx context.Context, principal string) string {
-	g, err := b.cfg.Vault.Get(ctx, principal)
+	g, err := b.cfg.Vault.Status(ctx, principal)
 	switch {
 	case errors.Is(err, vault.ErrNoGrant):
 		return "You're not connected to Sentry. Ask me something, or say `connect sentry`, and I'll send you a private link."

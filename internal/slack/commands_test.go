@@ -79,7 +79,7 @@ func TestCommands(t *testing.T) {
 	if !strings.Contains(bye.Get("text"), "Disconnected") {
 		t.Errorf("disconnect: %q", bye.Get("text"))
 	}
-	if _, err := n.vault.Get(context.Background(), alicePrincipal); !errors.Is(err, vault.ErrNoGrant) {
+	if _, err := n.vault.Status(context.Background(), alicePrincipal); !errors.Is(err, vault.ErrNoGrant) {
 		t.Errorf("grant after disconnect: %v", err)
 	}
 	h.mention(alice, channel, "", "sentry status")

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lookout-hq/lookout/internal/authserver"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
 )
@@ -55,7 +56,7 @@ func TestConnectFlow(t *testing.T) {
 			if eph[0].Get("unfurl_links") != "false" {
 				t.Errorf("the link message may be unfurled: %v", eph[0].Params)
 			}
-			for _, bad := range []string{"http", ConnectPath, "?s="} {
+			for _, bad := range []string{"http", authserver.ConnectPath, "?s="} {
 				if strings.Contains(note.Text, bad) {
 					t.Errorf("thread note contains %q: %q", bad, note.Text)
 				}
@@ -77,7 +78,7 @@ func TestConnectFlow(t *testing.T) {
 			// 2. Follow the link: lookout -> Sentry -> callback -> page.
 			h.sentry.ClearRequests()
 			page := h.consent(link, sentrytest.AliceID)
-			if !strings.Contains(page, "Connected. You can close this tab; the answer is in Slack.") {
+			if !strings.Contains(page, "Connected. You can close this tab; the answer is on its way where you asked.") {
 				t.Errorf("connected page:\n%s", page)
 			}
 			msgs := h.waitBot(channel, q.TS, 2)
@@ -280,7 +281,7 @@ func TestNoPrivateRouteTellsThreadWithoutLink(t *testing.T) {
 		t.Errorf("thread note: %q", note.Text)
 	}
 	for _, c := range h.slack.Calls("chat.postMessage") {
-		if strings.Contains(c.Get("text"), ConnectPath) {
+		if strings.Contains(c.Get("text"), authserver.ConnectPath) {
 			t.Errorf("link posted to %s: %q", c.Get("channel"), c.Get("text"))
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	lookoutsecret "github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
@@ -154,13 +155,13 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Cleanup(srv.Close)
 	h.base = srv.URL
 	h.sentry.SetRedirectURIs(h.base + config.SentryCallbackPath)
-	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: randomBytes(32)})
+	kr, err := vault.NewKeyring(vault.Key{ID: "k1", Secret: lookoutsecret.FromBytes(randomBytes(32))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.keyring = kr
 	h.upstream = oauth.NewSentry(oauth.SentryConfig{
-		URL: h.sentry.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: sentrytest.DefaultClientSecret,
+		URL: h.sentry.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: lookoutsecret.New(sentrytest.DefaultClientSecret),
 		RedirectURL: h.base + config.SentryCallbackPath,
 	})
 	return h
@@ -187,6 +188,7 @@ type nodeOptions struct {
 	socketMode bool // app token, no signing secret
 	agent      Agent
 	configure  func(*Config)
+	now        func() time.Time // the node's clock (bot and authorization server)
 }
 
 // node starts a new lookout process on the shared database (not yet
@@ -202,22 +204,28 @@ func (h *harness) node(opts nodeOptions) *node {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger})
-	var ag Agent = agent.New(agent.Options{
-		Vault: v, Refresher: h.upstream.Refresh, Logger: h.logger,
-		Sentry: sentry.Options{BaseURL: h.sentry.URL, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
-	})
+	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger, Refresher: h.upstream.Refresh,
+		Sentry: sentry.Options{BaseURL: h.sentry.URL, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}})
+	t.Cleanup(func() { v.Close(context.Background()) })
+	var ag Agent = agent.New(agent.Options{Vault: v, SentryURL: h.sentry.URL, Logger: h.logger})
 	if opts.agent != nil {
 		ag = opts.agent
 	}
-	var as *authserver.Server
+	now := opts.now
+	if now == nil {
+		now = time.Now
+	}
+	as, err := authserver.New(authserver.Config{
+		BaseURL: h.base, Store: st, Vault: v, Sentry: h.upstream, SentryURL: h.sentry.URL,
+		CookieSecret: h.cookie, DevMode: true, Logger: h.logger, Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	so := h.slack.Options()
 	cfg := Config{
-		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL, BaseURL: h.base, SentryURL: h.sentry.URL,
-		Store: st, Vault: v, Agent: ag, CookieSecret: h.cookie,
-		BeginConsent: func(ctx context.Context, kind, principal string, data []byte, scopes []string) (string, error) {
-			return as.BeginSentryConsent(ctx, kind, principal, data, scopes)
-		},
+		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL,
+		Store: st, Vault: v, Agent: ag, Links: as, Now: now,
 		Logger: h.logger, Workers: 2, ResumeInterval: 100 * time.Millisecond, ShutdownTimeout: 20 * time.Second,
 	}
 	if opts.socketMode {
@@ -230,12 +238,7 @@ func (h *harness) node(opts nodeOptions) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as, err = authserver.New(authserver.Config{
-		BaseURL: h.base, Store: st, Vault: v, Sentry: h.upstream, SentryURL: h.sentry.URL,
-		CookieSecret: h.cookie, DevMode: true, Logger: h.logger,
-		Connectors: map[string]authserver.Connector{ConnectKind: bot},
-	})
-	if err != nil {
+	if err := as.AddConnector(PrincipalPrefix, bot); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
@@ -353,7 +356,7 @@ var slackLinkRe = regexp.MustCompile(`<(https?://[^|>]+)\|`)
 func (h *harness) linkIn(text string) string {
 	h.t.Helper()
 	m := slackLinkRe.FindStringSubmatch(text)
-	if m == nil || !strings.HasPrefix(m[1], h.base+ConnectPath+"?s=") {
+	if m == nil || !strings.HasPrefix(m[1], h.base+authserver.ConnectPath+"?s=") {
 		h.t.Fatalf("no connect link in %q", text)
 	}
 	return strings.ReplaceAll(m[1], "&amp;", "&")
@@ -376,8 +379,8 @@ func (h *harness) follow(link string) (int, string) {
 	if status != http.StatusOK || !strings.Contains(body, "Continue to Sentry") {
 		return status, body
 	}
-	form := url.Values{"s": {hiddenField(h.t, body, "s")}, "csrf": {hiddenField(h.t, body, "csrf")}}
-	resp, err := b.PostForm(h.base+ConnectPath, form)
+	form := url.Values{"s": {hiddenField(h.t, body, "s")}, "csrf_token": {hiddenField(h.t, body, "csrf_token")}}
+	resp, err := b.PostForm(h.base+authserver.ConnectPath, form)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -462,7 +465,7 @@ func (n *node) grant(t *testing.T, h *harness, principal, userID string, scopes 
 	}
 	tok := h.sentry.IssueToken(userID, scopes, 0)
 	_, err := n.vault.Put(context.Background(), vault.Grant{Principal: principal,
-		Token: vault.Token{AccessToken: tok}, Scopes: scopes, User: vault.SentryUser{ID: userID}})
+		Token: vault.NewToken(tok, "", time.Time{}), Scopes: scopes, User: vault.SentryUser{ID: userID}})
 	if err != nil {
 		t.Fatal(err)
 	}

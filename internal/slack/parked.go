@@ -48,7 +48,7 @@ func (b *Bot) park(ctx context.Context, m message, auth agent.AuthNeeded) error 
 }
 
 // resumeLoop claims ready parked questions at start, every ResumeInterval
-// and when Connected nudges it, until ctx ends; then it waits for the
+// and when OnConnected nudges it, until ctx ends; then it waits for the
 // questions it is answering. Claims carry a lease, so across replicas (and
 // after a crash, once the lease ends) each question is taken by one.
 func (b *Bot) resumeLoop(ctx, work context.Context) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/agent"
+	"github.com/lookout-hq/lookout/internal/authserver"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/slack/slacktest"
 	"github.com/lookout-hq/lookout/internal/store"
@@ -244,10 +245,10 @@ func TestConnectLinkPages(t *testing.T) {
 		want string
 	}{
 		"tampered": {strings.Replace(link, "s=", "s=0", 1), "not valid"},
-		"empty":    {h.base + ConnectPath, "missing its code"},
+		"empty":    {h.base + authserver.ConnectPath, "missing its code"},
 	} {
 		status, body := h.follow(tc.link)
-		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) || !strings.Contains(body, "Ask again in Slack") {
+		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) || !strings.Contains(body, "connect sentry") {
 			t.Errorf("%s: %d\n%s", name, status, body)
 		}
 	}
@@ -282,11 +283,11 @@ func TestExpiredLink(t *testing.T) {
 		defer mu.Unlock()
 		return time.Now().Add(offset)
 	}
-	h.node(nodeOptions{configure: func(c *Config) { c.Now = clock }}).start(t)
+	h.node(nodeOptions{now: clock}).start(t)
 	h.mention(alice, channel, "", "connect sentry")
 	link := h.linkIn(h.waitCalls("chat.postEphemeral", 1)[0].Get("text"))
 	mu.Lock()
-	offset = LinkTTL + time.Second
+	offset = authserver.ConnectLinkTTL + time.Second
 	mu.Unlock()
 	status, body := h.follow(link)
 	if status != http.StatusBadRequest || !strings.Contains(body, "expired") {

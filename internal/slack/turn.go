@@ -115,7 +115,7 @@ func (b *Bot) needConsent(ctx context.Context, m message, auth agent.AuthNeeded)
 		b.reply(ctx, m, b.address(m)+"I need your own Sentry access for this, but I couldn't save your question to answer it later. Try again in a minute.")
 		return
 	}
-	link, err := b.connectLink(ctx, m.principal(), scopesFor(auth))
+	link, err := b.connectLink(ctx, m.principal())
 	if err != nil {
 		b.log.Error("slack: could not create a connect link", "principal", m.principal(), "err", err)
 		b.reply(ctx, m, b.address(m)+"I need your own Sentry access for this, but I couldn't create a connect link right now. Try again in a minute.")
@@ -138,16 +138,6 @@ func (b *Bot) address(m message) string {
 		return ""
 	}
 	return "<@" + m.User + "> "
-}
-
-// scopesFor is what to ask Sentry for: the base scopes, plus the missing
-// one.
-func scopesFor(auth agent.AuthNeeded) []string {
-	scopes := append([]string(nil), BaseScopes...)
-	if auth.Reason == agent.ReasonMissingScope && auth.Scope != "" {
-		scopes = addScope(scopes, auth.Scope)
-	}
-	return scopes
 }
 
 func addScope(scopes []string, s string) []string {

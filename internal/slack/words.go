@@ -6,7 +6,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/agent"
 )
 
-// What the bot says about Sentry access (DESIGN §5, in Slack words). The
+// What the bot says about Sentry access (docs/architecture.md, "Guidance", in Slack words). The
 // link only ever goes into private texts (linkText); thread texts never
 // hold one.
 

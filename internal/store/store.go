@@ -44,14 +44,20 @@ type Store interface {
 	Approvals
 	Audit
 	Events
+	Leases
 
 	// Migrate applies every embedded migration not yet applied. It is
 	// idempotent and safe to run from several processes at once.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
+	// PingWrite reports whether the backend accepts a write (readiness: a
+	// full disk or a read-only database still answers Ping). It writes a
+	// short-lived record that DeleteExpired sweeps.
+	PingWrite(ctx context.Context) error
 	// DeleteExpired removes records expired at now and returns how many
-	// went. Grants and the audit log never expire this way.
+	// went. Grants and the audit log never expire this way (the audit log
+	// has DeleteAuditBefore).
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	Close() error
 }
@@ -68,6 +74,18 @@ type Grant struct {
 	// set by the caller of PutGrant/SwapGrant (zero: the store's clock).
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// What the vault copies out of the sealed grant so that grants can be
+	// found without decrypting each one; none of it is secret. PutGrant and
+	// SwapGrant store it as given. Described is false on rows written
+	// before these fields existed (and by writers that do not set them):
+	// the vault rewrites those.
+	SentryUserID string
+	ExpiresAt    time.Time // the access token's expiry; zero: never expires
+	Stale        bool      // Sentry refused the grant
+	Described    bool
+	// LastUsedAt is set by TouchGrant alone; writes keep it.
+	LastUsedAt time.Time
 }
 
 // Grants stores sealed grants. The refresh lease lets exactly one holder,
@@ -95,6 +113,17 @@ type Grants interface {
 	// ReleaseGrantLease drops owner's lease, if it still holds it (a no-op
 	// otherwise, also when the grant is gone).
 	ReleaseGrantLease(ctx context.Context, principal, owner string) error
+	// ListExpiringGrants returns up to limit described, not stale grants
+	// whose access token expires at or before `before`, soonest first (then
+	// by principal): the background refresher's work list.
+	ListExpiringGrants(ctx context.Context, before time.Time, limit int) ([]Grant, error)
+	// ListGrantsBySentryUser returns the grants described as belonging to
+	// the Sentry user id, in principal order.
+	ListGrantsBySentryUser(ctx context.Context, sentryUserID string) ([]Grant, error)
+	// TouchGrant records that principal's grant was used at now. It never
+	// moves LastUsedAt back, changes nothing else (not the version, not a
+	// lease) and reports ErrNotFound when there is no grant.
+	TouchGrant(ctx context.Context, principal string, now time.Time) error
 }
 
 // State is a server-side record behind a signed OAuth state or connect
@@ -116,10 +145,13 @@ type States interface {
 	// one caller ever succeeds; later ones get ErrAlreadyUsed. Expired
 	// states report ErrNotFound.
 	ConsumeState(ctx context.Context, id string, now time.Time) (State, error)
-	// PendingState returns the newest unconsumed, unexpired state of kind
-	// for principal (ErrNotFound if none): a connect link still worth
-	// reusing.
-	PendingState(ctx context.Context, kind, principal string, now time.Time) (State, error)
+	// PendingOrCreateState returns the newest unconsumed state of s.Kind
+	// for s.Principal that is still valid at reuseUntil (a connect link
+	// still worth handing out again), or, when there is none, creates s and
+	// returns it with created true. Concurrent callers for one kind and
+	// principal, in any number of processes, all get the same state: at
+	// most one of them creates.
+	PendingOrCreateState(ctx context.Context, s State, reuseUntil time.Time) (st State, created bool, err error)
 }
 
 // ParkedRequest is a turn blocked on authorization, kept until the user
@@ -171,6 +203,28 @@ type Clients interface {
 	// revive a lapsed registration.
 	TouchClient(ctx context.Context, id string, now, expiresAt time.Time) error
 	DeleteClient(ctx context.Context, id string) error
+	// ListClientUsage returns every client lookout knows of at now: live
+	// registrations, and clients (registered or identified by a metadata
+	// document URL) that hold a live token or approval. In id order.
+	ListClientUsage(ctx context.Context, now time.Time) ([]ClientUsage, error)
+}
+
+// ClientUsage is one client as an operator sees it.
+type ClientUsage struct {
+	ID string
+	// Registered: it has a live registration (the fields below are from
+	// it); otherwise it is known from its tokens or approvals only, as a
+	// client identified by a metadata document URL is.
+	Registered bool
+	Metadata   []byte
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	// LastTokenAt is when its newest token was issued (zero: never).
+	LastTokenAt time.Time
+	Approvals   int // live approvals
+	Tokens      int // live tokens: not revoked, not expired, not spent
+	Principals  int // distinct principals those tokens act for
 }
 
 // AuthCode is one of lookout's authorization codes, stored by hash.
@@ -190,6 +244,10 @@ type AuthCode struct {
 // AuthCodes holds single-use authorization codes.
 type AuthCodes interface {
 	CreateAuthCode(ctx context.Context, c AuthCode) error // ErrAlreadyExists
+	// GetAuthCode returns an unexpired code, used or not, without using
+	// it: the token endpoint checks client, redirect URI and PKCE before it
+	// spends a code. Expired or unknown: ErrNotFound.
+	GetAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
 	// ConsumeAuthCode marks the code used and returns it; exactly one caller
 	// wins. A second consumption returns the code AND ErrAlreadyUsed so the
 	// caller can revoke what the first one issued. Expired: ErrNotFound.
@@ -219,6 +277,11 @@ type Token struct {
 	// UsedAt is when a refresh token was spent (zero: not yet). Set by the
 	// store; ignored by CreateToken.
 	UsedAt time.Time
+	// SuccessorSeed is the random value given by the call that spent a
+	// refresh token ("" before): the authorization server derives the
+	// successor pair from it, so that the token presented again within its
+	// grace period gets that same pair. Ignored by CreateToken.
+	SuccessorSeed string
 }
 
 // Tokens holds lookout's access and refresh tokens.
@@ -226,12 +289,13 @@ type Tokens interface {
 	CreateToken(ctx context.Context, t Token) error // ErrAlreadyExists
 	// GetToken returns ErrNotFound for unknown, expired or revoked tokens.
 	GetToken(ctx context.Context, hash string, now time.Time) (Token, error)
-	// UseRefreshToken atomically marks a refresh token used and returns it.
-	// A token used before comes back, with its UsedAt, and ErrAlreadyUsed
-	// (reuse: the caller revokes the family, or tolerates a client's
-	// parallel refreshes within a grace period); unknown, expired or
+	// UseRefreshToken atomically marks a refresh token used, recording
+	// successorSeed with it, and returns it. A token used before comes
+	// back, with its UsedAt and the first caller's SuccessorSeed, and
+	// ErrAlreadyUsed (reuse: the caller revokes the family, or, within a
+	// grace period, hands out the successor pair again); unknown, expired or
 	// revoked: ErrNotFound.
-	UseRefreshToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	UseRefreshToken(ctx context.Context, hash string, now time.Time, successorSeed string) (Token, error)
 	// RevokeToken revokes one token (again: no error); ErrNotFound if unknown.
 	RevokeToken(ctx context.Context, hash string) error
 	// RevokeFamily revokes every token of a family and returns how many
@@ -240,15 +304,36 @@ type Tokens interface {
 	// RevokePrincipal revokes every token issued for principal and returns
 	// how many were not revoked before.
 	RevokePrincipal(ctx context.Context, principal string) (int, error)
+	// RevokeClientTokens revokes every token issued to clientID, returns
+	// how many were not revoked before, and the principals any token of
+	// the client (revoked or not) was issued for, in order.
+	RevokeClientTokens(ctx context.Context, clientID string) (revoked int, principals []string, err error)
+	// ListTokenHolders sums up principal's live tokens (not revoked, not
+	// expired, not spent) by client and resource, in client id order.
+	ListTokenHolders(ctx context.Context, principal string, now time.Time) ([]TokenHolder, error)
 }
 
-// Approval records that a user approved an MCP client for a scope.
+// TokenHolder is a client holding live tokens for one principal and one
+// resource.
+type TokenHolder struct {
+	Principal    string
+	ClientID     string
+	Resource     string
+	Tokens       int
+	LastIssuedAt time.Time // the newest of those tokens
+}
+
+// Approval records that a user approved an MCP client for a scope on one
+// resource, sending them back to one redirect URI: an approval covers that
+// and nothing wider.
 type Approval struct {
-	ID        string
-	ClientID  string
-	Scope     string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	ID          string
+	ClientID    string
+	Scope       string
+	Resource    string // the canonical MCP resource URL approved
+	RedirectURI string // as approved (loopback ports removed by the caller)
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // Approvals stores client approvals referenced from the approval cookie.
@@ -257,6 +342,9 @@ type Approvals interface {
 	// GetApproval returns ErrNotFound for unknown or expired approvals.
 	GetApproval(ctx context.Context, id string, now time.Time) (Approval, error)
 	DeleteApproval(ctx context.Context, id string) error
+	// DeleteClientApprovals removes every approval of clientID and returns
+	// how many went.
+	DeleteClientApprovals(ctx context.Context, clientID string) (int64, error)
 }
 
 // AuditEvent is one entry of the grant audit log. Never token material.
@@ -268,12 +356,27 @@ type AuditEvent struct {
 	Detail    string // human readable, already free of secrets
 }
 
-// Audit is an append-only log.
+// Audit is an append-only log with a retention.
 type Audit interface {
 	AppendAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns principal's events newest first (all principals when
 	// principal is empty), at most limit.
 	ListAudit(ctx context.Context, principal string, limit int) ([]AuditEvent, error)
+	// DeleteAuditBefore removes events older than cutoff (Time < cutoff)
+	// and returns how many went: the retention LOOKOUT_AUDIT_RETENTION.
+	DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64, error)
+	// SearchAudit returns the events q matches, newest first.
+	SearchAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+}
+
+// AuditQuery selects audit events; zero fields select everything.
+type AuditQuery struct {
+	Principal string
+	// Action is an exact action ("grant.stale"), or a prefix ending in
+	// "*" ("grant.*").
+	Action string
+	Since  time.Time // events at or after
+	Limit  int
 }
 
 // Events deduplicates deliveries such as Slack event retries.
@@ -284,4 +387,15 @@ type Events interface {
 	// EventSeen reports whether id is recorded and unexpired at now, without
 	// recording it (e.g. "is this a thread the bot takes part in?").
 	EventSeen(ctx context.Context, id string, now time.Time) (bool, error)
+}
+
+// Leases are named, expiring locks across processes, e.g. the one that
+// elects the replica running the background refresher.
+type Leases interface {
+	// AcquireLease gives owner the lease called name until `until`, if no
+	// other owner holds it unexpired at now (ErrLeaseHeld otherwise); the
+	// holder may extend it. A lease ends at until exactly.
+	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) error
+	// ReleaseLease ends owner's lease; a no-op when owner does not hold it.
+	ReleaseLease(ctx context.Context, name, owner string) error
 }

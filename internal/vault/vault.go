@@ -1,8 +1,17 @@
 // Package vault keeps each principal's upstream Sentry grant encrypted at
 // rest, refreshes it at most once at a time across goroutines and processes,
 // and writes an audit event for every change. It is the only package that
-// holds the encryption keys, and the only one that sees decrypted tokens
-// apart from the Sentry client built for one turn.
+// holds the encryption keys and reads decrypted tokens: front doors get a
+// Status (metadata) and a Sentry client (Client) whose token source is the
+// vault, nothing else.
+//
+// A refresh is durable. Sentry's refresh tokens work once, so once Sentry
+// has answered a refresh, the pair it returned is the only one that works:
+// the refresh runs in a goroutine the vault owns, detached from the caller
+// (who may give up first) with its own deadline, and a pair that cannot be
+// stored is kept in memory, served to this process's callers, and stored in
+// the background until it is. Only Sentry refusing the refresh token marks a
+// grant stale; every other failure is ErrUnavailable and leaves it alone.
 package vault
 
 import (
@@ -14,9 +23,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/secret"
+	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
@@ -26,9 +36,15 @@ var (
 	// ErrStale: Sentry refused the grant (refresh rejected or token
 	// revoked); the user must connect again.
 	ErrStale = errors.New("the Sentry grant is no longer valid")
-	// ErrDecrypt: a stored grant failed to decrypt (wrong key, tampering,
-	// or a row copied from another principal).
+	// ErrDecrypt: a stored grant failed to decrypt (tampering, or a row
+	// copied from another principal); the user must connect again. A
+	// missing key is a KeyMissingError, which is also ErrUnavailable.
 	ErrDecrypt = errors.New("stored grant failed to decrypt")
+	// ErrUnavailable: something lookout depends on is having trouble (the
+	// database, Sentry's token endpoint, a missing encryption key) or a
+	// deadline passed. The grant is untouched; the call can be tried again
+	// in a minute.
+	ErrUnavailable = errors.New("Sentry or lookout's database is having trouble")
 )
 
 // Audit actions written by the vault.
@@ -41,273 +57,216 @@ const (
 	ActionRotated       = "keys.rotated"
 )
 
-// Refresher exchanges a grant's refresh token for a new token set. Sentry
-// rotates refresh tokens, so it must be called at most once per token; the
-// vault guarantees that. Return an error wrapping ErrStale when Sentry
-// refuses the refresh token (the grant is then marked stale).
-type Refresher func(ctx context.Context, old Token) (Token, error)
+// Refresher exchanges a refresh token for a new token set (internal/oauth's
+// Sentry.Refresh). Sentry rotates refresh tokens, so it must send the token
+// once and never retry; the vault calls it at most once per token. It must
+// return an error wrapping ErrStale exactly when Sentry refused the refresh
+// token (invalid_grant, 400/401 from the token endpoint); any other error is
+// taken as transient.
+type Refresher func(ctx context.Context, refreshToken secret.Value) (Token, error)
+
+// Store is what the vault needs of the store: grants and the audit log.
+type Store interface {
+	store.Grants
+	store.Audit
+}
+
+// Defaults of Options.
+const (
+	DefaultRefreshSkew    = time.Minute
+	DefaultLeaseTTL       = 6 * time.Second
+	DefaultRefreshTimeout = 2 * time.Minute
+	DefaultStoreTimeout   = 5 * time.Second
+	DefaultPollInterval   = 50 * time.Millisecond
+)
 
 // Options tune a Vault; zero values are safe defaults.
 type Options struct {
+	// Refresher is bound once here (internal/oauth's Sentry.Refresh); a
+	// vault without one cannot refresh and reports ErrUnavailable when a
+	// grant needs it.
+	Refresher Refresher
+	// Sentry are the base options of every client Client builds (URL,
+	// allowed region domains, HTTP client); Token and Scopes are the
+	// vault's.
+	Sentry sentry.Options
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// RefreshSkew: tokens expiring within it are refreshed first
 	// (default 1 minute).
 	RefreshSkew time.Duration
-	// LeaseTTL bounds how long one refresher may hold a grant; the
-	// refresher's context ends before it (default 30s).
+	// LeaseTTL is how long a refresher's lease lasts without a heartbeat
+	// (default 6s): a waiter notices a dead refresher within it. A live one
+	// extends it every LeaseTTL/3 for as long as it works.
 	LeaseTTL time.Duration
-	// PollInterval is how often a waiter re-reads a grant another process
-	// is refreshing (default 50ms).
+	// RefreshTimeout bounds one refresh, Sentry's answer and storing it
+	// included (default 2 minutes). It is independent of the caller's
+	// context: Sentry may be slow, and a caller giving up must not make the
+	// refresh give up after Sentry has rotated the token.
+	RefreshTimeout time.Duration
+	// StoreTimeout bounds each store call (default 5s), so an unreachable
+	// database fails calls instead of hanging them.
+	StoreTimeout time.Duration
+	// PollInterval is how often a waiter looks again at a grant another
+	// process is refreshing (default 50ms).
 	PollInterval time.Duration
 	// Logger receives operational messages (never token material).
 	Logger *slog.Logger
 }
 
-// Vault is safe for concurrent use.
+// Vault is safe for concurrent use. Close it to stop its background work.
 type Vault struct {
-	store store.Store
+	store Store
 	keys  *Keyring
 	opts  Options
 	owner string // lease owner id: unique per Vault, i.e. per process
 
-	mu    sync.Mutex
-	locks map[string]*principalLock
-}
+	// run bounds every goroutine the vault starts; Close cancels it and
+	// waits for them.
+	run    context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	closed bool // guarded by mu
 
-// principalLock queues one principal's refreshes within this process.
-type principalLock struct {
-	sync.Mutex
-	refs int // guarded by Vault.mu
-	// failures counts refresher calls that failed transiently, and err is
-	// the latest such failure (guarded by the lock itself). A caller that
-	// queued behind a failed attempt gets its error instead of spending
-	// Sentry's rotating refresh token on another try.
-	failures atomic.Int64
-	err      error
+	mu      sync.Mutex
+	flights map[string]*flight   // refreshes in progress in this process
+	pending map[string]*pending  // refreshed pairs not yet stored
+	kick    chan struct{}        // wakes the pending writer
+	touched map[string]time.Time // when this process last recorded each grant's use
 }
 
 // New returns a vault over s sealing with keys.
-func New(s store.Store, keys *Keyring, opts Options) *Vault {
+func New(s Store, keys *Keyring, opts Options) *Vault {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.RefreshSkew == 0 {
-		opts.RefreshSkew = time.Minute
+		opts.RefreshSkew = DefaultRefreshSkew
 	}
-	if opts.LeaseTTL == 0 {
-		opts.LeaseTTL = 30 * time.Second
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
 	}
-	if opts.PollInterval == 0 {
-		opts.PollInterval = 50 * time.Millisecond
+	if opts.RefreshTimeout <= 0 {
+		opts.RefreshTimeout = DefaultRefreshTimeout
+	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = DefaultStoreTimeout
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Vault{store: s, keys: keys, opts: opts, owner: randomID(), locks: map[string]*principalLock{}}
+	run, stop := context.WithCancel(context.Background())
+	return &Vault{
+		store: s, keys: keys, opts: opts, owner: randomID(), run: run, stop: stop,
+		flights: map[string]*flight{}, pending: map[string]*pending{}, kick: make(chan struct{}, 1),
+		touched: map[string]time.Time{},
+	}
+}
+
+// Close stops the vault's background work: refreshes in flight are
+// cancelled, and refreshed pairs that could not be stored yet get one last
+// try within ctx. A pair that still cannot be stored is logged loudly (the
+// principal, never the token): that user will have to reconnect.
+func (v *Vault) Close(ctx context.Context) error {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return nil
+	}
+	v.closed = true
+	v.mu.Unlock()
+	v.stop()
+	v.wg.Wait()
+	var lost []string
+	for principal, p := range v.pendingPairs() {
+		if err := v.storePending(ctx, principal, p); err != nil {
+			lost = append(lost, principal)
+			v.opts.Logger.Error("vault: a refreshed Sentry grant could not be stored before shutdown; Sentry has rotated its refresh token, so this user must reconnect",
+				"principal", principal, "err", err)
+		}
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("vault: %d refreshed grants could not be stored before shutdown", len(lost))
+	}
+	return nil
 }
 
 // Put stores a newly consented grant for principal, replacing any previous
-// one (a reconnect supersedes a stale grant).
-func (v *Vault) Put(ctx context.Context, g Grant) (Grant, error) {
+// one (a reconnect supersedes a stale grant, and any refreshed pair of the
+// old grant still waiting to be stored).
+func (v *Vault) Put(ctx context.Context, g Grant) (Status, error) {
 	now := v.opts.Now().UTC()
-	if g.ConnectedAt.IsZero() {
-		g.ConnectedAt = now
-	}
-	g.Stale = false
+	g.connectedAt, g.refreshedAt, g.stale = now, time.Time{}, false
 	row, err := v.sealRow(g)
 	if err != nil {
-		return Grant{}, err
+		return Status{}, err
 	}
-	stored, err := v.store.PutGrant(ctx, row)
+	sctx, cancel := v.storeCtx(ctx)
+	defer cancel()
+	stored, err := v.store.PutGrant(sctx, row)
 	if err != nil {
-		return Grant{}, fmt.Errorf("vault: store grant: %w", err)
+		return Status{}, unavailable("store grant", err)
 	}
-	g.Version = stored.Version
+	v.dropPending(g.Principal)
+	g.version = stored.Version
 	v.audit(ctx, g.Principal, ActionConnected, fmt.Sprintf("sentry user %s, scopes %q", g.User.ID, g.Scopes))
-	return g, nil
+	return g.status(), nil
 }
 
-// Get returns principal's decrypted grant: ErrNoGrant if there is none.
-// A stale grant is returned with Stale set; callers decide.
-func (v *Vault) Get(ctx context.Context, principal string) (Grant, error) {
-	row, err := v.store.GetGrant(ctx, principal)
-	if errors.Is(err, store.ErrNotFound) {
-		return Grant{}, ErrNoGrant
-	}
+// Status returns what may be known of principal's grant: ErrNoGrant if
+// there is none, ErrUnavailable when it cannot be read now (database down,
+// key missing), ErrDecrypt when it can never be read (the user must connect
+// again). A stale grant is returned with Stale set.
+func (v *Vault) Status(ctx context.Context, principal string) (Status, error) {
+	g, err := v.current(ctx, principal)
 	if err != nil {
-		return Grant{}, fmt.Errorf("vault: load grant: %w", err)
+		return Status{}, err
 	}
-	return v.openRow(ctx, row)
+	return g.status(), nil
 }
 
 // Delete revokes principal's grant in lookout; reason goes to the audit log.
 func (v *Vault) Delete(ctx context.Context, principal, reason string) error {
-	err := v.store.DeleteGrant(ctx, principal)
+	sctx, cancel := v.storeCtx(ctx)
+	defer cancel()
+	err := v.store.DeleteGrant(sctx, principal)
 	if errors.Is(err, store.ErrNotFound) {
+		v.dropPending(principal)
 		return ErrNoGrant
 	}
 	if err != nil {
-		return fmt.Errorf("vault: delete grant: %w", err)
+		return unavailable("delete grant", err)
 	}
+	v.dropPending(principal)
 	v.audit(ctx, principal, ActionRevoked, reason)
 	return nil
 }
 
-// MarkStale records that Sentry no longer accepts principal's grant.
+// MarkStale records that Sentry no longer accepts principal's grant: call
+// it only when Sentry said so (a fresh token got a 401), never for a
+// failure of lookout's own or a Sentry outage.
 func (v *Vault) MarkStale(ctx context.Context, principal, reason string) error {
 	for {
-		g, err := v.Get(ctx, principal)
+		g, err := v.load(ctx, principal)
 		if err != nil {
 			return err
 		}
-		if g.Stale {
+		if g.stale {
 			return nil
 		}
-		g.Stale = true
+		g.stale = true
 		if _, err := v.swap(ctx, g); errors.Is(err, store.ErrConflict) {
 			continue // changed under us; look again
 		} else if err != nil {
 			return err
 		}
+		v.dropPending(principal)
 		v.audit(ctx, principal, ActionStale, reason)
 		return nil
 	}
-}
-
-// Refresh returns principal's grant with an access token that does not
-// expire within the refresh skew, calling refresher if it must. Concurrent
-// callers for one principal, in this process or any other sharing the
-// store, cause at most one refresher call; the others wait for and return
-// its result.
-func (v *Vault) Refresh(ctx context.Context, principal string, refresher Refresher) (Grant, error) {
-	return v.refresh(ctx, principal, refresher, func(g Grant) bool {
-		return g.Token.expiresWithin(v.opts.Now(), v.opts.RefreshSkew)
-	})
-}
-
-// Reauthorize is Refresh after Sentry rejected accessToken with a 401: the
-// grant is refreshed unless another caller already replaced that token.
-func (v *Vault) Reauthorize(ctx context.Context, principal, rejected string, refresher Refresher) (Grant, error) {
-	return v.refresh(ctx, principal, refresher, func(g Grant) bool {
-		return g.Token.AccessToken == rejected || g.Token.expiresWithin(v.opts.Now(), v.opts.RefreshSkew)
-	})
-}
-
-func (v *Vault) refresh(ctx context.Context, principal string, refresher Refresher, needs func(Grant) bool) (Grant, error) {
-	// Goroutines of this process queue here, so only one of them talks to
-	// the store's lease; the rest find the fresh token when they get in.
-	l, failuresBefore, unlock := v.lock(principal)
-	defer unlock()
-	if l.failures.Load() != failuresBefore {
-		return Grant{}, l.err // the attempt we queued behind failed
-	}
-
-	for {
-		g, err := v.Get(ctx, principal)
-		if err != nil {
-			return Grant{}, err
-		}
-		if g.Stale {
-			return g, ErrStale
-		}
-		if !needs(g) {
-			return g, nil
-		}
-		now := v.opts.Now()
-		row, err := v.store.LeaseGrant(ctx, principal, v.owner, now, now.Add(v.opts.LeaseTTL))
-		switch {
-		case errors.Is(err, store.ErrLeaseHeld):
-			// Another process is refreshing: wait, then look again.
-			select {
-			case <-ctx.Done():
-				return Grant{}, fmt.Errorf("vault: waiting for another refresh: %w", ctx.Err())
-			case <-time.After(v.opts.PollInterval):
-			}
-			continue
-		case errors.Is(err, store.ErrNotFound):
-			return Grant{}, ErrNoGrant
-		case err != nil:
-			return Grant{}, fmt.Errorf("vault: lease grant: %w", err)
-		}
-		g, transient, err := v.refreshLeased(ctx, row, refresher, needs)
-		if transient {
-			l.err = err
-			l.failures.Add(1)
-		}
-		return g, err
-	}
-}
-
-// refreshLeased runs the refresher while this vault holds the lease.
-// transient reports a refresher failure that is not Sentry refusing the
-// grant (network, 5xx): worth retrying later, not by every waiter now.
-func (v *Vault) refreshLeased(ctx context.Context, row store.Grant, refresher Refresher, needs func(Grant) bool) (_ Grant, transient bool, _ error) {
-	release := func() {
-		// Best effort: a lease left behind expires on its own.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = v.store.ReleaseGrantLease(ctx, row.Principal, v.owner)
-	}
-	g, err := v.openRow(ctx, row)
-	if err != nil {
-		release()
-		return Grant{}, false, err
-	}
-	if g.Stale || !needs(g) { // refreshed between our read and the lease
-		release()
-		if g.Stale {
-			return g, false, ErrStale
-		}
-		return g, false, nil
-	}
-	// The refresher must finish while the lease is ours.
-	rctx, cancel := context.WithTimeout(ctx, v.opts.LeaseTTL*2/3)
-	tok, err := refresher(rctx, g.Token)
-	cancel()
-	if errors.Is(err, ErrStale) {
-		release()
-		if merr := v.MarkStale(ctx, g.Principal, "refresh refused by Sentry"); merr != nil && !errors.Is(merr, ErrNoGrant) {
-			v.opts.Logger.Warn("vault: could not mark grant stale", "principal", g.Principal, "err", merr)
-		}
-		return g, false, ErrStale
-	}
-	if err != nil {
-		release()
-		return Grant{}, true, fmt.Errorf("vault: refresh Sentry token: %w", err)
-	}
-	if tok.RefreshToken == "" { // Sentry did not rotate it
-		tok.RefreshToken = g.Token.RefreshToken
-	}
-	g.Token = tok
-	g.RefreshedAt = v.opts.Now().UTC()
-	stored, err := v.swap(ctx, g) // releases the lease
-	if errors.Is(err, store.ErrConflict) {
-		// A reconnect replaced the grant while we refreshed; it wins.
-		g, err = v.Get(ctx, g.Principal)
-		return g, false, err
-	}
-	if err != nil {
-		release()
-		return Grant{}, false, err
-	}
-	v.audit(ctx, g.Principal, ActionRefreshed, "expires "+tok.Expiry.UTC().Format(time.RFC3339))
-	return stored, false, nil
-}
-
-// swap writes g over the version it was read at.
-func (v *Vault) swap(ctx context.Context, g Grant) (Grant, error) {
-	row, err := v.sealRow(g)
-	if err != nil {
-		return Grant{}, err
-	}
-	row.Version = g.Version
-	stored, err := v.store.SwapGrant(ctx, row)
-	if err != nil {
-		return Grant{}, fmt.Errorf("vault: update grant: %w", err)
-	}
-	g.Version = stored.Version
-	return g, nil
 }
 
 // RotateReport says what Rotate did.
@@ -323,35 +282,64 @@ type RotateReport struct {
 // it again after an interruption finishes the job.
 func (v *Vault) Rotate(ctx context.Context) (RotateReport, error) {
 	var rep RotateReport
-	after := ""
-	for {
-		rows, err := v.store.ListGrants(ctx, after, 100)
-		if err != nil {
-			return rep, fmt.Errorf("vault: list grants: %w", err)
+	err := v.scan(ctx, func(row store.Grant) error {
+		rep.Scanned++
+		if row.KeyID == v.keys.PrimaryID() {
+			rep.Current++
+			return nil
 		}
-		if len(rows) == 0 {
-			break
+		switch err := v.rekey(ctx, row); {
+		case err == nil:
+			rep.Rotated++
+		case errors.Is(err, ErrDecrypt):
+			rep.Failed++
+		default:
+			return err
 		}
-		for _, row := range rows {
-			after = row.Principal
-			rep.Scanned++
-			if row.KeyID == v.keys.PrimaryID() {
-				rep.Current++
-				continue
-			}
-			switch err := v.rekey(ctx, row); {
-			case err == nil:
-				rep.Rotated++
-			case errors.Is(err, ErrDecrypt):
-				rep.Failed++
-			default:
-				return rep, err
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
 	}
 	v.audit(ctx, "", ActionRotated, fmt.Sprintf("primary key %q: scanned %d, rotated %d, already current %d, failed %d",
 		v.keys.PrimaryID(), rep.Scanned, rep.Rotated, rep.Current, rep.Failed))
 	return rep, nil
+}
+
+// UnknownKeys counts the grants sealed under each key id the keyring does
+// not hold. Those grants cannot be read until the key is configured again;
+// `serve` warns about them at start-up.
+func (v *Vault) UnknownKeys(ctx context.Context) (map[string]int, error) {
+	unknown := map[string]int{}
+	err := v.scan(ctx, func(row store.Grant) error {
+		if !v.keys.Has(row.KeyID) {
+			unknown[row.KeyID]++
+		}
+		return nil
+	})
+	return unknown, err
+}
+
+// scan calls fn for every stored grant, in pages.
+func (v *Vault) scan(ctx context.Context, fn func(store.Grant) error) error {
+	after := ""
+	for {
+		sctx, cancel := v.storeCtx(ctx)
+		rows, err := v.store.ListGrants(sctx, after, 100)
+		cancel()
+		if err != nil {
+			return unavailable("list grants", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		for _, row := range rows {
+			after = row.Principal
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 func (v *Vault) rekey(ctx context.Context, row store.Grant) error {
@@ -364,15 +352,66 @@ func (v *Vault) rekey(ctx context.Context, row store.Grant) error {
 			return err
 		}
 		// Written concurrently (refreshed, reconnected): rotate what is there now.
-		if row, err = v.store.GetGrant(ctx, row.Principal); errors.Is(err, store.ErrNotFound) {
+		sctx, cancel := v.storeCtx(ctx)
+		row, err = v.store.GetGrant(sctx, row.Principal)
+		cancel()
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		} else if err != nil {
-			return err
+			return unavailable("load grant", err)
 		}
 		if row.KeyID == v.keys.PrimaryID() {
 			return nil
 		}
 	}
+}
+
+// current is principal's grant as this process should use it: a refreshed
+// pair still waiting to be stored wins over the store's older row.
+func (v *Vault) current(ctx context.Context, principal string) (Grant, error) {
+	v.mu.Lock()
+	p := v.pending[principal]
+	v.mu.Unlock()
+	if p != nil {
+		return p.grant, nil
+	}
+	return v.load(ctx, principal)
+}
+
+// load reads and opens principal's stored grant.
+func (v *Vault) load(ctx context.Context, principal string) (Grant, error) {
+	sctx, cancel := v.storeCtx(ctx)
+	defer cancel()
+	row, err := v.store.GetGrant(sctx, principal)
+	if errors.Is(err, store.ErrNotFound) {
+		return Grant{}, ErrNoGrant
+	}
+	if err != nil {
+		return Grant{}, unavailable("load grant", err)
+	}
+	return v.openRow(ctx, row)
+}
+
+// swap writes g over the version it was read at.
+func (v *Vault) swap(ctx context.Context, g Grant) (Grant, error) {
+	row, err := v.sealRow(g)
+	if err != nil {
+		return Grant{}, err
+	}
+	row.Version = g.version
+	sctx, cancel := v.storeCtx(ctx)
+	defer cancel()
+	stored, err := v.store.SwapGrant(sctx, row)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return Grant{}, err
+	case errors.Is(err, store.ErrNotFound):
+		return Grant{}, ErrNoGrant
+	case err != nil:
+		return Grant{}, unavailable("update grant", err)
+	}
+	g.version = stored.Version
+	return g, nil
 }
 
 func (v *Vault) sealRow(g Grant) (store.Grant, error) {
@@ -384,11 +423,21 @@ func (v *Vault) sealRow(g Grant) (store.Grant, error) {
 	if err != nil {
 		return store.Grant{}, err
 	}
-	return store.Grant{Principal: g.Principal, KeyID: keyID, Ciphertext: ciphertext}, nil
+	// The metadata copied out is what lets the refresher, lookout admin and
+	// the connections page find grants without decrypting every one.
+	return store.Grant{Principal: g.Principal, KeyID: keyID, Ciphertext: ciphertext, UpdatedAt: v.opts.Now().UTC(),
+		SentryUserID: g.User.ID, ExpiresAt: g.Token.expiry, Stale: g.stale, Described: true}, nil
 }
 
 func (v *Vault) openRow(ctx context.Context, row store.Grant) (Grant, error) {
 	plaintext, err := v.keys.open(row.Principal, row.KeyID, row.Ciphertext)
+	var missing *KeyMissingError
+	if errors.As(err, &missing) {
+		// Not the grant's fault: leave it, and say which key to put back.
+		v.opts.Logger.Error("vault: a grant is sealed under a key lookout does not have; add the key back to LOOKOUT_ENCRYPTION_KEYS",
+			"principal", row.Principal, "key_id", missing.KeyID)
+		return Grant{}, err
+	}
 	if err != nil {
 		v.audit(ctx, row.Principal, ActionDecryptFailed, err.Error())
 		return Grant{}, fmt.Errorf("vault: grant of %s: %w", row.Principal, err)
@@ -403,7 +452,9 @@ func (v *Vault) openRow(ctx context.Context, row store.Grant) (Grant, error) {
 // audit appends an event; a failure to audit is logged, not fatal, because
 // the state change it describes has already happened.
 func (v *Vault) audit(ctx context.Context, principal, action, detail string) {
-	err := v.store.AppendAudit(context.WithoutCancel(ctx), store.AuditEvent{
+	sctx, cancel := v.storeCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	err := v.store.AppendAudit(sctx, store.AuditEvent{
 		Time: v.opts.Now().UTC(), Principal: principal, Action: action, Detail: detail,
 	})
 	if err != nil {
@@ -411,28 +462,15 @@ func (v *Vault) audit(ctx context.Context, principal, action, detail string) {
 	}
 }
 
-// lock queues the caller behind other refreshes of principal in this
-// process. failures is the lock's failure count when the caller queued.
-func (v *Vault) lock(principal string) (l *principalLock, failures int64, unlock func()) {
-	v.mu.Lock()
-	l = v.locks[principal]
-	if l == nil {
-		l = &principalLock{}
-		v.locks[principal] = l
-	}
-	l.refs++
-	failures = l.failures.Load()
-	v.mu.Unlock()
+// storeCtx bounds one store call.
+func (v *Vault) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, v.opts.StoreTimeout)
+}
 
-	l.Lock()
-	return l, failures, func() {
-		l.Unlock()
-		v.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(v.locks, principal)
-		}
-		v.mu.Unlock()
-	}
+// unavailable wraps a store failure as ErrUnavailable, keeping the cause
+// for the log.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: vault: %s: %w", ErrUnavailable, op, err)
 }
 
 func randomID() string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
 	"github.com/lookout-hq/lookout/internal/vault"
@@ -27,30 +28,35 @@ func backends(t *testing.T, fn func(t *testing.T, newStore func(t *testing.T) st
 
 func newKey(t *testing.T, id string) vault.Key {
 	t.Helper()
-	k := vault.Key{ID: id, Secret: make([]byte, 32)}
-	if _, err := rand.Read(k.Secret); err != nil {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	return k
+	return vault.Key{ID: id, Secret: secret.FromBytes(b)}
 }
 
-func newVault(t *testing.T, s store.Store, opts vault.Options, keys ...vault.Key) *vault.Vault {
+func newVault(t *testing.T, s vault.Store, opts vault.Options, keys ...vault.Key) *vault.Vault {
 	t.Helper()
 	kr, err := vault.NewKeyring(keys...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return vault.New(s, kr, opts)
+	v := vault.New(s, kr, opts)
+	t.Cleanup(func() { v.Close(context.Background()) })
+	return v
 }
+
+func values(g vault.Grant) (access, refresh string) { return vault.TokenValues(g.Token) }
+
+func accessOf(g vault.Grant) string { a, _ := values(g); return a }
 
 func sampleGrant(principal string, n int, expiry time.Time) vault.Grant {
 	return vault.Grant{
 		Principal: principal,
-		Token: vault.Token{
-			AccessToken:  fmt.Sprintf("sntryu_access_%s_%d_%s", principal, n, strings.Repeat("a", 20)),
-			RefreshToken: fmt.Sprintf("refresh_%s_%d_%s", principal, n, strings.Repeat("b", 20)),
-			Expiry:       expiry,
-		},
+		Token: vault.NewToken(
+			fmt.Sprintf("sntryu_access_%s_%d_%s", principal, n, strings.Repeat("a", 20)),
+			fmt.Sprintf("refresh_%s_%d_%s", principal, n, strings.Repeat("b", 20)),
+			expiry),
 		Scopes: []string{"org:read", "event:read"},
 		User:   vault.SentryUser{ID: "42", Name: "Alice", Email: "alice@example.com"},
 	}
@@ -62,22 +68,26 @@ func TestPutGetDelete(t *testing.T) {
 		s := newStore(t)
 		v := newVault(t, s, vault.Options{}, newKey(t, "k1"))
 
-		if _, err := v.Get(ctx, "slack:T1:U1"); !errors.Is(err, vault.ErrNoGrant) {
-			t.Fatalf("Get before Put: err = %v, want ErrNoGrant", err)
+		if _, err := v.Status(ctx, "slack:T1:U1"); !errors.Is(err, vault.ErrNoGrant) {
+			t.Fatalf("Status before Put: err = %v, want ErrNoGrant", err)
 		}
 		want := sampleGrant("slack:T1:U1", 1, time.Now().Add(time.Hour).UTC().Truncate(time.Second))
-		put, err := v.Put(ctx, want)
-		if err != nil {
+		if _, err := v.Put(ctx, want); err != nil {
 			t.Fatal(err)
 		}
 		got, err := v.Get(ctx, want.Principal)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Token.AccessToken != want.Token.AccessToken || got.Token.RefreshToken != want.Token.RefreshToken ||
-			!got.Token.Expiry.Equal(want.Token.Expiry) || got.User != want.User || !got.HasScope("event:read") ||
-			got.Version != put.Version || got.ConnectedAt.IsZero() {
+		wa, wr := values(want)
+		ga, gr := values(got)
+		if ga != wa || gr != wr || !got.Token.Expiry().Equal(want.Token.Expiry()) || got.User != want.User {
 			t.Fatalf("round trip mismatch: got %+v", got)
+		}
+		st, err := v.Status(ctx, want.Principal)
+		if err != nil || !st.HasScope("event:read") || st.ConnectedAt.IsZero() || st.User != want.User || st.Stale ||
+			!st.Expiry.Equal(want.Token.Expiry()) {
+			t.Fatalf("Status: %+v %v", st, err)
 		}
 
 		// The row holds no plaintext token.
@@ -85,7 +95,7 @@ func TestPutGetDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(row.Ciphertext, []byte(want.Token.AccessToken)) || bytes.Contains(row.Ciphertext, []byte("alice@")) {
+		if bytes.Contains(row.Ciphertext, []byte(wa)) || bytes.Contains(row.Ciphertext, []byte("alice@")) {
 			t.Fatal("ciphertext contains plaintext")
 		}
 		if row.KeyID != "k1" {
@@ -95,8 +105,8 @@ func TestPutGetDelete(t *testing.T) {
 		if err := v.Delete(ctx, want.Principal, "user disconnected"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Get(ctx, want.Principal); !errors.Is(err, vault.ErrNoGrant) {
-			t.Fatalf("Get after Delete: err = %v, want ErrNoGrant", err)
+		if _, err := v.Status(ctx, want.Principal); !errors.Is(err, vault.ErrNoGrant) {
+			t.Fatalf("Status after Delete: err = %v, want ErrNoGrant", err)
 		}
 		if err := v.Delete(ctx, want.Principal, "again"); !errors.Is(err, vault.ErrNoGrant) {
 			t.Fatalf("second Delete: err = %v, want ErrNoGrant", err)
@@ -134,17 +144,17 @@ func TestSwappedRowsFailToDecrypt(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range []string{"slack:T1:alice", "slack:T1:mallory"} {
-			g, err := v.Get(ctx, p)
-			if !errors.Is(err, vault.ErrDecrypt) {
-				t.Fatalf("Get(%s) after swap: grant %v, err %v; want ErrDecrypt", p, g, err)
+			st, err := v.Status(ctx, p)
+			if !errors.Is(err, vault.ErrDecrypt) || errors.Is(err, vault.ErrUnavailable) {
+				t.Fatalf("Status(%s) after swap: %v, err %v; want ErrDecrypt (not transient)", p, st, err)
 			}
 		}
 		// Relabelling the key id is refused too.
 		if _, err := s.PutGrant(ctx, store.Grant{Principal: "slack:T1:alice", KeyID: "k2", Ciphertext: alice.Ciphertext}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Get(ctx, "slack:T1:alice"); !errors.Is(err, vault.ErrDecrypt) {
-			t.Fatalf("Get after key relabel: err = %v, want ErrDecrypt", err)
+		if _, err := v.Status(ctx, "slack:T1:alice"); !errors.Is(err, vault.ErrDecrypt) {
+			t.Fatalf("Status after key relabel: err = %v, want ErrDecrypt", err)
 		}
 		// A flipped bit is refused.
 		tampered := bytes.Clone(alice.Ciphertext)
@@ -152,8 +162,8 @@ func TestSwappedRowsFailToDecrypt(t *testing.T) {
 		if _, err := s.PutGrant(ctx, store.Grant{Principal: "slack:T1:alice", KeyID: alice.KeyID, Ciphertext: tampered}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Get(ctx, "slack:T1:alice"); !errors.Is(err, vault.ErrDecrypt) {
-			t.Fatalf("Get after tampering: err = %v, want ErrDecrypt", err)
+		if _, err := v.Status(ctx, "slack:T1:alice"); !errors.Is(err, vault.ErrDecrypt) {
+			t.Fatalf("Status after tampering: err = %v, want ErrDecrypt", err)
 		}
 		assertAudit(t, s, "slack:T1:mallory", vault.ActionDecryptFailed)
 	})
@@ -170,17 +180,25 @@ type sentryRefresh struct {
 	expiry  time.Time
 }
 
-func (f *sentryRefresh) refresh(ctx context.Context, old vault.Token) (vault.Token, error) {
+func (f *sentryRefresh) refresh(ctx context.Context, old secret.Value) (vault.Token, error) {
 	f.calls.Add(1)
-	time.Sleep(f.delay) // widen the race window
+	time.Sleep(f.delay) // widen the race window; Sentry does not stop when the client goes
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if old.RefreshToken != f.current {
+	if old.Reveal() != f.current {
 		return vault.Token{}, fmt.Errorf("invalid_grant: %w", vault.ErrStale)
 	}
 	f.n++
 	f.current = fmt.Sprintf("refresh-%d", f.n)
-	return vault.Token{AccessToken: fmt.Sprintf("access-%d", f.n), RefreshToken: f.current, Expiry: f.expiry}, nil
+	return vault.NewToken(fmt.Sprintf("access-%d", f.n), f.current, f.expiry), nil
+}
+
+// expiredGrant is a grant whose access token has expired and whose
+// refresh token Sentry accepts ("refresh-0").
+func expiredGrant(principal string) vault.Grant {
+	g := sampleGrant(principal, 0, time.Now().Add(-time.Minute))
+	g.Token = vault.NewToken(accessOf(g), "refresh-0", g.Token.Expiry())
+	return g
 }
 
 // 200 callers find the grant expired at once; exactly one refresh reaches
@@ -191,18 +209,15 @@ func TestConcurrentRefreshCallsSentryOnce(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(t)
 		key := newKey(t, "k1")
+		sentry := &sentryRefresh{current: "refresh-0", delay: 20 * time.Millisecond, expiry: time.Now().Add(time.Hour)}
 		// Short poll so the test is quick; a real lease wait is the same code.
-		opts := vault.Options{PollInterval: 5 * time.Millisecond}
+		opts := vault.Options{PollInterval: 5 * time.Millisecond, Refresher: sentry.refresh}
 		v1 := newVault(t, s, opts, key)
-		v2 := newVault(t, s, opts, key) // another "process": own lease owner, own local locks
+		v2 := newVault(t, s, opts, key) // another "process": own lease owner, own flights
 
-		g := sampleGrant("mcp:grant-1", 0, time.Now().Add(-time.Minute)) // expired
-		g.Token.RefreshToken = "refresh-0"
-		if _, err := v1.Put(ctx, g); err != nil {
+		if _, err := v1.Put(ctx, expiredGrant("mcp:grant-1")); err != nil {
 			t.Fatal(err)
 		}
-		sentry := &sentryRefresh{current: "refresh-0", delay: 20 * time.Millisecond, expiry: time.Now().Add(time.Hour)}
-
 		const callers = 200
 		var wg sync.WaitGroup
 		tokens := make([]string, callers)
@@ -215,8 +230,8 @@ func TestConcurrentRefreshCallsSentryOnce(t *testing.T) {
 			}
 			wg.Go(func() {
 				<-start
-				got, err := v.Refresh(ctx, "mcp:grant-1", sentry.refresh)
-				tokens[i], errs[i] = got.Token.AccessToken, err
+				got, err := v.Refresh(ctx, "mcp:grant-1")
+				tokens[i], errs[i] = accessOf(got), err
 			})
 		}
 		close(start)
@@ -234,7 +249,7 @@ func TestConcurrentRefreshCallsSentryOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stored.Token.RefreshToken != "refresh-1" || stored.RefreshedAt.IsZero() {
+		if _, r := values(stored); r != "refresh-1" || stored.RefreshedAtTime().IsZero() {
 			t.Fatalf("stored grant not updated: %+v", stored)
 		}
 		assertAudit(t, s, "mcp:grant-1", vault.ActionRefreshed)
@@ -244,22 +259,23 @@ func TestConcurrentRefreshCallsSentryOnce(t *testing.T) {
 func TestRefreshSkipsValidToken(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
 		ctx := context.Background()
-		v := newVault(t, newStore(t), vault.Options{}, newKey(t, "k1"))
 		g := sampleGrant("p", 0, time.Now().Add(time.Hour))
+		_, rt := values(g)
+		sentry := &sentryRefresh{current: rt, expiry: time.Now().Add(time.Hour)}
+		v := newVault(t, newStore(t), vault.Options{Refresher: sentry.refresh}, newKey(t, "k1"))
 		if _, err := v.Put(ctx, g); err != nil {
 			t.Fatal(err)
 		}
-		sentry := &sentryRefresh{current: g.Token.RefreshToken}
-		got, err := v.Refresh(ctx, "p", sentry.refresh)
-		if err != nil || got.Token.AccessToken != g.Token.AccessToken || sentry.calls.Load() != 0 {
-			t.Fatalf("Refresh of a valid grant: token %q err %v calls %d", got.Token.AccessToken, err, sentry.calls.Load())
+		got, err := v.Refresh(ctx, "p")
+		if err != nil || accessOf(got) != accessOf(g) || sentry.calls.Load() != 0 {
+			t.Fatalf("Refresh of a valid grant: token %q err %v calls %d", accessOf(got), err, sentry.calls.Load())
 		}
 		// Expiring within the skew counts as expired.
-		g.Token.Expiry = time.Now().Add(30 * time.Second)
+		g.Token = vault.NewToken(accessOf(g), rt, time.Now().Add(30*time.Second))
 		if _, err := v.Put(ctx, g); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Refresh(ctx, "p", sentry.refresh); err != nil || sentry.calls.Load() != 1 {
+		if _, err := v.Refresh(ctx, "p"); err != nil || sentry.calls.Load() != 1 {
 			t.Fatalf("Refresh within skew: err %v calls %d, want one call", err, sentry.calls.Load())
 		}
 	})
@@ -270,21 +286,21 @@ func TestRefreshSkipsValidToken(t *testing.T) {
 func TestReauthorize(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
 		ctx := context.Background()
-		v := newVault(t, newStore(t), vault.Options{}, newKey(t, "k1"))
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		v := newVault(t, newStore(t), vault.Options{Refresher: sentry.refresh}, newKey(t, "k1"))
 		g := sampleGrant("p", 0, time.Now().Add(time.Hour))
-		g.Token.RefreshToken = "refresh-0"
+		g.Token = vault.NewToken(accessOf(g), "refresh-0", g.Token.Expiry())
 		if _, err := v.Put(ctx, g); err != nil {
 			t.Fatal(err)
 		}
-		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
-		got, err := v.Reauthorize(ctx, "p", g.Token.AccessToken, sentry.refresh)
-		if err != nil || got.Token.AccessToken != "access-1" {
-			t.Fatalf("Reauthorize: token %q err %v", got.Token.AccessToken, err)
+		got, err := v.Reauthorize(ctx, "p", accessOf(g))
+		if err != nil || accessOf(got) != "access-1" {
+			t.Fatalf("Reauthorize: token %q err %v", accessOf(got), err)
 		}
 		// A second caller that also saw the old token gets the new one, no call.
-		got, err = v.Reauthorize(ctx, "p", g.Token.AccessToken, sentry.refresh)
-		if err != nil || got.Token.AccessToken != "access-1" || sentry.calls.Load() != 1 {
-			t.Fatalf("second Reauthorize: token %q err %v calls %d", got.Token.AccessToken, err, sentry.calls.Load())
+		got, err = v.Reauthorize(ctx, "p", accessOf(g))
+		if err != nil || accessOf(got) != "access-1" || sentry.calls.Load() != 1 {
+			t.Fatalf("second Reauthorize: token %q err %v calls %d", accessOf(got), err, sentry.calls.Load())
 		}
 	})
 }
@@ -295,26 +311,25 @@ func TestRefusedRefreshMarksStale(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
 		ctx := context.Background()
 		s := newStore(t)
-		v := newVault(t, s, vault.Options{}, newKey(t, "k1"))
-		g := sampleGrant("p", 0, time.Now().Add(-time.Hour))
-		if _, err := v.Put(ctx, g); err != nil {
+		sentry := &sentryRefresh{current: "something-else"}
+		v := newVault(t, s, vault.Options{Refresher: sentry.refresh}, newKey(t, "k1"))
+		if _, err := v.Put(ctx, sampleGrant("p", 0, time.Now().Add(-time.Hour))); err != nil {
 			t.Fatal(err)
 		}
-		sentry := &sentryRefresh{current: "something-else"}
-		if _, err := v.Refresh(ctx, "p", sentry.refresh); !errors.Is(err, vault.ErrStale) {
+		if _, err := v.Refresh(ctx, "p"); !errors.Is(err, vault.ErrStale) {
 			t.Fatalf("Refresh with a refused refresh token: err = %v, want ErrStale", err)
 		}
-		if got, err := v.Get(ctx, "p"); err != nil || !got.Stale {
-			t.Fatalf("grant after refused refresh: stale=%t err=%v", got.Stale, err)
+		if st, err := v.Status(ctx, "p"); err != nil || !st.Stale {
+			t.Fatalf("grant after refused refresh: stale=%t err=%v", st.Stale, err)
 		}
-		if _, err := v.Refresh(ctx, "p", sentry.refresh); !errors.Is(err, vault.ErrStale) || sentry.calls.Load() != 1 {
-			t.Fatalf("Refresh of stale grant: err %v calls %d; want ErrStale without calling Sentry", err, sentry.calls.Load())
+		if _, _, err := v.Client(ctx, "p"); !errors.Is(err, vault.ErrStale) || sentry.calls.Load() != 1 {
+			t.Fatalf("Client of a stale grant: err %v calls %d; want ErrStale without calling Sentry", err, sentry.calls.Load())
 		}
 		if _, err := v.Put(ctx, sampleGrant("p", 2, time.Now().Add(time.Hour))); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := v.Get(ctx, "p"); err != nil || got.Stale {
-			t.Fatalf("reconnected grant: stale=%t err=%v", got.Stale, err)
+		if st, err := v.Status(ctx, "p"); err != nil || st.Stale {
+			t.Fatalf("reconnected grant: stale=%t err=%v", st.Stale, err)
 		}
 		assertAudit(t, s, "p", vault.ActionStale)
 	})
@@ -325,20 +340,18 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
 		ctx := context.Background()
 		s := newStore(t)
-		v := newVault(t, s, vault.Options{PollInterval: time.Millisecond, LeaseTTL: 300 * time.Millisecond}, newKey(t, "k1"))
-		g := sampleGrant("p", 0, time.Now().Add(-time.Hour))
-		g.Token.RefreshToken = "refresh-0"
-		if _, err := v.Put(ctx, g); err != nil {
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		v := newVault(t, s, vault.Options{PollInterval: time.Millisecond, LeaseTTL: 300 * time.Millisecond, Refresher: sentry.refresh}, newKey(t, "k1"))
+		if _, err := v.Put(ctx, expiredGrant("p")); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now()
 		if _, err := s.LeaseGrant(ctx, "p", "crashed-process", now, now.Add(200*time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
-		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
-		got, err := v.Refresh(ctx, "p", sentry.refresh)
-		if err != nil || got.Token.AccessToken != "access-1" {
-			t.Fatalf("Refresh after a dead lease: token %q err %v", got.Token.AccessToken, err)
+		got, err := v.Refresh(ctx, "p")
+		if err != nil || accessOf(got) != "access-1" {
+			t.Fatalf("Refresh after a dead lease: token %q err %v", accessOf(got), err)
 		}
 		if waited := time.Since(now); waited < 150*time.Millisecond {
 			t.Fatalf("refreshed after %v, before the other owner's lease ended", waited)
@@ -362,13 +375,12 @@ func TestRotate(t *testing.T) {
 		rotated := newVault(t, s, vault.Options{}, k2, k1)
 		// An interrupted earlier run already moved some grants.
 		for i := range 50 {
-			g, err := rotated.Get(ctx, fmt.Sprintf("p%03d", i))
-			if err != nil {
+			if _, err := rotated.Put(ctx, sampleGrant(fmt.Sprintf("p%03d", i), i, exp)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := rotated.Put(ctx, g); err != nil {
-				t.Fatal(err)
-			}
+		}
+		if unknown, err := newVault(t, s, vault.Options{}, k2).UnknownKeys(ctx); err != nil || unknown["k1"] != n-50 || len(unknown) != 1 {
+			t.Fatalf("UnknownKeys before rotation: %v %v; want k1: %d", unknown, err, n-50)
 		}
 		rep, err := rotated.Rotate(ctx)
 		if err != nil {
@@ -383,13 +395,16 @@ func TestRotate(t *testing.T) {
 		}
 		// k1 can be retired: only k2 is needed now.
 		onlyNew := newVault(t, s, vault.Options{}, k2)
+		if unknown, err := onlyNew.UnknownKeys(ctx); err != nil || len(unknown) != 0 {
+			t.Fatalf("UnknownKeys after rotation: %v %v", unknown, err)
+		}
 		for i := range n {
 			g, err := onlyNew.Get(ctx, fmt.Sprintf("p%03d", i))
-			if err != nil || g.Token.AccessToken != sampleGrant(g.Principal, i, exp).Token.AccessToken {
+			if err != nil || accessOf(g) != accessOf(sampleGrant(g.Principal, i, exp)) {
 				t.Fatalf("grant %d after rotation: %v", i, err)
 			}
 		}
-		if _, err := old.Get(ctx, "p000"); !errors.Is(err, vault.ErrDecrypt) {
+		if _, err := old.Status(ctx, "p000"); !errors.Is(err, vault.ErrDecrypt) {
 			t.Fatalf("old keyring after rotation: err = %v, want ErrDecrypt", err)
 		}
 		assertAudit(t, s, "", vault.ActionRotated)
@@ -410,18 +425,23 @@ func TestRotateCountsUndecryptable(t *testing.T) {
 	})
 }
 
-// Printing, logging or marshalling grants and tokens never shows a token.
+// Printing, logging or marshalling grants, tokens, statuses and keys never
+// shows a token or key bytes.
 func TestRedaction(t *testing.T) {
+	t.Parallel()
 	g := sampleGrant("slack:T1:U1", 7, time.Now())
-	secrets := []string{g.Token.AccessToken, g.Token.RefreshToken}
+	a, r := values(g)
+	key := newKey(t, "k1")
+	secrets := []string{a, r, key.Secret.Reveal(), fmt.Sprintf("%x", key.Secret.Reveal())}
 
 	var outputs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		outputs = append(outputs,
 			fmt.Sprintf(verb, g), fmt.Sprintf(verb, &g), fmt.Sprintf(verb, g.Token),
-			fmt.Sprintf(verb, struct{ G vault.Grant }{g}), fmt.Sprintf(verb, []vault.Grant{g}))
+			fmt.Sprintf(verb, struct{ G vault.Grant }{g}), fmt.Sprintf(verb, []vault.Grant{g}),
+			fmt.Sprintf(verb, key), fmt.Sprintf(verb, []vault.Key{key}))
 	}
-	for _, v := range []any{g, &g, g.Token, map[string]any{"grant": g}} {
+	for _, v := range []any{g, &g, g.Token, map[string]any{"grant": g}, key} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -430,28 +450,32 @@ func TestRedaction(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	logger.Info("grant", "grant", g, "token", g.Token, "ptr", &g)
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("grant", "grant", g, "token", g.Token)
+	logger.Info("grant", "grant", g, "token", g.Token, "ptr", &g, "key", key)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("grant", "grant", g, "token", g.Token, "key", key)
 	outputs = append(outputs, logs.String())
 
 	for _, out := range outputs {
 		for _, s := range secrets {
 			if strings.Contains(out, s) {
-				t.Fatalf("token leaked in %q", out)
+				t.Fatalf("secret leaked in %q", out)
 			}
 		}
 	}
 	if !strings.Contains(fmt.Sprint(g), "[redacted]") || !strings.Contains(fmt.Sprint(g), "slack:T1:U1") {
 		t.Fatalf("grant should print its principal and a redaction marker: %v", g)
 	}
+	if got := fmt.Sprintf("%s", key); !strings.Contains(got, "k1") || !strings.Contains(got, "[redacted]") {
+		t.Fatalf("key prints as %q, want its id and a redaction marker", got)
+	}
 }
 
 func TestKeyringValidation(t *testing.T) {
-	good := vault.Key{ID: "k1", Secret: make([]byte, 32)}
+	t.Parallel()
+	good := newKey(t, "k1")
 	for name, keys := range map[string][]vault.Key{
 		"none":      nil,
-		"short key": {{ID: "k1", Secret: make([]byte, 16)}},
-		"empty id":  {{ID: "", Secret: make([]byte, 32)}},
+		"short key": {{ID: "k1", Secret: secret.FromBytes(make([]byte, 16))}},
+		"empty id":  {{ID: "", Secret: good.Secret}},
 		"duplicate": {good, good},
 	} {
 		if _, err := vault.NewKeyring(keys...); err == nil {
@@ -486,42 +510,50 @@ func assertAudit(t *testing.T, s store.Store, principal string, actions ...strin
 	}
 }
 
-// When Sentry's token endpoint fails transiently, callers queued behind
-// the failed attempt share its error: the rotating refresh token is not
-// spent again by each of them.
+// When Sentry's token endpoint fails transiently, callers that wait on the
+// failed attempt share its error: the rotating refresh token is not spent
+// again by each of them. The error is ErrUnavailable and the grant is not
+// stale.
 func TestTransientRefreshFailureIsShared(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	v := newVault(t, storetest.SQLite(t), vault.Options{}, newKey(t, "k1"))
-	if _, err := v.Put(ctx, sampleGrant("p", 0, time.Now().Add(-time.Hour))); err != nil {
-		t.Fatal(err)
-	}
 	var calls atomic.Int64
 	unavailable := errors.New("sentry: 503 service unavailable")
-	failing := func(ctx context.Context, _ vault.Token) (vault.Token, error) {
+	release := make(chan struct{})
+	failing := func(ctx context.Context, _ secret.Value) (vault.Token, error) {
 		calls.Add(1)
-		time.Sleep(100 * time.Millisecond) // everyone queues meanwhile
+		<-release
 		return vault.Token{}, unavailable
+	}
+	v := newVault(t, storetest.SQLite(t), vault.Options{Refresher: failing}, newKey(t, "k1"))
+	if _, err := v.Put(ctx, sampleGrant("p", 0, time.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 20)
 	for i := range errs {
-		wg.Go(func() { _, errs[i] = v.Refresh(ctx, "p", failing) })
+		wg.Go(func() { _, errs[i] = v.Refresh(ctx, "p") })
 	}
+	waitFor(t, "the refresher to be called", func() bool { return calls.Load() == 1 })
+	close(release)
 	wg.Wait()
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("refresher called %d times, want 1", n)
+	// Those waiting on the failed refresh share its error; a caller that
+	// was scheduled only after it failed may start another.
+	if n := calls.Load(); n >= int64(len(errs)) {
+		t.Fatalf("refresher called %d times for %d callers: each spent the refresh token", n, len(errs))
 	}
 	for i, err := range errs {
-		if !errors.Is(err, unavailable) {
-			t.Fatalf("caller %d: err = %v, want the shared failure", i, err)
+		if !errors.Is(err, unavailable) || !errors.Is(err, vault.ErrUnavailable) || errors.Is(err, vault.ErrStale) {
+			t.Fatalf("caller %d: err = %v, want the shared failure as ErrUnavailable", i, err)
 		}
 	}
 	// A later caller tries again, and the grant is not stale.
-	if _, err := v.Refresh(ctx, "p", failing); !errors.Is(err, unavailable) || calls.Load() != 2 {
+	before := calls.Load()
+	if _, err := v.Refresh(ctx, "p"); !errors.Is(err, unavailable) || calls.Load() != before+1 {
 		t.Fatalf("later Refresh: err %v, calls %d", err, calls.Load())
 	}
-	if g, err := v.Get(ctx, "p"); err != nil || g.Stale {
-		t.Fatalf("grant after transient failures: stale=%t err=%v", g.Stale, err)
+	if st, err := v.Status(ctx, "p"); err != nil || st.Stale {
+		t.Fatalf("grant after transient failures: stale=%t err=%v", st.Stale, err)
 	}
 }
 
@@ -545,42 +577,129 @@ func TestLeaseAfterAnotherRefreshUsesIt(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(t)
 		key := newKey(t, "k1")
-		other := newVault(t, s, vault.Options{}, key)
-		g := sampleGrant("p", 0, time.Now().Add(-time.Hour))
-		g.Token.RefreshToken = "refresh-0"
-		if _, err := other.Put(ctx, g); err != nil {
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		other := newVault(t, s, vault.Options{Refresher: sentry.refresh}, key)
+		if _, err := other.Put(ctx, expiredGrant("p")); err != nil {
 			t.Fatal(err)
 		}
-		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
 		hooked := &leaseHook{Store: s, before: func() {
-			if _, err := other.Refresh(ctx, "p", sentry.refresh); err != nil {
+			if _, err := other.Refresh(ctx, "p"); err != nil {
 				t.Error(err)
 			}
 		}}
-		late := newVault(t, hooked, vault.Options{}, key)
-		got, err := late.Refresh(ctx, "p", sentry.refresh)
-		if err != nil || got.Token.AccessToken != "access-1" || sentry.calls.Load() != 1 {
+		late := newVault(t, hooked, vault.Options{Refresher: sentry.refresh}, key)
+		got, err := late.Refresh(ctx, "p")
+		if err != nil || accessOf(got) != "access-1" || sentry.calls.Load() != 1 {
 			t.Fatalf("late refresher: token %q err %v calls %d; want the other process's token and one call",
-				got.Token.AccessToken, err, sentry.calls.Load())
+				accessOf(got), err, sentry.calls.Load())
 		}
 	})
 }
 
-// BenchmarkGet measures loading and decrypting a grant from SQLite: the
-// cost every turn pays before its first Sentry call.
-func BenchmarkGet(b *testing.B) {
+// waitFor polls cond until it holds, failing t after 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// BenchmarkStatus measures loading and decrypting a grant from SQLite: the
+// cost every call pays before its first Sentry request.
+func BenchmarkStatus(b *testing.B) {
 	ctx := context.Background()
 	s := storetest.SQLiteTB(b)
-	key := vault.Key{ID: "k1", Secret: make([]byte, 32)}
+	key := vault.Key{ID: "k1", Secret: secret.FromBytes([]byte("0123456789abcdefghijklmnopqrstuv"))}
 	kr, _ := vault.NewKeyring(key)
 	v := vault.New(s, kr, vault.Options{})
+	defer v.Close(ctx)
 	if _, err := v.Put(ctx, sampleGrant("p", 1, time.Now().Add(time.Hour))); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := v.Get(ctx, "p"); err != nil {
+		if _, err := v.Status(ctx, "p"); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Issue #9 §1: replica A takes the lease and dies in the middle of the
+// refresh, before Sentry answered it (kill -9: no release, no heartbeat).
+// Replica B, with the default lease, notices within seconds and refreshes,
+// instead of waiting half a minute.
+func TestDeadRefresherIsNoticedInSeconds(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		s := newStore(t)
+		key := newKey(t, "k1")
+		sentry := &sentryRefresh{current: "refresh-0", expiry: time.Now().Add(time.Hour)}
+		aStore := storetest.NewFaulty(s)
+		inSentry := make(chan struct{})
+		a := newVault(t, aStore, vault.Options{Refresher: func(ctx context.Context, _ secret.Value) (vault.Token, error) {
+			close(inSentry)
+			<-ctx.Done() // frozen until the test ends
+			return vault.Token{}, ctx.Err()
+		}}, key)
+		b := newVault(t, s, vault.Options{Refresher: sentry.refresh}, key)
+		if _, err := a.Put(ctx, expiredGrant("p")); err != nil {
+			t.Fatal(err)
+		}
+		actx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go a.Refresh(actx, "p") //nolint:errcheck // A never returns in time; its error does not matter
+		<-inSentry
+		// A is dead to the database from now on: no heartbeat, no release.
+		aStore.Set(storetest.Fail, "LeaseGrant", "ReleaseGrantLease", "SwapGrant", "GetGrant")
+		start := time.Now()
+		bctx, bcancel := context.WithTimeout(ctx, 40*time.Second)
+		defer bcancel()
+		got, err := b.Refresh(bctx, "p")
+		waited := time.Since(start)
+		if err != nil || accessOf(got) != "access-1" {
+			t.Fatalf("B after A died: token %q err %v", accessOf(got), err)
+		}
+		if waited > 2*vault.DefaultLeaseTTL {
+			t.Fatalf("B waited %v for a dead replica's lease, want under %v", waited, 2*vault.DefaultLeaseTTL)
+		}
+	})
+}
+
+// A refresher that is alive but slower than the lease keeps its lease by
+// heartbeat: the other replica waits for it and uses its result instead of
+// spending the refresh token a second time.
+func TestSlowRefresherKeepsItsLease(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, newStore func(t *testing.T) store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		s := newStore(t)
+		key := newKey(t, "k1")
+		sentry := &sentryRefresh{current: "refresh-0", delay: time.Second, expiry: time.Now().Add(time.Hour)}
+		opts := vault.Options{Refresher: sentry.refresh, LeaseTTL: 300 * time.Millisecond, PollInterval: 10 * time.Millisecond}
+		a := newVault(t, s, opts, key)
+		b := newVault(t, s, opts, key)
+		if _, err := a.Put(ctx, expiredGrant("p")); err != nil {
+			t.Fatal(err)
+		}
+		aDone := make(chan error, 1)
+		go func() { _, err := a.Refresh(ctx, "p"); aDone <- err }()
+		waitFor(t, "A to call Sentry", func() bool { return sentry.calls.Load() == 1 })
+		got, err := b.Refresh(ctx, "p")
+		if err != nil || accessOf(got) != "access-1" {
+			t.Fatalf("B: token %q err %v, want A's refresh", accessOf(got), err)
+		}
+		if err := <-aDone; err != nil {
+			t.Fatalf("A: %v", err)
+		}
+		if n := sentry.calls.Load(); n != 1 {
+			t.Fatalf("%d refreshes reached Sentry, want 1", n)
+		}
+	})
 }

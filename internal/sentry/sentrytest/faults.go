@@ -1,6 +1,8 @@
 package sentrytest
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -28,8 +30,14 @@ type Fault struct {
 	Count int
 	// RetryAfter is the 429 Retry-After header value; default "1".
 	RetryAfter string
-	// Latency delays the answer (cut short if the client gives up).
+	// Latency delays the request before it is handled (cut short if the
+	// client gives up; the request is then still handled, as a server that
+	// had already started on it would).
 	Latency time.Duration
+	// DropAnswer handles the request for real (a token endpoint rotates the
+	// token) and then closes the connection without answering: the client
+	// sees a network error although the server acted.
+	DropAnswer bool
 	// Detail overrides the {"detail": ...} text; defaults follow Sentry.
 	Detail string
 	// Reset drops the connection without an answer (a TCP reset), as a
@@ -131,6 +139,12 @@ func (f *Fake) withFaults(region string, next http.Handler) http.Handler {
 		f.mu.Unlock()
 
 		if ft != nil && ft.Latency > 0 {
+			// Read the body first: until it is consumed the server does
+			// not watch the connection, and would not notice a client
+			// that gives up.
+			if body, err := io.ReadAll(r.Body); err == nil {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
 			t := time.NewTimer(ft.Latency)
 			select {
 			case <-t.C:
@@ -139,6 +153,21 @@ func (f *Fake) withFaults(region string, next http.Handler) http.Handler {
 			}
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		if ft != nil && ft.DropAnswer {
+			next.ServeHTTP(&discard{header: http.Header{}}, r)
+			rq.Fault = true
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+				}
+			}
+			if isAPI {
+				f.mu.Lock()
+				f.requests = append(f.requests, rq)
+				f.mu.Unlock()
+			}
+			return
+		}
 		if ft != nil && ft.Reset {
 			rq.Fault, rq.Status = true, 0
 			if isAPI {
@@ -197,3 +226,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// discard is a ResponseWriter that forgets what it is told.
+type discard struct{ header http.Header }
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}

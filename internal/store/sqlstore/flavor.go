@@ -33,6 +33,10 @@ type flavor struct {
 	// migrationLock, run first in each migration transaction, makes
 	// migrating processes take turns ("": the transaction itself does).
 	migrationLock string
+	// keyLock, run in a write transaction with one text argument, makes
+	// transactions that name the same key take turns until they end ("":
+	// write transactions take turns anyway).
+	keyLock string
 }
 
 var sqliteFlavor = &flavor{
@@ -51,6 +55,7 @@ var sqliteFlavor = &flavor{
 		)`,
 	// BEGIN IMMEDIATE (the write connection's _txlock) is the lock.
 	migrationLock: "",
+	keyLock:       "",
 }
 
 var postgresFlavor = &flavor{
@@ -68,6 +73,9 @@ var postgresFlavor = &flavor{
 	// Transaction-scoped and keyed by the schema: tests in separate schemas
 	// do not wait for each other.
 	migrationLock: `SELECT pg_advisory_xact_lock(hashtextextended('lookout.migrate:' || coalesce(current_schema(), ''), 0))`,
+	// Keyed by the schema too; a hash collision only makes two unrelated
+	// keys take turns.
+	keyLock: `SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), '') || ':' || CAST(? AS text), 0))`,
 }
 
 func (f *flavor) migrations() ([]store.Migration, error) {

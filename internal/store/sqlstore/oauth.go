@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/store"
@@ -102,6 +105,17 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return nil
 }
 
+// GetAuthCode reads a code without using it, used or not.
+func (s *Store) GetAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
+	c, err := scanCode(s.r.queryRow(ctx, `
+		SELECT `+codeColumns+` FROM auth_codes WHERE hash = ? AND expires_at > ?`,
+		hash, s.time(now)))
+	if err != nil {
+		return store.AuthCode{}, fmt.Errorf("get auth code: %w", notFound(err))
+	}
+	return c, nil
+}
+
 // ConsumeAuthCode uses the same one-statement claim as ConsumeState; the
 // loser reads the code back so its caller can revoke what the winner got.
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
@@ -127,15 +141,18 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 
 const tokenColumns = `hash, kind, client_id, principal, family_id, resource, scope, created_at, expires_at, revoked`
 
-// tokenSelect is what reads return: the written columns and used_at.
-const tokenSelect = tokenColumns + `, used_at`
+// tokenSelect is what reads return: the written columns, used_at and
+// successor_seed.
+const tokenSelect = tokenColumns + `, used_at, successor_seed`
 
 func scanToken(row scanner) (store.Token, error) {
 	var t store.Token
+	var seed sql.NullString
 	if err := row.Scan(&t.Hash, &t.Kind, &t.ClientID, &t.Principal, &t.FamilyID,
-		&t.Resource, &t.Scope, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}); err != nil {
+		&t.Resource, &t.Scope, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}, &seed); err != nil {
 		return store.Token{}, err
 	}
+	t.SuccessorSeed = seed.String
 	return t, nil
 }
 
@@ -165,15 +182,16 @@ func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store
 	return t, nil
 }
 
-// UseRefreshToken claims the token in one statement, like ConsumeState. A
-// loser that finds it used (and still live) gets it back with
-// ErrAlreadyUsed: that is refresh token reuse.
-func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
+// UseRefreshToken claims the token and records the successor seed in one
+// statement, like ConsumeState. A loser that finds it used (and still
+// live) gets it back, with the winner's seed, and ErrAlreadyUsed: that is
+// refresh token reuse.
+func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time, successorSeed string) (store.Token, error) {
 	t, err := scanToken(s.w.queryRow(ctx, `
-		UPDATE tokens SET used_at = ?
+		UPDATE tokens SET used_at = ?, successor_seed = ?
 		WHERE hash = ? AND kind = 'refresh' AND NOT revoked AND expires_at > ? AND used_at IS NULL
 		RETURNING `+tokenSelect,
-		s.time(now), hash, s.time(now)))
+		s.time(now), successorSeed, hash, s.time(now)))
 	if err == nil {
 		return t, nil
 	}
@@ -222,11 +240,11 @@ func (s *Store) RevokePrincipal(ctx context.Context, principal string) (int, err
 	return int(n), nil
 }
 
-const approvalColumns = `id, client_id, scope, created_at, expires_at`
+const approvalColumns = `id, client_id, scope, resource, redirect_uri, created_at, expires_at`
 
 func scanApproval(row scanner) (store.Approval, error) {
 	var a store.Approval
-	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, timestamp{&a.CreatedAt}, timestamp{&a.ExpiresAt}); err != nil {
+	if err := row.Scan(&a.ID, &a.ClientID, &a.Scope, &a.Resource, &a.RedirectURI, timestamp{&a.CreatedAt}, timestamp{&a.ExpiresAt}); err != nil {
 		return store.Approval{}, err
 	}
 	return a, nil
@@ -235,8 +253,8 @@ func scanApproval(row scanner) (store.Approval, error) {
 func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
 	n, err := affected(s.w.exec(ctx, `
 		INSERT INTO approvals (`+approvalColumns+`)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ID, a.ClientID, a.Scope, s.time(a.CreatedAt), s.time(a.ExpiresAt)))
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, a.ClientID, a.Scope, a.Resource, a.RedirectURI, s.time(a.CreatedAt), s.time(a.ExpiresAt)))
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}
@@ -265,4 +283,89 @@ func (s *Store) DeleteApproval(ctx context.Context, id string) error {
 		return fmt.Errorf("delete approval: %w", err)
 	}
 	return nil
+}
+
+// ListClientUsage gathers the ids from registrations, live tokens and live
+// approvals, then counts per id. Rows are sorted here: clients.id has the
+// database's collation, which need not be bytewise.
+func (s *Store) ListClientUsage(ctx context.Context, now time.Time) ([]store.ClientUsage, error) {
+	t := s.time(now)
+	rows, err := s.r.query(ctx, `
+		SELECT ids.id, c.id IS NOT NULL, c.metadata, c.created_at, c.last_used_at, c.expires_at,
+			(SELECT MAX(tk.created_at) FROM tokens tk WHERE tk.client_id = ids.id),
+			(SELECT COUNT(*) FROM approvals a WHERE a.client_id = ids.id AND a.expires_at > ?),
+			(SELECT COUNT(*) FROM tokens tk WHERE tk.client_id = ids.id
+				AND NOT tk.revoked AND tk.used_at IS NULL AND tk.expires_at > ?),
+			(SELECT COUNT(DISTINCT tk.principal) FROM tokens tk WHERE tk.client_id = ids.id
+				AND NOT tk.revoked AND tk.used_at IS NULL AND tk.expires_at > ?)
+		FROM (
+			SELECT id FROM clients WHERE expires_at IS NULL OR expires_at > ?
+			UNION SELECT client_id FROM tokens WHERE NOT revoked AND used_at IS NULL AND expires_at > ?
+			UNION SELECT client_id FROM approvals WHERE expires_at > ?
+		) ids
+		LEFT JOIN clients c ON c.id = ids.id AND (c.expires_at IS NULL OR c.expires_at > ?)`,
+		t, t, t, t, t, t, t)
+	cs, err := collect(rows, err, func(row scanner) (store.ClientUsage, error) {
+		var c store.ClientUsage
+		err := row.Scan(&c.ID, &c.Registered, &c.Metadata, timestamp{&c.CreatedAt}, timestamp{&c.LastUsedAt},
+			timestamp{&c.ExpiresAt}, timestamp{&c.LastTokenAt}, &c.Approvals, &c.Tokens, &c.Principals)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list client usage: %w", err)
+	}
+	slices.SortFunc(cs, func(a, b store.ClientUsage) int { return strings.Compare(a.ID, b.ID) })
+	return cs, nil
+}
+
+// RevokeClientTokens reads the principals and revokes in one transaction,
+// so a token issued meanwhile is either in both or in neither.
+func (s *Store) RevokeClientTokens(ctx context.Context, clientID string) (int, []string, error) {
+	var n int64
+	var principals []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.flavor.rebind(`SELECT DISTINCT principal FROM tokens WHERE client_id = ?`), clientID)
+		principals, err = collect(rows, err, func(row scanner) (string, error) {
+			var p string
+			return p, row.Scan(&p)
+		})
+		if err != nil {
+			return err
+		}
+		n, err = affected(tx.ExecContext(ctx, s.flavor.rebind(`UPDATE tokens SET revoked = true WHERE client_id = ? AND NOT revoked`), clientID))
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("revoke tokens of client %q: %w", clientID, err)
+	}
+	slices.Sort(principals)
+	return int(n), principals, nil
+}
+
+func (s *Store) ListTokenHolders(ctx context.Context, principal string, now time.Time) ([]store.TokenHolder, error) {
+	rows, err := s.r.query(ctx, `
+		SELECT principal, client_id, resource, COUNT(*), MAX(created_at) FROM tokens
+		WHERE principal = ? AND NOT revoked AND used_at IS NULL AND expires_at > ?
+		GROUP BY principal, client_id, resource`,
+		principal, s.time(now))
+	hs, err := collect(rows, err, func(row scanner) (store.TokenHolder, error) {
+		var h store.TokenHolder
+		err := row.Scan(&h.Principal, &h.ClientID, &h.Resource, &h.Tokens, timestamp{&h.LastIssuedAt})
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list token holders of %q: %w", principal, err)
+	}
+	slices.SortFunc(hs, func(a, b store.TokenHolder) int {
+		return cmp.Or(strings.Compare(a.ClientID, b.ClientID), strings.Compare(a.Resource, b.Resource))
+	})
+	return hs, nil
+}
+
+func (s *Store) DeleteClientApprovals(ctx context.Context, clientID string) (int64, error) {
+	n, err := affected(s.w.exec(ctx, `DELETE FROM approvals WHERE client_id = ?`, clientID))
+	if err != nil {
+		return 0, fmt.Errorf("delete approvals of client %q: %w", clientID, err)
+	}
+	return n, nil
 }

@@ -69,6 +69,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.db.PingContext(ctx)
 }
 
+// PingWrite upserts a readiness record (an events row that expires in a
+// minute): a database that cannot be written fails it.
+func (s *Store) PingWrite(ctx context.Context) error {
+	now := time.Now()
+	_, err := s.w.exec(ctx, `
+		INSERT INTO events (id, expires_at) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
+		"lookout:readiness", s.time(now.Add(time.Minute)))
+	if err != nil {
+		return fmt.Errorf("write check: %w", err)
+	}
+	return nil
+}
+
 // Migrate applies pending migrations; see MigrateReport.
 func (s *Store) Migrate(ctx context.Context) error {
 	_, err := s.MigrateReport(ctx)

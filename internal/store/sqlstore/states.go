@@ -63,16 +63,43 @@ func (s *Store) ConsumeState(ctx context.Context, id string, now time.Time) (sto
 	return st, nil
 }
 
-func (s *Store) PendingState(ctx context.Context, kind, principal string, now time.Time) (store.State, error) {
-	st, err := scanState(s.r.queryRow(ctx, `
-		SELECT `+stateColumns+` FROM states
-		WHERE kind = ? AND principal = ? AND used_at IS NULL AND expires_at > ?
-		ORDER BY created_at DESC, id DESC LIMIT 1`,
-		kind, principal, s.time(now)))
+// PendingOrCreateState looks for a pending state and creates one in one
+// write transaction that holds the flavor's key lock for kind and
+// principal (SQLite: the database write lock of BEGIN IMMEDIATE;
+// PostgreSQL: a transaction-scoped advisory lock), so two processes asking
+// at once cannot both find none and create two.
+func (s *Store) PendingOrCreateState(ctx context.Context, st store.State, reuseUntil time.Time) (store.State, bool, error) {
+	var got store.State
+	created := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.flavor.keyLock != "" {
+			if _, err := tx.ExecContext(ctx, s.flavor.rebind(s.flavor.keyLock), "lookout.state:"+st.Kind+":"+st.Principal); err != nil {
+				return fmt.Errorf("take lock: %w", err)
+			}
+		}
+		var err error
+		got, err = scanState(tx.QueryRowContext(ctx, s.flavor.rebind(`
+			SELECT `+stateColumns+` FROM states
+			WHERE kind = ? AND principal = ? AND used_at IS NULL AND expires_at > ?
+			ORDER BY created_at DESC, id DESC LIMIT 1`),
+			st.Kind, st.Principal, s.time(reuseUntil)))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		n, err := affected(tx.ExecContext(ctx, s.flavor.rebind(`
+			INSERT INTO states (id, kind, principal, data, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			st.ID, st.Kind, st.Principal, st.Data, s.time(st.CreatedAt), s.time(st.ExpiresAt)))
+		if err == nil && n == 0 {
+			err = store.ErrAlreadyExists
+		}
+		got, created = st, err == nil
+		return err
+	})
 	if err != nil {
-		return store.State{}, fmt.Errorf("pending %s state for %q: %w", kind, principal, notFound(err))
+		return store.State{}, false, fmt.Errorf("pending or new %s state for %q: %w", st.Kind, st.Principal, err)
 	}
-	return st, nil
+	return got, created, nil
 }
 
 const parkedColumns = `id, principal, data, ready, created_at, expires_at`

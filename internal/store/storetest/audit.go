@@ -120,6 +120,35 @@ func testEventRecordConcurrent(t *testing.T, s store.Store) {
 	exactlyOneWins(t, errs, store.ErrAlreadyUsed)
 }
 
+func testAuditRetention(t *testing.T, s store.Store) {
+	for i, p := range []string{"p", "q", "p", "q"} {
+		e := store.AuditEvent{Time: at(time.Duration(i) * time.Hour), Principal: p, Action: "client.registered", Detail: fmt.Sprint(i)}
+		is(t, "append", s.AppendAudit(ctx(t), e), nil)
+	}
+	// Older than the cutoff goes; at the cutoff stays.
+	n, err := s.DeleteAuditBefore(ctx(t), at(2*time.Hour))
+	is(t, "delete before", err, nil)
+	if n != 2 {
+		t.Errorf("deleted %d, want 2", n)
+	}
+	es, err := s.ListAudit(ctx(t), "", 0)
+	is(t, "list", err, nil)
+	if len(es) != 2 || es[0].Detail != "3" || es[1].Detail != "2" {
+		t.Errorf("kept %+v, want events 3 and 2", es)
+	}
+	n, err = s.DeleteAuditBefore(ctx(t), at(2*time.Hour))
+	is(t, "delete again", err, nil)
+	if n != 0 {
+		t.Errorf("second run deleted %d", n)
+	}
+	// DeleteExpired leaves the audit log to its retention.
+	_, err = s.DeleteExpired(ctx(t), at(1000*time.Hour))
+	is(t, "delete expired", err, nil)
+	if es, _ := s.ListAudit(ctx(t), "", 0); len(es) != 2 {
+		t.Errorf("DeleteExpired removed audit events: %d left", len(es))
+	}
+}
+
 // testDeleteExpired expires one record of each kind and keeps one, and
 // checks the expired ones are gone (their ids are free again), not hidden.
 func testDeleteExpired(t *testing.T, s store.Store) {

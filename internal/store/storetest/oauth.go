@@ -108,6 +108,26 @@ func testAuthCodeConsume(t *testing.T, s store.Store) {
 	is(t, "consume at expiry", err, store.ErrNotFound)
 }
 
+func testAuthCodeGet(t *testing.T, s store.Store) {
+	_, err := s.GetAuthCode(ctx(t), "unknown", t0)
+	is(t, "get unknown", err, store.ErrNotFound)
+	in := newCode("code-hash-secret", 10*time.Minute)
+	is(t, "create", s.CreateAuthCode(ctx(t), in), nil)
+	for range 2 { // reading does not use it
+		got, err := s.GetAuthCode(ctx(t), in.Hash, at(time.Minute))
+		is(t, "get", err, nil)
+		same(t, "code", got, in)
+	}
+	_, err = s.ConsumeAuthCode(ctx(t), in.Hash, at(time.Minute))
+	is(t, "consume after reads", err, nil)
+	got, err := s.GetAuthCode(ctx(t), in.Hash, at(2*time.Minute))
+	is(t, "get a used code", err, nil)
+	same(t, "used code", got, in)
+	_, err = s.GetAuthCode(ctx(t), in.Hash, at(10*time.Minute))
+	is(t, "get at expiry", err, store.ErrNotFound)
+	noLeak(t, err, in.Hash)
+}
+
 func testAuthCodeConsumeConcurrent(t *testing.T, s store.Store) {
 	in := make([]store.AuthCode, records)
 	for r := range in {
@@ -176,29 +196,35 @@ func testTokenUseRefresh(t *testing.T, s store.Store) {
 		newToken("expiring", store.RefreshToken, "f", "p", time.Minute))
 	is(t, "revoke", s.RevokeToken(ctx(t), "revoked"), nil)
 
-	got, err := s.UseRefreshToken(ctx(t), refresh.Hash, t0)
+	got, err := s.GetToken(ctx(t), refresh.Hash, t0)
+	is(t, "get unused", err, nil)
+	same(t, "unused token", got, refresh)
+	got, err = s.UseRefreshToken(ctx(t), refresh.Hash, t0, "seed-1")
 	is(t, "use", err, nil)
 	used := refresh
-	used.UsedAt = t0
+	used.UsedAt, used.SuccessorSeed = t0, "seed-1"
 	same(t, "used token", got, used)
-	got, err = s.UseRefreshToken(ctx(t), refresh.Hash, at(time.Second))
+	got, err = s.UseRefreshToken(ctx(t), refresh.Hash, at(time.Second), "seed-2")
 	is(t, "reuse", err, store.ErrAlreadyUsed)
-	same(t, "reused token (UsedAt is the first use)", got, used)
-	noLeak(t, err, refresh.Hash)
+	same(t, "reused token (UsedAt and seed are the first use's)", got, used)
+	noLeak(t, err, refresh.Hash, "seed-1")
+	got, err = s.GetToken(ctx(t), refresh.Hash, at(time.Second))
+	is(t, "get used", err, nil)
+	same(t, "used token read back", got, used)
 
-	_, err = s.UseRefreshToken(ctx(t), "access", t0)
+	_, err = s.UseRefreshToken(ctx(t), "access", t0, "s")
 	is(t, "use an access token", err, store.ErrNotFound)
-	_, err = s.UseRefreshToken(ctx(t), "revoked", t0)
+	_, err = s.UseRefreshToken(ctx(t), "revoked", t0, "s")
 	is(t, "use a revoked token", err, store.ErrNotFound)
-	_, err = s.UseRefreshToken(ctx(t), "expiring", at(time.Minute))
+	_, err = s.UseRefreshToken(ctx(t), "expiring", at(time.Minute), "s")
 	is(t, "use at expiry", err, store.ErrNotFound)
-	_, err = s.UseRefreshToken(ctx(t), "unknown", t0)
+	_, err = s.UseRefreshToken(ctx(t), "unknown", t0, "s")
 	is(t, "use unknown", err, store.ErrNotFound)
 
 	// Reuse after the family was revoked: gone.
 	_, err = s.RevokeFamily(ctx(t), "f")
 	is(t, "revoke family", err, nil)
-	_, err = s.UseRefreshToken(ctx(t), refresh.Hash, at(2*time.Second))
+	_, err = s.UseRefreshToken(ctx(t), refresh.Hash, at(2*time.Second), "s")
 	is(t, "reuse after revocation", err, store.ErrNotFound)
 }
 
@@ -210,14 +236,16 @@ func testTokenUseRefreshConcurrent(t *testing.T, s store.Store) {
 	}
 	got := make([][contenders]store.Token, records)
 	errs := raceEach(func(r, g int) (err error) {
-		got[r][g], err = s.UseRefreshToken(ctx(t), in[r].Hash, t0)
+		got[r][g], err = s.UseRefreshToken(ctx(t), in[r].Hash, t0, fmt.Sprintf("seed-%d", g))
 		return err
 	})
-	exactlyOneWins(t, errs, store.ErrAlreadyUsed)
-	for r := range got {
+	for r, w := range exactlyOneWins(t, errs, store.ErrAlreadyUsed) {
+		if w < 0 {
+			continue
+		}
 		want := in[r]
-		want.UsedAt = t0
-		for _, tok := range got[r] { // reuse returns the token as well
+		want.UsedAt, want.SuccessorSeed = t0, fmt.Sprintf("seed-%d", w)
+		for _, tok := range got[r] { // reuse returns the token, with the winner's seed
 			same(t, "token", tok, want)
 		}
 	}
@@ -272,10 +300,10 @@ func testTokenRevokePrincipal(t *testing.T, s store.Store) {
 		_, err := s.GetToken(ctx(t), h, t0)
 		is(t, "get "+h, err, store.ErrNotFound)
 	}
-	got, err := s.UseRefreshToken(ctx(t), "q1", t0)
+	got, err := s.UseRefreshToken(ctx(t), "q1", t0, "seed")
 	is(t, "other principal's refresh token", err, nil)
 	want := ts[3]
-	want.UsedAt = t0
+	want.UsedAt, want.SuccessorSeed = t0, "seed"
 	same(t, "q1", got, want)
 	n, err = s.RevokePrincipal(ctx(t), "p")
 	is(t, "revoke principal again", err, nil)
@@ -287,7 +315,8 @@ func testTokenRevokePrincipal(t *testing.T, s store.Store) {
 func testApprovalCRUD(t *testing.T, s store.Store) {
 	_, err := s.GetApproval(ctx(t), "a", t0)
 	is(t, "get unknown", err, store.ErrNotFound)
-	in := store.Approval{ID: "a", ClientID: "c", Scope: "read write", CreatedAt: t0, ExpiresAt: at(30 * 24 * time.Hour)}
+	in := store.Approval{ID: "a", ClientID: "c", Scope: "read write", Resource: "https://lookout.example/mcp/acme",
+		RedirectURI: "http://127.0.0.1/cb", CreatedAt: t0, ExpiresAt: at(30 * 24 * time.Hour)}
 	is(t, "create", s.CreateApproval(ctx(t), in), nil)
 	dup := in
 	dup.Scope = "admin"

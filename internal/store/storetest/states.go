@@ -74,42 +74,99 @@ func testStateConsumeConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testStatePending(t *testing.T, s store.Store) {
-	_, err := s.PendingState(ctx(t), "connect", "p", t0)
-	is(t, "pending on empty store", err, store.ErrNotFound)
-
+func testStatePendingOrCreate(t *testing.T, s store.Store) {
 	mk := func(id, kind, principal string, created, expires time.Duration) store.State {
 		st := store.State{ID: id, Kind: kind, Principal: principal, Data: []byte(id), CreatedAt: at(created), ExpiresAt: at(expires)}
 		is(t, "create "+id, s.CreateState(ctx(t), st), nil)
 		return st
 	}
+	candidate := func(id string, expires time.Duration) store.State {
+		return store.State{ID: id, Kind: "connect", Principal: "p", Data: []byte(id), CreatedAt: t0, ExpiresAt: at(expires)}
+	}
 	old := mk("old", "connect", "p", -3*time.Minute, 10*time.Minute)
 	mid := mk("mid", "connect", "p", -2*time.Minute, 10*time.Minute)
 	newest := mk("newest", "connect", "p", -1*time.Minute, 5*time.Minute)
-	mk("other-kind", "authorize", "p", 0, 10*time.Minute)
-	mk("other-principal", "connect", "q", 0, 10*time.Minute)
+	mk("other-kind", "authorize", "p", 0, 20*time.Minute)
+	mk("other-principal", "connect", "q", 0, 20*time.Minute)
 	mk("expired", "connect", "p", 0, 0)
 
-	got, err := s.PendingState(ctx(t), "connect", "p", t0)
+	got, created, err := s.PendingOrCreateState(ctx(t), candidate("c1", 10*time.Minute), at(time.Minute))
 	is(t, "pending", err, nil)
+	if created {
+		t.Error("created a state although one is pending")
+	}
 	same(t, "newest pending", got, newest)
 
-	// Expired: the next newest.
-	got, err = s.PendingState(ctx(t), "connect", "p", at(5*time.Minute))
+	// The newest is not valid long enough: the next newest.
+	got, created, err = s.PendingOrCreateState(ctx(t), candidate("c2", 10*time.Minute), at(5*time.Minute))
 	is(t, "pending after newest expired", err, nil)
+	if created {
+		t.Error("created a state although one is pending")
+	}
 	same(t, "pending after newest expired", got, mid)
 
 	// Consumed: the next newest.
 	_, err = s.ConsumeState(ctx(t), "mid", t0)
 	is(t, "consume mid", err, nil)
-	got, err = s.PendingState(ctx(t), "connect", "p", at(5*time.Minute))
+	got, _, err = s.PendingOrCreateState(ctx(t), candidate("c3", 10*time.Minute), at(5*time.Minute))
 	is(t, "pending after mid consumed", err, nil)
 	same(t, "pending after mid consumed", got, old)
 
-	_, err = s.PendingState(ctx(t), "connect", "p", at(10*time.Minute))
-	is(t, "pending when all expired", err, store.ErrNotFound)
-	_, err = s.PendingState(ctx(t), "connect", "nobody", t0)
-	is(t, "pending for another principal", err, store.ErrNotFound)
+	// None left valid at reuseUntil: the candidate is created, and then it
+	// is the pending one.
+	fresh := candidate("fresh", 30*time.Minute)
+	got, created, err = s.PendingOrCreateState(ctx(t), fresh, at(10*time.Minute))
+	is(t, "create", err, nil)
+	if !created {
+		t.Error("nothing pending, yet created is false")
+	}
+	same(t, "created", got, fresh)
+	got, created, err = s.PendingOrCreateState(ctx(t), candidate("c4", 30*time.Minute), at(10*time.Minute))
+	is(t, "pending after create", err, nil)
+	if created {
+		t.Error("created a second state")
+	}
+	same(t, "pending after create", got, fresh)
+	consumed, err := s.ConsumeState(ctx(t), "fresh", at(time.Minute))
+	is(t, "consume the created state", err, nil)
+	same(t, "consumed", consumed, fresh)
+
+	// A candidate whose id exists is refused, not returned.
+	_, _, err = s.PendingOrCreateState(ctx(t), candidate("fresh", 30*time.Minute), at(10*time.Minute))
+	is(t, "create with a taken id", err, store.ErrAlreadyExists)
+	noLeak(t, err, "fresh")
+}
+
+// testStatePendingOrCreateConcurrent: many callers (on PostgreSQL, on many
+// connections, as replicas are) asking for the same principal's pending
+// state at once create one between them, and all get it.
+func testStatePendingOrCreateConcurrent(t *testing.T, s store.Store) {
+	for r := range records {
+		principal := fmt.Sprintf("slack:T:U%d", r)
+		got := make([]store.State, contenders)
+		created := make([]bool, contenders)
+		errs := race(contenders, func(g int) (err error) {
+			st := store.State{ID: fmt.Sprintf("r%d-g%d", r, g), Kind: "connect", Principal: principal,
+				CreatedAt: t0, ExpiresAt: at(10 * time.Minute)}
+			got[g], created[g], err = s.PendingOrCreateState(ctx(t), st, at(time.Minute))
+			return err
+		})
+		creators := 0
+		for g, err := range errs {
+			if err != nil {
+				t.Fatalf("record %d, goroutine %d: %v", r, g, err)
+			}
+			if created[g] {
+				creators++
+			}
+			if got[g].ID != got[0].ID {
+				t.Fatalf("record %d: goroutines got states %s and %s", r, got[0].ID, got[g].ID)
+			}
+		}
+		if creators != 1 {
+			t.Fatalf("record %d: %d goroutines created a state, want 1", r, creators)
+		}
+	}
 }
 
 func park(t *testing.T, s store.Store, id, principal string, created, expires time.Duration) store.ParkedRequest {

@@ -44,12 +44,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Grant/Lease", testGrantLease},
 		{"Grant/LeaseReleasedByWrites", testGrantLeaseReleasedByWrites},
 		{"Grant/LeaseConcurrent", testGrantLeaseConcurrent},
+		{"Grant/Metadata", testGrantMetadata},
+		{"Grant/ListExpiring", testGrantListExpiring},
+		{"Grant/BySentryUser", testGrantBySentryUser},
+		{"Grant/Touch", testGrantTouch},
 
 		{"State/Consume", testStateConsume},
 		{"State/Duplicate", testStateDuplicate},
 		{"State/Expiry", testStateExpiry},
 		{"State/ConsumeConcurrent", testStateConsumeConcurrent},
-		{"State/Pending", testStatePending},
+		{"State/PendingOrCreate", testStatePendingOrCreate},
+		{"State/PendingOrCreateConcurrent", testStatePendingOrCreateConcurrent},
 
 		{"Parked/Lifecycle", testParkedLifecycle},
 		{"Parked/Expiry", testParkedExpiry},
@@ -58,8 +63,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		{"Client/CRUD", testClientCRUD},
 		{"Client/Expiry", testClientExpiry},
+		{"Client/Usage", testClientUsage},
 
 		{"AuthCode/Consume", testAuthCodeConsume},
+		{"AuthCode/GetDoesNotUse", testAuthCodeGet},
 		{"AuthCode/ConsumeConcurrent", testAuthCodeConsumeConcurrent},
 
 		{"Token/CreateGet", testTokenCreateGet},
@@ -68,14 +75,20 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Token/UseRefreshConcurrent", testTokenUseRefreshConcurrent},
 		{"Token/RevokeFamily", testTokenRevokeFamily},
 		{"Token/RevokePrincipal", testTokenRevokePrincipal},
+		{"Token/Holders", testTokenHolders},
 
 		{"Approval/CRUD", testApprovalCRUD},
 
 		{"Audit/AppendList", testAuditAppendList},
 		{"Audit/AppendConcurrent", testAuditAppendConcurrent},
+		{"Audit/Retention", testAuditRetention},
+		{"Audit/Search", testAuditSearch},
 
 		{"Event/Record", testEventRecord},
 		{"Event/RecordConcurrent", testEventRecordConcurrent},
+
+		{"Lease/Acquire", testLease},
+		{"Lease/AcquireConcurrent", testLeaseConcurrent},
 
 		{"DeleteExpired", testDeleteExpired},
 	}
@@ -266,6 +279,15 @@ func testMigrateIdempotent(t *testing.T, s store.Store) {
 
 func testPing(t *testing.T, s store.Store) {
 	is(t, "ping", s.Ping(ctx(t)), nil)
+	// PingWrite writes, again and again (a probe every few seconds), and
+	// what it writes is swept like any expired record.
+	is(t, "ping write", s.PingWrite(ctx(t)), nil)
+	is(t, "ping write again", s.PingWrite(ctx(t)), nil)
+	n, err := s.DeleteExpired(ctx(t), time.Now().Add(2*time.Minute))
+	is(t, "sweep", err, nil)
+	if n != 1 {
+		t.Errorf("the sweep removed %d records after PingWrite, want its 1", n)
+	}
 }
 
 // testTimes checks the promise in the store package doc: times come back in
