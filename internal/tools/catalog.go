@@ -5,16 +5,33 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // all lists every tool. Each group lives in its own catalog_*.go file.
-func all() []Tool {
+// The list is built once, on first use (schemas inferred and resolved,
+// patterns compiled): the tools are immutable, and building them is far
+// dearer than any call, so nothing on a call's path may build them again.
+// Callers must not modify the tools' schemas (pinned clones them).
+func all() []Tool { return catalog() }
+
+var catalog = sync.OnceValue(func() []Tool {
 	var tools []Tool
 	for _, group := range [][]Tool{orgTools(), issueTools(), eventTools(), triageTools(), projectManagementTools(), seerTools(), docsTools(), inspectTools()} {
 		tools = append(tools, group...)
 	}
-	return tools
-}
+	return slices.Clip(tools)
+})
+
+// byName indexes all() for Unavailable, which runs on calls of tools a
+// session does not serve.
+var byName = sync.OnceValue(func() map[string]Tool {
+	m := make(map[string]Tool, len(all()))
+	for _, t := range all() {
+		m[t.Name] = t
+	}
+	return m
+})
 
 // Options select what one caller is offered.
 type Options struct {
@@ -62,10 +79,7 @@ func hiddenBy(opts Options, t Tool) string {
 // permission it needs and how to get it, or the pin that makes it
 // pointless. ok is false when no catalog has a tool of that name.
 func Unavailable(opts Options, name string) (why string, ok bool) {
-	for _, t := range all() {
-		if t.Name != name {
-			continue
-		}
+	if t, found := byName()[name]; found {
 		switch hiddenBy(opts, t) {
 		case "pin":
 			if name == "find_organizations" {

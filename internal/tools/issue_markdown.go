@@ -465,9 +465,10 @@ func timeText(t sentry.Time) string {
 	return t.UTC().Format(time.DateTime) + " UTC"
 }
 
-// oneLine folds newlines so a value stays on its markdown line.
+// oneLine folds newlines so a value stays on its markdown line (Fields
+// splits at them, as at every other space).
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // codeFence puts lines in a fenced block that a "```" inside them cannot

@@ -37,9 +37,12 @@ func shorten(s string, n int) string {
 
 // cell makes s safe inside a markdown table cell.
 func cell(s string) string {
-	s = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ").Replace(s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(cellEscaper.Replace(s))
 }
+
+// cellEscaper is shared: a Replacer builds its lookup table on first use,
+// which per cell was most of a table's allocations.
+var cellEscaper = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ")
 
 // moreNote tells the reader how to get the next page.
 func moreNote(shown int, cursor string) string {

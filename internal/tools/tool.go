@@ -189,22 +189,26 @@ func (t Tool) Call(ctx context.Context, env *Env, raw json.RawMessage) (string, 
 
 // CallResult is Call with the images and files a tool returned (for MCP).
 func (t Tool) CallResult(ctx context.Context, env *Env, raw json.RawMessage) (Result, error) {
-	args := map[string]any{}
-	if len(bytes.TrimSpace(raw)) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&args); err != nil {
+	// Decoded once, as a client would have sent it (numbers as float64,
+	// the only number type the validator knows); the handler's input is
+	// decoded from the validated map.
+	instance := map[string]any{}
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("null")) {
+		if err := json.Unmarshal(trimmed, &instance); err != nil {
 			return Result{}, &InputError{Tool: t.Name, Problem: "arguments must be a JSON object: " + err.Error()}
 		}
 	}
-	if err := t.pin(env, args); err != nil {
-		return Result{}, err
+	return t.callArgs(ctx, env, instance)
+}
+
+// callArgs is CallResult with the arguments decoded (execute_sentry_tool
+// has them decoded already). It fills pins and defaults into instance.
+func (t Tool) callArgs(ctx context.Context, env *Env, instance map[string]any) (Result, error) {
+	if instance == nil {
+		instance = map[string]any{}
 	}
-	// Validate the instance as a client would have sent it: json.Number
-	// is not a type the validator knows, so round-trip through float64.
-	var instance map[string]any
-	if b, err := json.Marshal(args); err != nil || json.Unmarshal(b, &instance) != nil {
-		return Result{}, &InputError{Tool: t.Name, Problem: "arguments are not valid JSON"}
+	if err := t.pin(env, instance); err != nil {
+		return Result{}, err
 	}
 	// What the caller gave (and the pins), for messages: the defaults
 	// added below are noise in "found nothing for ...".

@@ -91,11 +91,8 @@ Example: execute_sentry_tool(name='get_issue_tag_values', arguments={organizatio
 		if !ok || isWrapper(name) {
 			return "", &InputError{Tool: executeToolsName, Problem: notAvailable(available, opts, name)}
 		}
-		args, err := json.Marshal(in.Arguments)
-		if err != nil {
-			return "", &InputError{Tool: executeToolsName, Problem: "arguments must be a JSON object"}
-		}
-		return t.Call(ctx, env, args)
+		res, err := t.callArgs(ctx, env, in.Arguments)
+		return res.Text, err
 	})
 	return []Tool{search, execute}
 }
