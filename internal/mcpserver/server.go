@@ -80,22 +80,25 @@ func New(opts Options) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "lookout", Title: "lookout for Sentry", Version: version.String()},
 		&mcp.ServerOptions{Instructions: instr})
 	unlisted := map[string]mcp.ToolHandler{}
+	listed := map[string]bool{}
 	for _, t := range opts.Catalog {
 		if t.Listed {
 			s.AddTool(mcpTool(t), handler(t, opts))
+			listed[t.Name] = true
 		} else {
 			unlisted[t.Name] = handler(t, opts)
 		}
 	}
-	s.AddReceivingMiddleware(dispatch(unlisted, opts))
+	s.AddReceivingMiddleware(dispatch(listed, unlisted, opts))
 	return s
 }
 
 // dispatch answers tools/call for what tools/list does not show: a
 // catalog tool that is not listed runs as if it were (prompts name tools
 // directly); a tool the caller's permissions hide says what is missing;
-// with a SetupError every call says that.
-func dispatch(unlisted map[string]mcp.ToolHandler, opts Options) mcp.Middleware {
+// with a SetupError every call says that. A listed tool goes straight to
+// the SDK: Hidden is asked only about names this server does not serve.
+func dispatch(listed map[string]bool, unlisted map[string]mcp.ToolHandler, opts Options) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			call, ok := req.(*mcp.CallToolRequest)
@@ -104,6 +107,9 @@ func dispatch(unlisted map[string]mcp.ToolHandler, opts Options) mcp.Middleware 
 			}
 			if opts.SetupError != "" {
 				return errorResult(opts.SetupError), nil
+			}
+			if listed[call.Params.Name] {
+				return next(ctx, method, req)
 			}
 			if h, ok := unlisted[call.Params.Name]; ok {
 				return h(ctx, call)
