@@ -289,6 +289,11 @@ type Tokens interface {
 	CreateToken(ctx context.Context, t Token) error // ErrAlreadyExists
 	// GetToken returns ErrNotFound for unknown, expired or revoked tokens.
 	GetToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	// GetTokenGrant is GetToken and GetGrant of the token's principal in
+	// one read, so that the bearer check of an MCP request, which needs
+	// both, is one round trip. HasGrant is false when the principal has
+	// no grant; errors are GetToken's.
+	GetTokenGrant(ctx context.Context, hash string, now time.Time) (TokenGrant, error)
 	// UseRefreshToken atomically marks a refresh token used, recording
 	// successorSeed with it, and returns it. A token used before comes
 	// back, with its UsedAt and the first caller's SuccessorSeed, and
@@ -311,6 +316,13 @@ type Tokens interface {
 	// ListTokenHolders sums up principal's live tokens (not revoked, not
 	// expired, not spent) by client and resource, in client id order.
 	ListTokenHolders(ctx context.Context, principal string, now time.Time) ([]TokenHolder, error)
+}
+
+// TokenGrant is a token and the grant of its principal, read together.
+type TokenGrant struct {
+	Token    Token
+	Grant    Grant // zero unless HasGrant
+	HasGrant bool
 }
 
 // TokenHolder is a client holding live tokens for one principal and one

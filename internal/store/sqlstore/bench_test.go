@@ -41,4 +41,13 @@ func benchmarkReads(b *testing.B, s store.Store) {
 			}
 		}
 	})
+	// The bearer check of an MCP request: both of the above in one read.
+	b.Run("GetTokenGrant", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if tg, err := s.GetTokenGrant(ctx, "h", now); err != nil || !tg.HasGrant {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -182,6 +182,46 @@ func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store
 	return t, nil
 }
 
+// GetTokenGrant is GetToken LEFT JOIN grants on the principal: one
+// statement, prepared once, for the bearer check of every MCP request.
+func (s *Store) GetTokenGrant(ctx context.Context, hash string, now time.Time) (store.TokenGrant, error) {
+	var (
+		out       store.TokenGrant
+		t         = &out.Token
+		g         = &out.Grant
+		seed      sql.NullString
+		principal sql.NullString
+		keyID     sql.NullString
+		version   sql.NullInt64
+		userID    sql.NullString
+		stale     sql.NullBool
+		described sql.NullBool
+	)
+	err := s.r.queryRow(ctx, `
+		SELECT t.hash, t.kind, t.client_id, t.principal, t.family_id, t.resource, t.scope,
+			t.created_at, t.expires_at, t.revoked, t.used_at, t.successor_seed,
+			g.principal, g.key_id, g.ciphertext, g.version, g.created_at, g.updated_at,
+			g.sentry_user_id, g.expires_at, g.stale, g.described, g.last_used_at
+		FROM tokens t LEFT JOIN grants g ON g.principal = t.principal
+		WHERE t.hash = ? AND NOT t.revoked AND t.expires_at > ?`,
+		hash, s.time(now)).Scan(
+		&t.Hash, &t.Kind, &t.ClientID, &t.Principal, &t.FamilyID, &t.Resource, &t.Scope,
+		timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, &t.Revoked, timestamp{&t.UsedAt}, &seed,
+		&principal, &keyID, &g.Ciphertext, &version, timestamp{&g.CreatedAt}, timestamp{&g.UpdatedAt},
+		&userID, timestamp{&g.ExpiresAt}, &stale, &described, timestamp{&g.LastUsedAt})
+	if err != nil {
+		return store.TokenGrant{}, fmt.Errorf("get token and grant: %w", notFound(err))
+	}
+	t.SuccessorSeed = seed.String
+	if !principal.Valid {
+		return store.TokenGrant{Token: *t}, nil
+	}
+	out.HasGrant = true
+	g.Principal, g.KeyID, g.Version = principal.String, keyID.String, version.Int64
+	g.SentryUserID, g.Stale, g.Described = userID.String, stale.Bool, described.Bool
+	return out, nil
+}
+
 // UseRefreshToken claims the token and records the successor seed in one
 // statement, like ConsumeState. A loser that finds it used (and still
 // live) gets it back, with the winner's seed, and ErrAlreadyUsed: that is

@@ -209,3 +209,10 @@ func (s *Faulty) ReleaseLease(ctx context.Context, name, owner string) error {
 	}
 	return s.Store.ReleaseLease(ctx, name, owner)
 }
+
+func (s *Faulty) GetTokenGrant(ctx context.Context, hash string, now time.Time) (store.TokenGrant, error) {
+	if err := s.fault(ctx, "GetTokenGrant"); err != nil {
+		return store.TokenGrant{}, err
+	}
+	return s.Store.GetTokenGrant(ctx, hash, now)
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -175,6 +176,56 @@ func testTokenCreateGet(t *testing.T, s store.Store) {
 	is(t, "get at expiry", err, store.ErrNotFound)
 	_, err = s.GetToken(ctx(t), "unknown", t0)
 	is(t, "get unknown", err, store.ErrNotFound)
+}
+
+// GetTokenGrant reads a token with its principal's grant exactly as
+// GetToken and GetGrant read them, and refuses what GetToken refuses.
+func testTokenGrant(t *testing.T, s store.Store) {
+	access := newToken("a1", store.AccessToken, "f", "p", time.Hour)
+	orphan := newToken("a2", store.AccessToken, "g", "q", time.Hour)
+	revoked := newToken("a3", store.AccessToken, "h", "p", time.Hour)
+	createTokens(t, s, access, orphan, revoked)
+	is(t, "revoke", s.RevokeToken(ctx(t), "a3"), nil)
+	g := described("p", "42", at(30*time.Minute))
+	g.CreatedAt = t0
+	_, err := s.PutGrant(ctx(t), g)
+	is(t, "put grant", err, nil)
+	is(t, "touch", s.TouchGrant(ctx(t), "p", at(time.Minute)), nil)
+	wantGrant, err := s.GetGrant(ctx(t), "p")
+	is(t, "get grant", err, nil)
+
+	got, err := s.GetTokenGrant(ctx(t), "a1", t0)
+	is(t, "get a1 with grant", err, nil)
+	same(t, "token a1", got.Token, access)
+	same(t, "grant of a1", got.Grant, wantGrant)
+	if !got.HasGrant {
+		t.Error("a1: HasGrant false")
+	}
+
+	got, err = s.GetTokenGrant(ctx(t), "a2", t0)
+	is(t, "get a2, whose principal has no grant", err, nil)
+	same(t, "token a2", got.Token, orphan)
+	if got.HasGrant || !reflect.DeepEqual(got.Grant, store.Grant{}) {
+		t.Errorf("a2: HasGrant %v, grant %+v; want none", got.HasGrant, got.Grant)
+	}
+
+	// An undescribed grant (written before the metadata columns) comes back
+	// undescribed, zero metadata and all.
+	_, err = s.PutGrant(ctx(t), store.Grant{Principal: "q", KeyID: "k", Ciphertext: []byte("c"), UpdatedAt: t0})
+	is(t, "put undescribed", err, nil)
+	got, err = s.GetTokenGrant(ctx(t), "a2", t0)
+	is(t, "get a2 with its undescribed grant", err, nil)
+	if !got.HasGrant || got.Grant.Described || got.Grant.Principal != "q" || got.Grant.Version != 1 || !got.Grant.ExpiresAt.IsZero() {
+		t.Errorf("a2: %+v", got)
+	}
+
+	for _, c := range []struct {
+		hash string
+		now  time.Time
+	}{{"a1", at(time.Hour)}, {"a3", t0}, {"unknown", t0}} {
+		_, err := s.GetTokenGrant(ctx(t), c.hash, c.now)
+		is(t, "get "+c.hash+" (expired, revoked or unknown)", err, store.ErrNotFound)
+	}
 }
 
 func testTokenRevoke(t *testing.T, s store.Store) {

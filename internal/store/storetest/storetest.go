@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthCode/ConsumeConcurrent", testAuthCodeConsumeConcurrent},
 
 		{"Token/CreateGet", testTokenCreateGet},
+		{"Token/GetWithGrant", testTokenGrant},
 		{"Token/Revoke", testTokenRevoke},
 		{"Token/UseRefresh", testTokenUseRefresh},
 		{"Token/UseRefreshConcurrent", testTokenUseRefreshConcurrent},
