@@ -46,6 +46,14 @@ type Reauthorizer interface {
 	Reauthorize(ctx context.Context, rejected string) (string, error)
 }
 
+// ScopeReporter is optionally implemented by a TokenSource that learns
+// the token's granted scopes only when it produces the token (the vault
+// decrypts a grant when its client first needs it). The client asks it
+// when Options.Scopes is nil and Sentry answers 403.
+type ScopeReporter interface {
+	Scopes() []string
+}
+
 // StaticToken is a TokenSource that always returns the same token (the
 // stdio server, CI, tests). The token is held as a secret.Value, so the
 // source prints "[redacted]" however it is formatted, marshalled or logged.

@@ -161,6 +161,13 @@ func TestForbiddenScopeVersusAccess(t *testing.T) {
 	if _, _, err := c2.ListProjects(ctx, "acme", ListOptions{}); !errors.Is(err, ErrNoAccess) {
 		t.Errorf("granted scope, generic 403: %v", err)
 	}
+	// A token source that learns the scopes with the token (the vault's)
+	// reports them instead of Options.Scopes.
+	c4, _ := newClient(t, f.URL, func(o *Options) { o.Token = scopedToken{[]string{"org:read", "event:read"}} })
+	_ = c4.UseRegion("acme", f.URL)
+	if _, err := c4.UpdateIssue(ctx, "acme", "1", IssueUpdate{AssignedTo: &unassign}); !errors.Is(err, ErrMissingScope) {
+		t.Errorf("missing scope inferred from the token source's scopes: %v", err)
+	}
 	c3, _ := newClient(t, f.URL, func(o *Options) { o.Scopes = []string{"event:admin"} })
 	_ = c3.UseRegion("acme", f.URL)
 	if _, err := c3.UpdateIssue(ctx, "acme", "1", IssueUpdate{Status: "resolved"}); !errors.Is(err, ErrNoAccess) {
@@ -443,3 +450,9 @@ func TestPlainHTTPIsNotRetried(t *testing.T) {
 		t.Errorf("retried %d times", len(s.all()))
 	}
 }
+
+// scopedToken is a TokenSource that reports its scopes (ScopeReporter).
+type scopedToken struct{ scopes []string }
+
+func (scopedToken) Token(context.Context) (string, error) { return testToken, nil }
+func (s scopedToken) Scopes() []string                    { return s.scopes }

@@ -335,7 +335,11 @@ func (c *Client) bodyLimit(cl call) int64 {
 // apiError turns a non-2xx answer into an *APIError.
 func (c *Client) apiError(resp *response, cl call, path, token string) *APIError {
 	e := &APIError{Method: cl.method, Path: path, Status: resp.status, Detail: scrub(detailOf(resp.body), token)}
-	e.Kind, e.Scope = classify(resp.status, e.Detail, cl.scope, c.scopes)
+	scopes := c.scopes
+	if r, ok := c.token.(ScopeReporter); ok && scopes == nil {
+		scopes = r.Scopes()
+	}
+	e.Kind, e.Scope = classify(resp.status, e.Detail, cl.scope, scopes)
 	for _, h := range []string{"X-Sentry-Request-Id", "X-Request-Id", "Request-Id"} {
 		if v := resp.header.Get(h); v != "" {
 			e.RequestID = shorten(v)

@@ -139,7 +139,7 @@ func (v *Vault) record(row store.Grant) Record {
 // same broken grant on every look. Errors are a *KeyMissingError or wrap
 // ErrDecrypt.
 func (v *Vault) peekRow(row store.Grant) (Grant, error) {
-	plaintext, err := v.keys.open(row.Principal, row.KeyID, row.Ciphertext)
+	plaintext, err := v.open(row)
 	if err != nil {
 		return Grant{}, err
 	}

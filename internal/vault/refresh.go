@@ -289,6 +289,7 @@ func (v *Vault) keepPending(principal string, p *pending) {
 	defer v.mu.Unlock()
 	start := len(v.pending) == 0
 	v.pending[principal] = p
+	v.npending.Store(int32(len(v.pending)))
 	if start && !v.closed {
 		v.wg.Add(1)
 		go v.writePending()
@@ -307,6 +308,7 @@ func (v *Vault) dropPending(principal string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	delete(v.pending, principal)
+	v.npending.Store(int32(len(v.pending)))
 }
 
 func (v *Vault) pendingPairs() map[string]*pending {
@@ -351,6 +353,7 @@ func (v *Vault) storePending(ctx context.Context, principal string, p *pending) 
 	v.mu.Lock()
 	if v.pending[principal] == p {
 		delete(v.pending, principal)
+		v.npending.Store(int32(len(v.pending)))
 	}
 	v.mu.Unlock()
 	if err == nil {
