@@ -24,6 +24,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
 	lookoutsecret "github.com/lookout-hq/lookout/internal/secret"
+	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
 	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
@@ -136,7 +137,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	}
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	v := vault.New(st, kr, vault.Options{Now: clk.Now, Logger: logger})
+	v := vault.New(st, kr, vault.Options{Now: clk.Now, Logger: logger, Sentry: sentry.Options{BaseURL: fake.URL}})
 	upstream := oauth.NewSentry(oauth.SentryConfig{
 		URL: fake.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: lookoutsecret.New(sentrytest.DefaultClientSecret),
 		RedirectURL: base + config.SentryCallbackPath, HTTPClient: opts.sentryHTTP,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/sentry"
+	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/tools"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
@@ -32,7 +33,10 @@ type HTTPOptions struct {
 	BaseURL string
 	// Verify checks lookout access tokens (authserver.VerifyAccessToken).
 	// TokenInfo.UserID is the grant principal, Extra["resource"] the
-	// resource the token was issued for, Scopes the lookout scopes.
+	// resource the token was issued for, Scopes the lookout scopes, and
+	// Extra[vault.GrantRowKey] the principal's grant row read with the
+	// token (a store.Grant): the request checks and uses that row and
+	// reads nothing more. Without it the grant is read by principal.
 	Verify auth.TokenVerifier
 	// MetadataURL gives a resource's protected-resource metadata URL, for
 	// WWW-Authenticate.
@@ -58,8 +62,11 @@ type HTTPOptions struct {
 
 // Grants is what the endpoint needs of the vault: whether a grant is
 // usable, a client acting as its principal, and marking it stale when
-// Sentry refuses a fresh token.
+// Sentry refuses a fresh token. Check and ClientOf take the grant row the
+// bearer check read; Status and Client read it by principal.
 type Grants interface {
+	Check(ctx context.Context, row store.Grant) error
+	ClientOf(ctx context.Context, row store.Grant, regions ...*sentry.Regions) (*sentry.Client, error)
 	Status(ctx context.Context, principal string) (vault.Status, error)
 	Client(ctx context.Context, principal string, regions ...*sentry.Regions) (*sentry.Client, vault.Status, error)
 	MarkStale(ctx context.Context, principal, reason string) error
@@ -266,14 +273,13 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 	if res, _ := info.Extra["resource"].(string); res != t.resource {
 		return nil, fmt.Errorf("%w: this token was issued for %s, not %s; sign in again for this URL", auth.ErrInvalidToken, res, t.resource)
 	}
-	st, err := h.opts.Vault.Status(ctx, info.UserID)
-	switch {
+	switch err := h.usable(ctx, info); {
 	case errors.Is(err, vault.ErrUnavailable):
 		// The grant cannot be read right now (database, missing key): that
 		// is no reason to sign in again. Let the request in; tool calls
 		// that need Sentry say "try again" as tool errors.
 		h.opts.Logger.WarnContext(ctx, "mcp: grant status unavailable", "principal", info.UserID, "err", err)
-	case errors.Is(err, vault.ErrNoGrant) || (err == nil && st.Stale):
+	case errors.Is(err, vault.ErrNoGrant), errors.Is(err, vault.ErrStale):
 		return nil, fmt.Errorf("%w: your Sentry connection has expired or was revoked; sign in again", auth.ErrInvalidToken)
 	case errors.Is(err, vault.ErrDecrypt):
 		h.opts.Logger.ErrorContext(ctx, "grant cannot be decrypted", "principal", info.UserID, "err", err)
@@ -283,6 +289,27 @@ func (h *HTTP) verify(ctx context.Context, token string, r *http.Request, t targ
 		return nil, troubleError(ctx)
 	}
 	return info, nil
+}
+
+// usable says whether info's grant may be used: from the row the bearer
+// check read, when it handed one on (no read, no decrypt), else read by
+// principal. ErrStale for a grant Sentry refused.
+func (h *HTTP) usable(ctx context.Context, info *auth.TokenInfo) error {
+	if row, ok := grantRow(info); ok {
+		return h.opts.Vault.Check(ctx, row)
+	}
+	st, err := h.opts.Vault.Status(ctx, info.UserID)
+	if err == nil && st.Stale {
+		err = vault.ErrStale
+	}
+	return err
+}
+
+// grantRow is the grant row the bearer check read with info's token, if
+// it handed one on for info's principal.
+func grantRow(info *auth.TokenInfo) (store.Grant, bool) {
+	row, ok := info.Extra[vault.GrantRowKey].(store.Grant)
+	return row, ok && info.UserID != "" && row.Principal == info.UserID
 }
 
 // errTrouble marks the plain "try again in a minute" errors of this
@@ -376,6 +403,9 @@ func (h *HTTP) client(ctx context.Context, info *auth.TokenInfo) (*sentry.Client
 		opts.Regions = h.regions.For("sentry-token:" + raw.digest)
 		opts.Token = raw.source
 		return sentry.New(opts)
+	}
+	if row, ok := grantRow(info); ok {
+		return h.opts.Vault.ClientOf(ctx, row, h.regions.For(info.UserID))
 	}
 	c, _, err := h.opts.Vault.Client(ctx, info.UserID, h.regions.For(info.UserID))
 	return c, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
+	"github.com/lookout-hq/lookout/internal/store"
 	"github.com/lookout-hq/lookout/internal/store/storetest"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
@@ -42,6 +44,9 @@ type remote struct {
 	// as Sentry answers for a revoked grant.
 	refreshErr error
 	store      *storetest.Faulty
+	// rowless: verify hands on no grant row (a verifier other than
+	// authserver's), so the endpoint reads the grant by principal.
+	rowless bool
 }
 
 func newRemote(t *testing.T, opts mcpserver.HTTPOptions) *remote {
@@ -84,14 +89,31 @@ func newRemote(t *testing.T, opts mcpserver.HTTPOptions) *remote {
 	return r
 }
 
-func (r *remote) verify(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+// verify is authserver.VerifyAccessToken's contract over the minted
+// tokens: the principal's grant row, read with the token, is handed on
+// under vault.GrantRowKey (read from the store beneath the Faulty one, so
+// that the endpoint's own reads are what the Faulty store counts).
+func (r *remote) verify(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	info, ok := r.tokens[token]
+	rowless := r.rowless
+	r.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown token", auth.ErrInvalidToken)
 	}
-	return info, nil
+	if rowless {
+		return info, nil
+	}
+	row, err := r.store.Store.GetGrant(ctx, info.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: the Sentry connection behind this token was removed", auth.ErrInvalidToken)
+	} else if err != nil {
+		return nil, err
+	}
+	out := *info
+	out.Extra = maps.Clone(info.Extra)
+	out.Extra[vault.GrantRowKey] = row
+	return &out, nil
 }
 
 // connect stores a Sentry grant for a user and mints a lookout token for
@@ -536,6 +558,7 @@ func TestTransientRefreshFailureIsAToolError(t *testing.T) {
 func TestDatabaseDownIsNotASignIn(t *testing.T) {
 	t.Parallel()
 	r := newRemote(t, mcpserver.HTTPOptions{})
+	r.rowless = true // authserver's verifier reads the grant with the token: a failure there fails the request
 	token := r.connect("alice", sentrytest.AliceID, "/mcp")
 	r.store.Set(storetest.Fail, "GetGrant")
 	resp := r.post("/mcp", token, nil)

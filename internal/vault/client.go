@@ -42,6 +42,12 @@ func (v *Vault) Client(ctx context.Context, principal string, regions ...*sentry
 	return c, g.status(), nil
 }
 
+// GrantRowKey is the auth.TokenInfo.Extra key under which a bearer check
+// (authserver.VerifyAccessToken) hands on the grant row it read with the
+// token, a store.Grant still sealed: the MCP endpoint passes it to Check
+// and ClientOf, so a tool call reads the store once.
+const GrantRowKey = "grant"
+
 // Check says whether the grant in row, as a front door's bearer check
 // just read it (store.GetTokenGrant), may be used, from its plain metadata
 // alone: ErrStale when it was marked stale, ErrDecrypt when it failed to
