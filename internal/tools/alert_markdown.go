@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -213,7 +212,7 @@ func thresholdText(c sentry.AlertComponent) string {
 	return out
 }
 
-var camelRe = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+var camelRe = lazyRegexp(`([a-z0-9])([A-Z])`)
 
 // humanize turns event_frequency_count or targetIdentifier into words.
 func humanize(s string) string {
@@ -225,7 +224,7 @@ func humanize(s string) string {
 	case "alertThreshold":
 		return "threshold"
 	}
-	s = camelRe.ReplaceAllString(s, "$1 $2")
+	s = camelRe().ReplaceAllString(s, "$1 $2")
 	return strings.ToLower(strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '_' || r == '-' || r == ' ' }), " "))
 }
 

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -118,20 +117,9 @@ func (t Tool) pinned(org, project string) Tool {
 	if project != "" {
 		drop = append(drop, paramProject, paramProjectSlugOrID)
 	}
-	if len(drop) == 0 {
-		return t
+	if len(drop) > 0 {
+		t.unadvertised = drop
 	}
-	// CloneSchemas shares slices with the original; build new ones so the
-	// full schema, which validation uses, keeps its required list.
-	s := t.schema.CloneSchemas()
-	s.Properties = maps.Clone(s.Properties)
-	keep := func(name string) bool { return !slices.Contains(drop, name) }
-	s.Required = filter(s.Required, keep)
-	s.PropertyOrder = filter(s.PropertyOrder, keep)
-	for _, name := range drop {
-		delete(s.Properties, name)
-	}
-	t.schema = s
 	return t
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,12 +40,12 @@ func inspectTools() []Tool {
 // What the inspect tools share.
 
 var (
-	hex16Re    = regexp.MustCompile(`^[0-9a-fA-F]{16}$`)
-	uuidRe     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	digitsRe   = regexp.MustCompile(`^[0-9]{1,20}$`)
-	periodRe   = regexp.MustCompile(`^\d+[hdw]$`)
-	convIDRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
-	projectRef = regexp.MustCompile(`^(-1|[0-9]+|[A-Za-z0-9][A-Za-z0-9_.-]*)$`)
+	hex16Re    = lazyRegexp(`^[0-9a-fA-F]{16}$`)
+	uuidRe     = lazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	digitsRe   = lazyRegexp(`^[0-9]{1,20}$`)
+	periodRe   = lazyRegexp(`^\d+[hdw]$`)
+	convIDRe   = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
+	projectRef = lazyRegexp(`^(-1|[0-9]+|[A-Za-z0-9][A-Za-z0-9_.-]*)$`)
 )
 
 const periodPattern = `^\d+[hdw]$`
@@ -55,10 +54,10 @@ const periodPattern = `^\d+[hdw]$`
 // profiles): lower case, no dashes. ok is false for anything else.
 func hexID(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	if uuidRe.MatchString(s) {
+	if uuidRe().MatchString(s) {
 		s = strings.ReplaceAll(s, "-", "")
 	}
-	if !hex32Re.MatchString(s) {
+	if !hex32Re().MatchString(s) {
 		return "", false
 	}
 	return strings.ToLower(s), true
@@ -66,7 +65,7 @@ func hexID(s string) (string, bool) {
 
 // periodDuration reads a period like 24h, 7d, 2w.
 func periodDuration(p string) (time.Duration, bool) {
-	if !periodRe.MatchString(p) {
+	if !periodRe().MatchString(p) {
 		return 0, false
 	}
 	n, err := strconv.Atoi(p[:len(p)-1])
@@ -106,7 +105,7 @@ func timeWindow(tool, period, start, end string) (from, to time.Time, err error)
 // projectIDOf returns a project's numeric id: ref itself when numeric,
 // else Sentry's answer for the slug.
 func projectIDOf(ctx context.Context, env *Env, org, ref string) (string, error) {
-	if digitsRe.MatchString(ref) || ref == "-1" {
+	if digitsRe().MatchString(ref) || ref == "-1" {
 		return ref, nil
 	}
 	p, err := env.Sentry.GetProject(ctx, org, ref)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -42,11 +41,11 @@ type projectParams struct {
 }
 
 // newSlugPattern is what Sentry accepts as a new team or project slug.
-var newSlugPattern = regexp.MustCompile(`^[a-z0-9_-]{1,50}$`)
+var newSlugPattern = lazyRegexp(`^[a-z0-9_-]{1,50}$`)
 
 // checkNewSlug refuses a slug Sentry would refuse, before any request.
 func checkNewSlug(tool, field, slug string) error {
-	if !newSlugPattern.MatchString(slug) || strings.Trim(slug, "0123456789") == "" {
+	if !newSlugPattern().MatchString(slug) || strings.Trim(slug, "0123456789") == "" {
 		return &InputError{Tool: tool, Problem: fmt.Sprintf(
 			"%s %q is not a valid slug: use 1 to 50 lowercase letters, digits, '-' or '_', not only digits", field, slug)}
 	}
@@ -55,7 +54,7 @@ func checkNewSlug(tool, field, slug string) error {
 
 // platformPattern is the form of Sentry platform names (go, python-django,
 // javascript-nextjs).
-var platformPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+var platformPattern = lazyRegexp(`^[a-z][a-z0-9-]{0,63}$`)
 
 // conflict turns Sentry's 409 ("already exists") into advice; other errors
 // pass through.

@@ -58,7 +58,7 @@ func createProject(ctx context.Context, env *Env, in createProjectInput) (string
 			return "", err
 		}
 	}
-	if platform != "" && !platformPattern.MatchString(platform) {
+	if platform != "" && !platformPattern().MatchString(platform) {
 		return "", &InputError{Tool: tool, Problem: fmt.Sprintf("platform %q is not a Sentry platform name like go, python-django or javascript-nextjs", platform)}
 	}
 	if err := useRegionArg(env, org, in.regionParam); err != nil {

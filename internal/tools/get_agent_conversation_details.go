@@ -43,7 +43,7 @@ Example: get_agent_conversation_details(organizationSlug='acme', conversationId=
 		Description: desc,
 		Schema: func(s *schemaT) {
 			withSlugPattern(s, "organizationSlug")
-			s.Properties["conversationId"].Pattern = convIDRe.String()
+			s.Properties["conversationId"].Pattern = convIDRe().String()
 			s.Properties["project"].Pattern = `^[0-9]+$`
 		},
 	}, func(ctx context.Context, env *Env, in getAgentConversationDetailsInput) (string, error) {

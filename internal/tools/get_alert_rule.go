@@ -63,7 +63,7 @@ func getAlertRule(ctx context.Context, env *Env, in getAlertRuleInput) (string, 
 	var metric []sentry.MetricAlertRule
 	var byID error // what looking ref up as an id said, if it was one
 	if kind != "metric" && project != "" {
-		if kind == "issue" && digitsRe.MatchString(ref) {
+		if kind == "issue" && digitsRe().MatchString(ref) {
 			ws, _, err := env.Sentry.ListWorkflows(ctx, org, sentry.WorkflowQuery{Project: project, ID: ref, Limit: 1})
 			if err != nil {
 				return "", err
@@ -86,7 +86,7 @@ func getAlertRule(ctx context.Context, env *Env, in getAlertRuleInput) (string, 
 		}
 	}
 	if kind != "issue" {
-		if kind == "metric" && digitsRe.MatchString(ref) {
+		if kind == "metric" && digitsRe().MatchString(ref) {
 			r, err := env.Sentry.GetMetricAlertRule(ctx, org, ref)
 			switch {
 			case err == nil:
@@ -114,7 +114,7 @@ func getAlertRule(ctx context.Context, env *Env, in getAlertRuleInput) (string, 
 		return "", byID
 	case n == 0:
 		hint := ""
-		if kind == "all" && digitsRe.MatchString(ref) {
+		if kind == "all" && digitsRe().MatchString(ref) {
 			hint = " A numeric id needs kind='issue' or kind='metric'."
 		}
 		if kind != "metric" && project == "" {

@@ -58,7 +58,7 @@ func getDashboardDetails(ctx context.Context, env *Env, in getDashboardDetailsIn
 		}
 	}
 	id := ref
-	if !digitsRe.MatchString(ref) {
+	if !digitsRe().MatchString(ref) {
 		var err error
 		if id, err = dashboardByTitle(ctx, env, org, ref, projectID); err != nil {
 			return "", err

@@ -98,7 +98,7 @@ func profileTarget(env *Env, tool, profileURL, org string, project any) (resourc
 		return bad("give organizationSlug and projectSlugOrId, or profileUrl")
 	case r.InProject == "":
 		return bad("give projectSlugOrId (find_projects lists them), or a profileUrl that names the project")
-	case !slugRe.MatchString(r.InProject) && !digitsRe.MatchString(r.InProject):
+	case !slugRe().MatchString(r.InProject) && !digitsRe().MatchString(r.InProject):
 		return bad("projectSlugOrId %q is not a project slug or id", shorten(r.InProject, 60))
 	}
 	if err := checkPinnedOrg(env, tool, r.Org); err != nil {

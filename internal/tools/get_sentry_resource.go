@@ -107,22 +107,22 @@ func (in getSentryResourceInput) target(env *Env) (resourceTarget, error) {
 		t.Org, t.Kind = in.OrganizationSlug, in.ResourceType
 		switch in.ResourceType {
 		case "issue":
-			if !issueIDRe.MatchString(id) {
+			if !issueIDRe().MatchString(id) {
 				return bad("resourceId %q is not an issue id: use the short id (WEB-1A) or the numeric id", shorten(id, 60))
 			}
 			t.IssueID = strings.ToUpper(id)
 		case "event":
-			if !hex32Re.MatchString(id) {
+			if !hex32Re().MatchString(id) {
 				return bad("resourceId %q is not an event id (32 hex characters)", shorten(id, 60))
 			}
 			t.EventID = strings.ToLower(id)
 		case "trace":
-			if !hex32Re.MatchString(id) {
+			if !hex32Re().MatchString(id) {
 				return bad("resourceId %q is not a trace id (32 hex characters)", shorten(id, 60))
 			}
 			t.TraceID = strings.ToLower(id)
 		case "monitor":
-			if !slugRe.MatchString(id) {
+			if !slugRe().MatchString(id) {
 				return bad("resourceId %q is not a monitor slug", shorten(id, 60))
 			}
 			t.MonitorSlug = id

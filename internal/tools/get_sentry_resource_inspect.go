@@ -22,12 +22,12 @@ func (t *resourceTarget) inspectID(id string) string {
 		}
 		t.ReplayID = rid
 	case "ai_conversation":
-		if !convIDRe.MatchString(id) {
+		if !convIDRe().MatchString(id) {
 			return fmt.Sprintf("resourceId %q is not a conversation id", shorten(id, 60))
 		}
 		t.ConversationID = id
 	case "snapshot":
-		if !digitsRe.MatchString(id) {
+		if !digitsRe().MatchString(id) {
 			return fmt.Sprintf("resourceId %q is not a snapshot id (digits)", shorten(id, 60))
 		}
 		t.SnapshotID = id
@@ -64,7 +64,7 @@ func resourceInspect(ctx context.Context, env *Env, in getSentryResourceInput, r
 			return "", err
 		}
 		project := r.InProject
-		if project != "" && !digitsRe.MatchString(project) {
+		if project != "" && !digitsRe().MatchString(project) {
 			if project, err = projectIDOf(ctx, env, r.Org, project); err != nil {
 				return "", err
 			}

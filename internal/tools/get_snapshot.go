@@ -37,7 +37,7 @@ Examples: get_snapshot(organizationSlug='acme', snapshotId='231949') or get_snap
 		},
 	}, func(ctx context.Context, env *Env, in getSnapshotInput) (string, error) {
 		id := strings.TrimSpace(in.SnapshotID)
-		if !digitsRe.MatchString(id) {
+		if !digitsRe().MatchString(id) {
 			return "", &InputError{Tool: getSnapshotName, Problem: fmt.Sprintf("snapshotId %q is not a snapshot id (digits)", shorten(id, 40))}
 		}
 		if err := useRegionArg(env, in.OrganizationSlug, in.regionParam); err != nil {

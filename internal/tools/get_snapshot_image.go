@@ -50,7 +50,7 @@ Example: get_snapshot_image(organizationSlug='acme', snapshotId='231949', imageI
 	}, func(ctx context.Context, env *Env, in getSnapshotImageInput) (Result, error) {
 		id, img := strings.TrimSpace(in.SnapshotID), strings.TrimSpace(in.ImageIdentifier)
 		switch {
-		case !digitsRe.MatchString(id):
+		case !digitsRe().MatchString(id):
 			return Result{}, &InputError{Tool: getSnapshotImageName, Problem: fmt.Sprintf("snapshotId %q is not a snapshot id (digits)", shorten(id, 40))}
 		case img == "" || img == "." || img == ".." || len(img) > 500:
 			return Result{}, &InputError{Tool: getSnapshotImageName, Problem: "imageIdentifier must be an image file name as get_snapshot lists it"}

@@ -38,7 +38,7 @@ Example: get_span_details(organizationSlug='acme', traceId='4bf92f3577b34da6a3ce
 		},
 	}, func(ctx context.Context, env *Env, in getSpanDetailsInput) (string, error) {
 		spanID := strings.TrimSpace(in.SpanID)
-		if !hex16Re.MatchString(spanID) {
+		if !hex16Re().MatchString(spanID) {
 			return "", &InputError{Tool: getSpanDetailsName, Problem: fmt.Sprintf("spanId %q is not a span id: 16 hex characters, e.g. e5d4a6b7c8d9e0f1", shorten(spanID, 40))}
 		}
 		if err := useRegionArg(env, in.OrganizationSlug, in.regionParam); err != nil {

@@ -71,7 +71,7 @@ func (p issueParams) resolve(tool string, env *Env) (issueRef, error) {
 // upper-cases short ids, as Sentry shows them.
 func checkIssueID(tool, param, id string) (string, error) {
 	id = strings.TrimSpace(id)
-	if !issueIDRe.MatchString(id) {
+	if !issueIDRe().MatchString(id) {
 		return "", &InputError{Tool: tool, Problem: fmt.Sprintf(
 			"%s %q is not an issue id: give the short id Sentry shows (like WEB-1A) or the numeric id, or pass the issue's URL as issueUrl",
 			param, shorten(id, 60))}

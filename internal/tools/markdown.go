@@ -2,7 +2,9 @@ package tools
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -50,4 +52,11 @@ func moreNote(shown int, cursor string) string {
 		return ""
 	}
 	return fmt.Sprintf("\n_Showing the first %d. More results exist: narrow the query or raise `limit`._\n", shown)
+}
+
+// lazyRegexp compiles pattern on first use. A package-level
+// regexp.MustCompile runs at start-up in every lookout subcommand, `lookout
+// mcp`'s included, whether or not a tool ever needs it.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

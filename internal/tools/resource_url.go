@@ -3,7 +3,6 @@ package tools
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -21,9 +20,9 @@ type resource struct {
 }
 
 var (
-	slugRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	hex32Re   = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
-	issueIDRe = regexp.MustCompile(`^(\d+|[A-Za-z0-9][A-Za-z0-9_-]*-[A-Za-z0-9]+)$`)
+	slugRe    = lazyRegexp(`^[a-z0-9][a-z0-9_-]*$`)
+	hex32Re   = lazyRegexp(`^[0-9a-fA-F]{32}$`)
+	issueIDRe = lazyRegexp(`^(\d+|[A-Za-z0-9][A-Za-z0-9_-]*-[A-Za-z0-9]+)$`)
 )
 
 // parseResourceURL reads a Sentry web URL. Its host must be the Sentry host
@@ -58,7 +57,7 @@ func parseResourceURL(raw, sentryURL string) (resource, error) {
 	case host == sentryHost:
 	case strings.HasSuffix(host, "."+sentryHost):
 		sub := strings.TrimSuffix(host, "."+sentryHost)
-		if !slugRe.MatchString(sub) || strings.Contains(sub, ".") {
+		if !slugRe().MatchString(sub) || strings.Contains(sub, ".") {
 			return bad("its host is not " + sentryHost + " or an organization subdomain of it")
 		}
 		if sub != "us" && sub != "de" { // region hosts are not organizations
@@ -85,24 +84,24 @@ func parseResourceURL(raw, sentryURL string) (resource, error) {
 		}
 		r.Org, segs = segs[1], segs[2:]
 	}
-	if r.Org == "" || !slugRe.MatchString(r.Org) {
+	if r.Org == "" || !slugRe().MatchString(r.Org) {
 		return bad("it names no organization")
 	}
 	switch {
 	case len(segs) >= 2 && segs[0] == "issues":
-		if !issueIDRe.MatchString(segs[1]) {
+		if !issueIDRe().MatchString(segs[1]) {
 			return bad("its issue id is malformed")
 		}
 		r.Kind, r.IssueID = "issue", segs[1]
 		if len(segs) >= 4 && segs[2] == "events" {
 			r.Kind, r.EventID = "event", segs[3]
-			if !hex32Re.MatchString(r.EventID) && r.EventID != "latest" && r.EventID != "oldest" && r.EventID != "recommended" {
+			if !hex32Re().MatchString(r.EventID) && r.EventID != "latest" && r.EventID != "oldest" && r.EventID != "recommended" {
 				return bad("its event id is malformed")
 			}
 		}
 	case len(segs) >= 3 && (segs[0] == "performance" || segs[0] == "traces" || segs[0] == "explore") && slicesIndex(segs, "trace") >= 0:
 		i := slicesIndex(segs, "trace")
-		if i+1 >= len(segs) || !hex32Re.MatchString(segs[i+1]) {
+		if i+1 >= len(segs) || !hex32Re().MatchString(segs[i+1]) {
 			return bad("its trace id is malformed")
 		}
 		r.Kind, r.TraceID = "trace", strings.ToLower(segs[i+1])

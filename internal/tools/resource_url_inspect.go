@@ -48,7 +48,7 @@ func parseInspectPath(r *resource, segs []string, q url.Values) (bool, string) {
 			r.ProfileID = id
 		}
 		r.ProfilerID, r.Start, r.End = q.Get("profilerId"), q.Get("start"), q.Get("end")
-		if !slugRe.MatchString(r.InProject) {
+		if !slugRe().MatchString(r.InProject) {
 			return true, "its profile project is malformed"
 		}
 		if id, ok := hexID(r.ProfileID); ok {
@@ -59,7 +59,7 @@ func parseInspectPath(r *resource, segs []string, q url.Values) (bool, string) {
 	case at("conversations") >= 0 && next(at("conversations")) != "":
 		r.Kind, r.ConversationID = "ai_conversation", next(at("conversations"))
 		r.InProject, r.Start, r.End = q.Get("project"), q.Get("start"), q.Get("end")
-		if !convIDRe.MatchString(r.ConversationID) {
+		if !convIDRe().MatchString(r.ConversationID) {
 			return true, "its conversation id is malformed"
 		}
 	case at("replays") >= 0 && next(at("replays")) != "" && next(at("replays")) != "selectors":
@@ -78,12 +78,12 @@ func parseInspectPath(r *resource, segs []string, q url.Values) (bool, string) {
 		if b != "" && b != "details" {
 			r.MonitorProject, r.MonitorSlug = a, b
 		}
-		if !slugRe.MatchString(r.MonitorSlug) || (r.MonitorProject != "" && !slugRe.MatchString(r.MonitorProject)) {
+		if !slugRe().MatchString(r.MonitorSlug) || (r.MonitorProject != "" && !slugRe().MatchString(r.MonitorProject)) {
 			return true, "its monitor slug is malformed"
 		}
 	case at("preprod") >= 0 && next(at("preprod")) == "snapshots" && next(at("snapshots")) != "":
 		r.Kind, r.SnapshotID, r.SelectedSnapshot = "snapshot", next(at("snapshots")), q.Get("selectedSnapshot")
-		if !digitsRe.MatchString(r.SnapshotID) {
+		if !digitsRe().MatchString(r.SnapshotID) {
 			return true, "its snapshot id is malformed"
 		}
 	default:
@@ -97,7 +97,7 @@ func spanFromQuery(r *resource, q url.Values) {
 	if r.Kind != "trace" {
 		return
 	}
-	if id, ok := strings.CutPrefix(q.Get("node"), "span-"); ok && hex16Re.MatchString(id) {
+	if id, ok := strings.CutPrefix(q.Get("node"), "span-"); ok && hex16Re().MatchString(id) {
 		r.Kind, r.SpanID = "span", strings.ToLower(id)
 	}
 }

@@ -78,7 +78,7 @@ func searchAgentConversations(ctx context.Context, env *Env, tool string, in sea
 		return "", &InputError{Tool: tool, Problem: err.Error()}
 	}
 	for _, p := range projects {
-		if !projectRef.MatchString(p) {
+		if !projectRef().MatchString(p) {
 			return bad("project %q is not a project slug or id", shorten(p, 60))
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -108,9 +109,31 @@ type Tool struct {
 	// reference server hides them without --experimental.
 	Experimental bool
 
+	// input is the full input schema, built on first use; unadvertised
+	// are the parameters a pinned catalog leaves out of what it shows.
+	input        *inputSchema
+	unadvertised []string
+	call         func(ctx context.Context, env *Env, args map[string]any) (Result, error)
+}
+
+// inputSchema is a tool's input schema, inferred from its input struct
+// and resolved on first use, not when the catalog is built: that is most
+// of a catalog's cost (46,000 allocations, 6 ms for all the tools), and a
+// session lists a few tools and calls fewer. The catalog is immutable, so
+// the schema is built once per process.
+type inputSchema struct {
+	once     sync.Once
+	build    func() (*jsonschema.Schema, *jsonschema.Resolved)
 	schema   *jsonschema.Schema
 	resolved *jsonschema.Resolved
-	call     func(ctx context.Context, env *Env, args map[string]any) (Result, error)
+}
+
+func (in *inputSchema) get() (*jsonschema.Schema, *jsonschema.Resolved) {
+	in.once.Do(func() {
+		in.schema, in.resolved = in.build()
+		in.build = nil
+	})
+	return in.schema, in.resolved
 }
 
 // spec is what a tool file declares; newTool adds the schema and the
@@ -143,26 +166,29 @@ func newTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) 
 // newMediaTool is newTool for the few tools that return images or files
 // besides their text (see Result).
 func newMediaTool[In any](s spec, handler func(ctx context.Context, env *Env, in In) (Result, error)) Tool {
-	schema, err := jsonschema.For[In](nil)
-	if err != nil {
-		panic(fmt.Sprintf("tools: schema of %s: %v", s.Name, err))
-	}
-	schema.AdditionalProperties = nil // like the reference server: ignore extra keys
-	if s.Schema != nil {
-		s.Schema(schema)
-	}
-	resolved, err := schema.Resolve(nil)
-	if err != nil {
-		panic(fmt.Sprintf("tools: resolve schema of %s: %v", s.Name, err))
-	}
 	if s.Permission == "" {
 		s.Permission = Read
+	}
+	build := func() (*jsonschema.Schema, *jsonschema.Resolved) {
+		schema, err := jsonschema.For[In](nil)
+		if err != nil {
+			panic(fmt.Sprintf("tools: schema of %s: %v", s.Name, err)) // TestEverySchemaBuilds
+		}
+		schema.AdditionalProperties = nil // like the reference server: ignore extra keys
+		if s.Schema != nil {
+			s.Schema(schema)
+		}
+		resolved, err := schema.Resolve(nil)
+		if err != nil {
+			panic(fmt.Sprintf("tools: resolve schema of %s: %v", s.Name, err))
+		}
+		return schema, resolved
 	}
 	return Tool{
 		Name: s.Name, Title: s.Title, Description: strings.TrimSpace(s.Description),
 		Permission: s.Permission, Listed: s.Listed, ReadOnly: !s.Writes,
 		Destructive: s.Destructive, Idempotent: s.Idempotent, Scopes: s.Scopes, Experimental: s.Experimental,
-		schema: schema, resolved: resolved,
+		input: &inputSchema{build: build},
 		call: func(ctx context.Context, env *Env, args map[string]any) (Result, error) {
 			var in In
 			if err := decode(args, &in); err != nil {
@@ -173,8 +199,25 @@ func newMediaTool[In any](s spec, handler func(ctx context.Context, env *Env, in
 	}
 }
 
-// InputSchema returns a copy of the tool's JSON Schema.
-func (t Tool) InputSchema() *jsonschema.Schema { return t.schema.CloneSchemas() }
+// InputSchema returns a copy of the tool's JSON Schema, as advertised: a
+// pinned catalog leaves the pinned parameters out.
+func (t Tool) InputSchema() *jsonschema.Schema {
+	full, _ := t.input.get()
+	s := full.CloneSchemas()
+	if len(t.unadvertised) == 0 {
+		return s
+	}
+	// CloneSchemas shares slices and maps with the original; build new
+	// ones so the full schema, which validation uses, keeps its lists.
+	s.Properties = maps.Clone(s.Properties)
+	keep := func(name string) bool { return !slices.Contains(t.unadvertised, name) }
+	s.Required = filter(s.Required, keep)
+	s.PropertyOrder = filter(s.PropertyOrder, keep)
+	for _, name := range t.unadvertised {
+		delete(s.Properties, name)
+	}
+	return s
+}
 
 // Call validates args against the schema (after filling in env's pins and
 // defaults) and runs the tool. Nothing reaches Sentry unless the input is
@@ -213,11 +256,12 @@ func (t Tool) callArgs(ctx context.Context, env *Env, instance map[string]any) (
 	// What the caller gave (and the pins), for messages: the defaults
 	// added below are noise in "found nothing for ...".
 	given := argSummary(instance)
-	if err := t.resolved.ApplyDefaults(&instance); err != nil {
+	_, resolved := t.input.get()
+	if err := resolved.ApplyDefaults(&instance); err != nil {
 		return Result{}, &InputError{Tool: t.Name, Problem: err.Error()}
 	}
-	if err := t.resolved.Validate(instance); err != nil {
-		return Result{}, &InputError{Tool: t.Name, Problem: explainInvalid(t.resolved.Schema(), instance, err)}
+	if err := resolved.Validate(instance); err != nil {
+		return Result{}, &InputError{Tool: t.Name, Problem: explainInvalid(resolved.Schema(), instance, err)}
 	}
 	out, err := t.call(ctx, env, instance)
 	if err != nil {
@@ -251,7 +295,7 @@ func (t Tool) pin(env *Env, args map[string]any) error {
 		if value == "" {
 			return nil
 		}
-		if _, declared := t.resolved.Schema().Properties[name]; !declared {
+		if full, _ := t.input.get(); full.Properties[name] == nil {
 			return nil
 		}
 		if v, ok := args[name]; ok && v != nil && v != "" && v != value {

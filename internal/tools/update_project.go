@@ -59,7 +59,7 @@ func updateProject(ctx context.Context, env *Env, in updateProjectInput) (string
 	}
 	if in.Platform != nil {
 		platform := strings.TrimSpace(*in.Platform)
-		if !platformPattern.MatchString(platform) {
+		if !platformPattern().MatchString(platform) {
 			return "", &InputError{Tool: tool, Problem: fmt.Sprintf("platform %q is not a Sentry platform name like go, python-django or javascript-nextjs", platform)}
 		}
 		u.Platform = &platform

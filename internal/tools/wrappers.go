@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -117,7 +116,7 @@ func notAvailable(available []Tool, opts Options, name string) string {
 	return msg
 }
 
-var nonToken = regexp.MustCompile(`[^a-z0-9_]+`)
+var nonToken = lazyRegexp(`[^a-z0-9_]+`)
 
 // scoreTool is the reference's ranking: +20 when the whole query appears
 // in "name description"; per token, +12 for the exact name, else +8 when
@@ -128,7 +127,7 @@ func scoreTool(name, description, query string) int {
 	if strings.Contains(name+" "+description, strings.ToLower(query)) {
 		score += 20
 	}
-	for _, tok := range nonToken.Split(strings.ToLower(query), -1) {
+	for _, tok := range nonToken().Split(strings.ToLower(query), -1) {
 		if tok == "" {
 			continue
 		}
