@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Pages are html/template (every value escaped), self-contained (one
@@ -26,15 +27,25 @@ var pageStyleHash = func() string {
 	return "'sha256-" + base64.StdEncoding.EncodeToString(h[:]) + "'"
 }()
 
-var layout = template.Must(template.New("layout").Parse(`<!doctype html>
+// The pages are parsed on first use, not at start-up: every lookout
+// subcommand links this package, `lookout mcp` included.
+var layout = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("layout").Parse(layoutHTML))
+})
+
+const layoutHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">
 <title>{{.Title}} · lookout</title><style>` + pageCSS + `</style></head>
 <body>{{template "body" .}}</body></html>
-`))
+`
 
-func pageTemplate(body string) *template.Template {
-	return template.Must(template.Must(layout.Clone()).Parse(`{{define "body"}}` + body + `{{end}}`))
+// pageTemplate is the page of body in the layout, parsed when first
+// rendered.
+func pageTemplate(body string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(layout().Clone()).Parse(`{{define "body"}}` + body + `{{end}}`))
+	})
 }
 
 var errorPage = pageTemplate(`<h1>{{.Title}}</h1>
@@ -81,9 +92,9 @@ func securityHeaders(w http.ResponseWriter, formAction ...string) {
 
 // renderPage writes t with v. It renders into a buffer first so that a
 // template error never leaves half a page.
-func (s *Server) renderPage(w http.ResponseWriter, status int, t *template.Template, v any, formAction ...string) {
+func (s *Server) renderPage(w http.ResponseWriter, status int, page func() *template.Template, v any, formAction ...string) {
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, v); err != nil {
+	if err := page().Execute(&buf, v); err != nil {
 		s.log.Error("authserver: rendering page", "err", err)
 		securityHeaders(w)
 		http.Error(w, "lookout could not render this page", http.StatusInternalServerError)

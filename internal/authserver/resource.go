@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 )
@@ -19,7 +20,8 @@ import (
 const mcpPath = "/mcp"
 
 // slugRe matches Sentry organization and project slugs (as internal/mcpserver does).
-var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// It is compiled on first use, not at start-up of every subcommand.
+var slugRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`) })
 
 const maxResourceLen = 512
 
@@ -37,7 +39,7 @@ func resourcePath(path string) bool {
 		return false
 	}
 	for _, p := range parts {
-		if !slugRe.MatchString(p) {
+		if !slugRe().MatchString(p) {
 			return false
 		}
 	}

@@ -142,7 +142,8 @@ func (h *HTTP) Register(mux *http.ServeMux) {
 	mux.Handle("/mcp/", h)
 }
 
-var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// slugRe is compiled on first use, not at start-up of every subcommand.
+var slugRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`) })
 
 // target is what a request's path pins.
 type target struct {
@@ -161,7 +162,7 @@ func (h *HTTP) target(path string) (target, bool) {
 	}
 	t := target{resource: strings.TrimSuffix(h.opts.BaseURL, "/") + "/mcp"}
 	for i, p := range parts {
-		if !slugRe.MatchString(p) {
+		if !slugRe().MatchString(p) {
 			return target{}, false
 		}
 		t.resource += "/" + p

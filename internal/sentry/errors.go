@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode"
@@ -137,7 +138,7 @@ func classify(status int, detail, required string, granted []string) (kind error
 		return ErrUnauthorized, ""
 	case status == http.StatusForbidden:
 		if strings.Contains(strings.ToLower(detail), "scope") {
-			if m := scopeInDetail.FindStringSubmatch(detail); m != nil {
+			if m := scopeInDetail().FindStringSubmatch(detail); m != nil {
 				return ErrMissingScope, strings.ToLower(m[1])
 			}
 			return ErrMissingScope, required
@@ -156,7 +157,8 @@ func classify(status int, detail, required string, granted []string) (kind error
 	return nil, ""
 }
 
-var scopeInDetail = regexp.MustCompile(`(?i)scopes?\W*([a-z_-]+:[a-z_-]+)`)
+// scopeInDetail is compiled on first use (a 403), not at start-up.
+var scopeInDetail = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)scopes?\W*([a-z_-]+:[a-z_-]+)`) })
 
 // hasScope reports whether granted covers required the way Sentry checks
 // endpoint permissions: x:admin covers x:write covers x:read.

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Migration is one schema change, read from a file named NNNN_name.sql.
@@ -17,7 +18,7 @@ type Migration struct {
 	SQL     string
 }
 
-var migrationFile = regexp.MustCompile(`^([0-9]{4,})_([a-z0-9_]+)\.sql$`)
+var migrationFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{4,})_([a-z0-9_]+)\.sql$`) })
 
 // LoadMigrations reads the migrations in dir of fsys (every file there must
 // be named NNNN_name.sql) and returns them in version order. Versions must
@@ -31,7 +32,7 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	var ms []Migration
 	for _, e := range entries {
-		match := migrationFile.FindStringSubmatch(e.Name())
+		match := migrationFile().FindStringSubmatch(e.Name())
 		if e.IsDir() || match == nil {
 			return nil, fmt.Errorf("migration %q: name is not NNNN_name.sql", e.Name())
 		}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,7 +35,7 @@ var columnTypes = map[string]string{
 	"error.handled": "boolean", "error.unhandled": "boolean",
 }
 
-var funcRe = regexp.MustCompile(`^([a-z_0-9]+)\(([^()]*)\)$`)
+var funcRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z_0-9]+)\(([^()]*)\)$`) })
 
 func (f *Fake) errorRows(o *org, withCategory bool) []row {
 	var rows []row
@@ -335,7 +336,7 @@ func (f *Fake) discover(w http.ResponseWriter, r *http.Request, c *call) {
 
 	var pre, post []term
 	for _, t := range terms {
-		if funcRe.MatchString(t.key) {
+		if funcRe().MatchString(t.key) {
 			post = append(post, t)
 		} else {
 			pre = append(pre, t)
@@ -371,14 +372,14 @@ func (f *Fake) discover(w http.ResponseWriter, r *http.Request, c *call) {
 	types, units := obj{}, obj{}
 	var groupBy, aggs []string
 	for _, fld := range fields {
-		if funcRe.MatchString(fld) {
+		if funcRe().MatchString(fld) {
 			aggs = append(aggs, fld)
 		} else {
 			groupBy = append(groupBy, fld)
 		}
 	}
 	for _, a := range aggs {
-		m := funcRe.FindStringSubmatch(a)
+		m := funcRe().FindStringSubmatch(a)
 		_, typ, unit, err := aggregate(m[1], strings.TrimSpace(m[2]), nil, to.Sub(from))
 		if err != nil {
 			writeDetail(w, http.StatusBadRequest, err.Error())
@@ -421,7 +422,7 @@ func (f *Fake) discover(w http.ResponseWriter, r *http.Request, c *call) {
 				}
 			}
 			for _, a := range aggs {
-				m := funcRe.FindStringSubmatch(a)
+				m := funcRe().FindStringSubmatch(a)
 				o[a], _, _, _ = aggregate(m[1], strings.TrimSpace(m[2]), members, to.Sub(from))
 			}
 			keep := true

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 // baseline with other numbers, so comparisons find a change), one
 // transaction profile, and continuous-profile chunks.
 
-var transactionTerm = regexp.MustCompile(`transaction:"((?:[^"\\]|\\.)*)"`)
+var transactionTerm = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`transaction:"((?:[^"\\]|\\.)*)"`) })
 
 func (f *Fake) flamegraph(w http.ResponseWriter, r *http.Request, c *call) {
 	projects, ok := f.projectFilter(w, r, c)
@@ -33,7 +34,7 @@ func (f *Fake) flamegraph(w http.ResponseWriter, r *http.Request, c *call) {
 		period = d
 	}
 	txn := ""
-	if m := transactionTerm.FindStringSubmatch(q.Get("query")); m != nil {
+	if m := transactionTerm().FindStringSubmatch(q.Get("query")); m != nil {
 		txn = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[1])
 	}
 	for _, fg := range f.w.inspectOf(c.org).flamegraphs {

@@ -5,12 +5,13 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // The demo's OAuth pages. html/template escapes every value; nothing here
 // is marked safe.
 
-var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+var consentPage = lazyTemplate("consent", `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -46,9 +47,9 @@ button { font-size: 1rem; padding: .5rem 1.25rem; margin-right: .5rem; }
 </form>
 </body>
 </html>
-`))
+`)
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+var errorPage = lazyTemplate("error", `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{.Title}} - lookout demo Sentry</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto;">
@@ -57,7 +58,7 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <p>{{.Message}}</p>
 </body>
 </html>
-`))
+`)
 
 type consentScope struct{ Name, Description string }
 
@@ -103,9 +104,9 @@ func writeOAuthErrorPage(w http.ResponseWriter, status int, title, message strin
 	renderHTML(w, status, errorPage, struct{ Title, Message string }{title, message})
 }
 
-func renderHTML(w http.ResponseWriter, status int, t *template.Template, data any) {
+func renderHTML(w http.ResponseWriter, status int, page func() *template.Template, data any) {
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+	if err := page().Execute(&buf, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -114,4 +115,11 @@ func renderHTML(w http.ResponseWriter, status int, t *template.Template, data an
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// lazyTemplate parses text when the page is first rendered: the demo
+// links this package into lookout, and every subcommand would otherwise
+// parse the fake's pages at start-up.
+func lazyTemplate(name, text string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template { return template.Must(template.New(name).Parse(text)) })
 }

@@ -1,14 +1,13 @@
 package sentrytest
 
 import (
-	"html/template"
 	"net/http"
 )
 
 // Issue permalinks point at /organizations/{org}/issues/{id}/ on the main
 // server; this page is what a browser finds there in the demo.
 
-var issuePage = template.Must(template.New("issue").Parse(`<!doctype html>
+var issuePage = lazyTemplate("issue", `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{.ShortID}} - lookout demo Sentry</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto;">
@@ -18,7 +17,7 @@ var issuePage = template.Must(template.New("issue").Parse(`<!doctype html>
 <p>Status {{.Status}}, level {{.Level}}, {{.Count}} events, {{.UserCount}} users, in {{.Org}}/{{.Project}}.</p>
 </body>
 </html>
-`))
+`)
 
 func (f *Fake) handleIssuePage(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
