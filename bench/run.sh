@@ -7,7 +7,13 @@
 #      @sentry/mcp-server 0.39.0 on Node 22; peak RSS (/usr/bin/time -v) and
 #      the package inits (GODEBUG=inittrace=1) of one `lookout mcp` session.
 #      Both the plain build (`go build`) and the release build
-#      (-trimpath -ldflags "-s -w", as the Dockerfile builds) are measured.
+#      (CGO_ENABLED=0 -trimpath -ldflags "-s -w", as the Dockerfile builds)
+#      are measured, and two experiments that show where the memory goes,
+#      built with `go build -overlay` (no repository file changes):
+#      lookout-nomodels, the release build without the Slack bot's model
+#      SDKs (internal/agent's openai.go and anthropic.go stubbed), and
+#      lookout-mcponly, the release build of cmd/lookout with only `mcp`
+#      and `version` (the other subcommands' files left out).
 #   2. remote: bench/remote, the /mcp load generator (docs/benchmarks.md).
 #
 # Usage: bench/run.sh [OUT]
@@ -28,7 +34,7 @@ root=$PWD
 out=${1:-bench/out/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-src=${LOOKOUT_SRC:-$root}
+src=$(cd "${LOOKOUT_SRC:-$root}" && pwd)
 runs=${RUNS:-20}
 
 echo "== bench/run.sh: results in $out (lookout from $src)"
@@ -40,14 +46,63 @@ echo "== bench/run.sh: results in $out (lookout from $src)"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/README.md"
 
+# overlays SRC writes the two experiments' overlay files into $out.
+overlays() {
+  local src=$1 ovl="$out/overlay"
+  mkdir -p "$ovl"
+  cat >"$ovl/models.go" <<'EOG'
+package agent
+
+import "net/http"
+
+// The model SDKs left out: what the Slack bot's model mode costs a binary.
+
+type OpenAIConfig struct {
+	BaseURL, APIKey, Model string
+	MaxTokens              int64
+	HTTPClient             *http.Client
+}
+
+func NewOpenAI(OpenAIConfig) Model { panic("lookout-nomodels has no model SDKs") }
+
+type AnthropicConfig struct {
+	BaseURL, APIKey, Model string
+	MaxTokens              int64
+	HTTPClient             *http.Client
+}
+
+func NewAnthropic(AnthropicConfig) Model { panic("lookout-nomodels has no model SDKs") }
+EOG
+  printf '{"Replace": {"%s": "%s", "%s": ""}}\n' "$src/internal/agent/openai.go" "$ovl/models.go" "$src/internal/agent/anthropic.go" >"$ovl/nomodels.json"
+  grep -v -E '^\s*\{"(admin|demo|migrate|serve)",' "$src/cmd/lookout/main.go" >"$ovl/main.go"
+  {
+    printf '{"Replace": {"%s": "%s"' "$src/cmd/lookout/main.go" "$ovl/main.go"
+    for f in "$src"/cmd/lookout/*.go; do
+      case $f in *_test.go | */main.go | */env.go | */mcp.go | */version.go) continue ;; esac
+      printf ', "%s": ""' "$f"
+    done
+    printf '}}\n'
+  } >"$ovl/mcponly.json"
+}
+
+builds=(lookout lookout-release lookout-nomodels lookout-mcponly)
 if [ "${BUILD:-1}" != 0 ] || [ ! -x "$out/lookout" ]; then
   echo "== build"
+  release=(-trimpath -ldflags "-s -w")
+  overlays "$src"
   (cd "$src" && go build -o "$out/lookout" ./cmd/lookout)
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/lookout-release" ./cmd/lookout)
+  (cd "$src" && CGO_ENABLED=0 go build "${release[@]}" -o "$out/lookout-release" ./cmd/lookout)
+  # The experiments may not build against another tree's sources: skip them then.
+  (cd "$src" && CGO_ENABLED=0 go build -overlay "$out/overlay/nomodels.json" "${release[@]}" -o "$out/lookout-nomodels" ./cmd/lookout) ||
+    echo "lookout-nomodels does not build here; skipped"
+  (cd "$src" && CGO_ENABLED=0 go build -overlay "$out/overlay/mcponly.json" "${release[@]}" -o "$out/lookout-mcponly" ./cmd/lookout) ||
+    echo "lookout-mcponly does not build here; skipped"
   go build -o "$out/bench-remote" ./bench/remote
 fi
+present=()
+for b in "${builds[@]}"; do [ -x "$out/$b" ] && present+=("$b"); done
 size() { stat -c %s "$1" | awk '{printf "%.1f MB", $1/1e6}'; }
-echo "lookout $(size "$out/lookout"), release build $(size "$out/lookout-release")"
+for b in "${present[@]}"; do echo "$b $(size "$out/$b")"; done
 
 # mcp_session BIN: one stdio session on stdin (initialize, initialized,
 # tools/list); stdin then closes and `lookout mcp` exits.
@@ -69,7 +124,7 @@ if [ "${STDIO:-1}" != 0 ]; then
     echo "| build | binary | peak RSS | wall | package inits | init time | init allocations |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   } >"$out/stdio.md"
-  for b in lookout lookout-release; do
+  for b in "${present[@]}"; do
     rss_sum=0
     for i in 1 2 3 4 5; do
       /usr/bin/time -f '%M %e' -o "$out/$b.time" "$out/$b" "${mcp_args[@]}" <"$session" >/dev/null 2>&1
@@ -105,7 +160,7 @@ if [ "${STDIO:-1}" != 0 ]; then
       echo "| server | median | min | max | runs |"
       echo "| --- | ---: | ---: | ---: | ---: |"
     } >>"$out/stdio.md"
-    for b in lookout lookout-release; do
+    for b in "${present[@]}"; do
       LOOKOUT_BIN="$out/$b" "$node" startup.mjs lookout "$runs" | tee -a "$out/startup.jsonl" |
         "$node" -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8'));console.log('| \`$b mcp\` | '+r.median_ms+' ms | '+r.min_ms+' ms | '+r.max_ms+' ms | '+r.runs+' |')" >>"$out/stdio.md"
     done
