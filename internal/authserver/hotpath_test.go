@@ -173,6 +173,30 @@ func TestMCPRequestRefusalsAfterOneRead(t *testing.T) {
 	}
 }
 
+// With the database down the bearer check cannot read the token: the
+// client is told to try again (a 500 with the request id), never asked to
+// sign in again (a 401), and shown nothing of the database.
+func TestMCPRequestWithTheDatabaseDown(t *testing.T) {
+	t.Parallel()
+	p := newHotPath(t)
+	p.faulty.Set(storetest.Fail, "GetTokenGrant")
+	req := httptest.NewRequest(http.MethodPost, p.base+"/mcp", strings.NewReader(pingRPC))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(body, "try again in a minute") || !strings.Contains(body, "request id") {
+		t.Fatalf("with the database down: %d %q, want a 500 saying to try again", rec.Code, body)
+	}
+	for _, internal := range []string{"10.0.0.5", "dial tcp", "5432", "GetTokenGrant", "authserver:"} {
+		if strings.Contains(body, internal) || strings.Contains(rec.Header().Get("WWW-Authenticate"), internal) {
+			t.Fatalf("the answer shows internals (%q): %q", internal, body)
+		}
+	}
+}
+
 // hotPath is the remote MCP server's per-call path set up without an
 // OAuth dance (benchmarks have no browser): a grant stored through the
 // vault and an access token stored as the token endpoint stores one.

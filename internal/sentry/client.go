@@ -252,6 +252,10 @@ func (c *Client) BaseURL() string { return c.base.String() }
 
 // defaultHTTPClient is shared by all clients: a Client lives for one turn, and
 // a transport per turn would leak idle connections and redo TLS handshakes.
+// The remote server sends every user's calls to the same few hosts (sentry.io
+// and its regions), as many at once as it has calls in flight: an idle pool
+// smaller than that closes connections only to dial them again (a TCP and TLS
+// handshake per call under load), so it keeps up to 64 per host.
 var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
@@ -262,8 +266,8 @@ var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 			ResponseHeaderTimeout: 20 * time.Second,
 			ExpectContinueTimeout: time.Second,
 			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   16,
+			MaxIdleConns:          256,
+			MaxIdleConnsPerHost:   64,
 			IdleConnTimeout:       90 * time.Second,
 		},
 	}
