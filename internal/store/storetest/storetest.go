@@ -80,6 +80,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Event/Record", testEventRecord},
 		{"Event/RecordConcurrent", testEventRecordConcurrent},
 
+		{"Inbox/Record", testInboxRecord},
+		{"Inbox/Lifecycle", testInboxLifecycle},
+		{"Inbox/LeaseLapse", testInboxLeaseLapse},
+		{"Inbox/ClaimKindsOrder", testInboxClaimKindsOrder},
+		{"Inbox/ClaimConcurrent", testInboxClaimConcurrent},
+		{"Inbox/ClaimBatchConcurrent", testInboxClaimBatchConcurrent},
+
 		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tc := range tests {
