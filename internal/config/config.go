@@ -26,6 +26,7 @@ const (
 	DefaultSentryURL       = "https://sentry.io"
 	DefaultDatabaseURL     = "sqlite://./lookout.db"
 	DefaultSlackAPIURL     = "https://slack.com/api/"
+	DefaultSlackThreads    = SlackThreadsAsker
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultRefreshTokenTTL = 720 * time.Hour
 	DefaultAuditRetention  = 90 * 24 * time.Hour
@@ -33,6 +34,19 @@ const (
 	MinTokenTTL = time.Minute
 	// DefaultToolTimeout bounds one tool call, Sentry retries included.
 	DefaultToolTimeout = 30 * time.Second
+)
+
+// LOOKOUT_SLACK_THREADS: which replies in a channel thread the Slack bot
+// answers without being mentioned (a mention is always answered, and in a
+// direct message every message is).
+const (
+	// SlackThreadsMention: none; in channels the bot answers mentions only.
+	SlackThreadsMention = "mention"
+	// SlackThreadsAsker: in a thread the bot answered, the replies of the
+	// people who asked it there.
+	SlackThreadsAsker = "asker"
+	// SlackThreadsAll: in a thread the bot answered, every reply.
+	SlackThreadsAll = "all"
 )
 
 // SentryCallbackPath is where Sentry sends users back after consent; the
@@ -77,6 +91,9 @@ type Config struct {
 	SlackAppToken      secret.Value
 	// SlackAPIURL always ends with "/".
 	SlackAPIURL string
+	// SlackThreads is LOOKOUT_SLACK_THREADS: SlackThreadsMention, Asker or
+	// All ("" is Asker).
+	SlackThreads string
 
 	// Model is LOOKOUT_MODEL; empty means command mode.
 	Model           string
@@ -121,6 +138,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SentryURL:       DefaultSentryURL,
 		DatabaseURL:     secret.New(DefaultDatabaseURL),
 		SlackAPIURL:     DefaultSlackAPIURL,
+		SlackThreads:    DefaultSlackThreads,
 		AccessTokenTTL:  DefaultAccessTokenTTL,
 		RefreshTokenTTL: DefaultRefreshTokenTTL,
 		AuditRetention:  DefaultAuditRetention,
@@ -196,6 +214,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if v := l.get("SLACK_API_URL"); v != "" {
 		c.SlackAPIURL = l.check(parseSlackAPIURL(v))
+	}
+	if v := l.get("LOOKOUT_SLACK_THREADS"); v != "" {
+		if t := l.check(parseSlackThreads(v)); t != "" {
+			c.SlackThreads = t
+		}
 	}
 
 	c.Model = l.get("LOOKOUT_MODEL")

@@ -88,6 +88,7 @@ func TestLoadVariables(t *testing.T) {
 		auditRetention field = func(c *Config) any { return c.AuditRetention }
 		trustedProxies field = func(c *Config) any { return c.TrustedProxies }
 		logLevel       field = func(c *Config) any { return c.LogLevel }
+		slackThreads   field = func(c *Config) any { return c.SlackThreads }
 		cookie32             = "Zq3v8Kp1Lw5Xn0Rb7Tc2Yd9Me4Gh6Jf-"
 		sixteenByteKey       = base64.StdEncoding.EncodeToString(keyBytes(16, 3))
 	)
@@ -275,6 +276,12 @@ func TestLoadVariables(t *testing.T) {
 			want: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.1.0.0/16")}},
 		{name: "trusted proxies bad", env: env{"LOOKOUT_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: []string{"LOOKOUT_TRUSTED_PROXIES entry 2 must be an IP address or CIDR range", `"proxy.internal"`}},
 
+		// LOOKOUT_SLACK_THREADS
+		{name: "slack threads default", field: slackThreads, want: "asker"},
+		{name: "slack threads mention", env: env{"LOOKOUT_SLACK_THREADS": "Mention"}, field: slackThreads, want: "mention"},
+		{name: "slack threads all", env: env{"LOOKOUT_SLACK_THREADS": " all "}, field: slackThreads, want: "all"},
+		{name: "slack threads bad", env: env{"LOOKOUT_SLACK_THREADS": "everyone"}, wantErr: []string{"LOOKOUT_SLACK_THREADS must be mention, asker or all", `"everyone"`}},
+
 		// LOOKOUT_LOG_LEVEL
 		{name: "log level default", field: logLevel, want: slog.LevelInfo},
 		{name: "log level DEBUG", env: env{"LOOKOUT_LOG_LEVEL": "DEBUG"}, field: logLevel, want: slog.LevelDebug},
@@ -352,6 +359,7 @@ func TestLoadReportsAllErrors(t *testing.T) {
 		"LOOKOUT_ACCESS_TOKEN_TTL":      "1s",
 		"LOOKOUT_REFRESH_TOKEN_TTL":     "1d",
 		"LOOKOUT_LOG_LEVEL":             "loud",
+		"LOOKOUT_SLACK_THREADS":         "some",
 	}
 	_, err := Load(bad.get)
 	errs := joined(err)

@@ -439,6 +439,14 @@ func parseToolTimeout(raw string) (time.Duration, error) {
 	return d, nil
 }
 
+func parseSlackThreads(raw string) (string, error) {
+	switch t := strings.ToLower(raw); t {
+	case SlackThreadsMention, SlackThreadsAsker, SlackThreadsAll:
+		return t, nil
+	}
+	return "", fmt.Errorf("LOOKOUT_SLACK_THREADS must be mention, asker or all, got %q", raw)
+}
+
 func parseLogLevel(raw string) (slog.Level, error) {
 	switch strings.ToLower(raw) {
 	case "debug":

@@ -250,6 +250,7 @@ func (v *Vault) markRefused(ctx context.Context, g Grant) {
 	switch {
 	case err == nil:
 		v.audit(ctx, g.Principal, ActionStale, "refresh refused by Sentry")
+		v.onStale(ctx, g.Principal)
 	case errors.Is(err, store.ErrConflict), errors.Is(err, ErrNoGrant):
 	default:
 		v.opts.Logger.Warn("vault: could not mark grant stale", "principal", g.Principal, "err", err)

@@ -112,6 +112,13 @@ type Options struct {
 	PollInterval time.Duration
 	// Logger receives operational messages (never token material).
 	Logger *slog.Logger
+	// OnStale, when set, is told each time a grant becomes stale (Sentry
+	// refused its refresh token, or MarkStale): once per transition, by the
+	// one process whose write made it stale, after the audit event. It runs
+	// on the caller's goroutine and must return quickly (record the work,
+	// do it elsewhere): the Slack bot queues a private message telling the
+	// owner. It is not called when the grant was already stale.
+	OnStale func(ctx context.Context, principal string)
 }
 
 // Vault is safe for concurrent use. Close it to stop its background work.
@@ -263,7 +270,15 @@ func (v *Vault) MarkStale(ctx context.Context, principal, reason string) error {
 		}
 		v.dropPending(principal)
 		v.audit(ctx, principal, ActionStale, reason)
+		v.onStale(ctx, principal)
 		return nil
+	}
+}
+
+// onStale tells Options.OnStale that principal's grant just became stale.
+func (v *Vault) onStale(ctx context.Context, principal string) {
+	if v.opts.OnStale != nil {
+		v.opts.OnStale(context.WithoutCancel(ctx), principal)
 	}
 }
 
