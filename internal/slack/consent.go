@@ -58,11 +58,10 @@ func (b *Bot) ScopesFor(ctx context.Context, principal string) []string {
 // principal's parked questions ready and wakes the resumer (another
 // replica's resumer finds them on its next round).
 func (b *Bot) OnConnected(ctx context.Context, principal string) (int, error) {
-	n, err := b.cfg.Store.MarkParkedReady(ctx, principal, b.now())
+	n, err := b.markReady(ctx, principal)
 	if err != nil {
 		return 0, err
 	}
-	b.nudge()
 	b.log.Info("slack: user connected Sentry", "principal", principal, "questions_to_resume", n)
 	return n, nil
 }

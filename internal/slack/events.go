@@ -6,25 +6,20 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
-// job is one event_callback body waiting for a worker.
-type job struct {
-	raw      []byte
-	source   string // "events_api" or "socket_mode"
-	retry    string // Slack's retry number, "" for a first delivery
-	received time.Time
-}
-
 // handleEvents is POST /api/webhooks/slack. It verifies the signature,
-// answers url_verification, and queues event callbacks without waiting
-// for them: Slack wants an answer within 3 seconds and retries otherwise.
+// answers url_verification, and records event callbacks in the inbox
+// without waiting for their answers: Slack wants an answer within 3
+// seconds and retries otherwise. An event that could not be recorded is
+// not acknowledged (500): Slack delivers it again, and nothing was sent to
+// the user that a redelivery could repeat.
 func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if b.cfg.SigningSecret == "" {
 		http.Error(w, "the Slack Events API is not enabled on this lookout (no SLACK_SIGNING_SECRET)", http.StatusNotFound)
@@ -67,7 +62,11 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": outer.Challenge})
 		return
 	case slackevents.CallbackEvent:
-		b.accept(body, "events_api", r.Header.Get("X-Slack-Retry-Num"))
+		if err := b.receive(r.Context(), body, "events_api", r.Header.Get("X-Slack-Retry-Num")); err != nil {
+			b.log.ErrorContext(r.Context(), "slack: could not record an event; Slack will deliver it again", "err", err)
+			http.Error(w, "lookout could not record the event; deliver it again"+requestid.Suffix(r.Context()), http.StatusInternalServerError)
+			return
+		}
 	case slackevents.AppRateLimited:
 		b.log.Warn("slack: Slack is rate limiting the app's events")
 	default:
@@ -89,66 +88,29 @@ func (b *Bot) verify(h http.Header, body []byte) error {
 	return sv.Ensure()
 }
 
-// accept queues an event callback for the workers without blocking: a
-// full queue drops the event (it is acknowledged anyway, or Slack would
-// retry into the same full queue) and says so in the log.
-func (b *Bot) accept(raw []byte, source, retry string) {
-	select {
-	case b.queue <- job{raw: raw, source: source, retry: retry, received: time.Now()}:
-	default:
-		b.log.Error("slack: event queue full; dropped an event (add workers or look for slow turns)",
-			"source", source, "queue_size", cap(b.queue))
-	}
-}
-
-// worker processes queued events until ctx ends, then drains what is
-// queued. Turns run on work, which outlives ctx.
-func (b *Bot) worker(ctx, work context.Context) {
-	for {
-		select {
-		case j := <-b.queue:
-			b.process(work, j)
-		case <-ctx.Done():
-			for {
-				select {
-				case j := <-b.queue:
-					b.process(work, j)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// process handles one event callback: once per event id, then once per
-// Slack message, whichever event (app_mention, message) brought it.
-func (b *Bot) process(ctx context.Context, j job) {
-	ev, err := slackevents.ParseEvent(j.raw, slackevents.OptionNoVerifyToken())
+// receive turns an event callback into an inbox item, when it is a
+// question for the bot, and records it (see record). The error is the
+// store's: the event must then not be acknowledged.
+func (b *Bot) receive(ctx context.Context, raw []byte, source, retry string) error {
+	ev, err := slackevents.ParseEvent(raw, slackevents.OptionNoVerifyToken())
 	if err != nil {
 		b.log.Debug("slack: ignoring an event lookout does not handle", "err", err)
-		return
+		return nil
 	}
 	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	if !ok {
-		return
+		return nil
 	}
-	if cb.EventID != "" {
-		now := b.now()
-		err := b.cfg.Store.RecordEvent(ctx, "slack-event:"+cb.EventID, now, now.Add(eventTTL))
-		if errors.Is(err, store.ErrAlreadyUsed) {
-			b.log.Info("slack: dropped a repeated delivery", "event_id", cb.EventID, "retry", j.retry, "source", j.source)
-			return
-		}
-		if err != nil { // better to risk a duplicate answer than to lose the question
-			b.log.Warn("slack: could not record the event id", "event_id", cb.EventID, "err", err)
-		}
+	m, ok, err := b.messageOf(ctx, ev)
+	if err != nil || !ok {
+		return err
 	}
-	m, ok := b.messageOf(ctx, ev)
-	if !ok {
-		return
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return err
 	}
-	b.log.Info("slack: question", "event_id", cb.EventID, "source", j.source, "principal", m.principal(),
-		"channel", m.Channel, "ts", m.TS, "dm", m.DM, "queued_ms", time.Since(j.received).Milliseconds())
-	b.handle(ctx, m)
+	log := b.log.With("event_id", cb.EventID, "source", source, "retry", retry, "principal", m.principal(),
+		"channel", m.Channel, "ts", m.TS, "dm", m.DM)
+	log.Info("slack: question")
+	return b.record(ctx, store.InboxItem{ID: m.inboxID(), Kind: kindMessage, Payload: payload}, log)
 }

@@ -17,8 +17,9 @@ const (
 
 // runSocketMode receives events over Socket Mode until ctx ends,
 // reconnecting with backoff when the connection fails for good. Each
-// events_api envelope is acknowledged at once and goes through the same
-// path as an Events API request (accept).
+// events_api envelope goes through the same path as an Events API request
+// (receive) and is acknowledged once recorded; one that could not be
+// recorded is not acknowledged, and Slack sends it again.
 func (b *Bot) runSocketMode(ctx context.Context) {
 	backoff := socketBackoffMin
 	for ctx.Err() == nil {
@@ -76,14 +77,17 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		if evt.Request == nil {
 			return
 		}
-		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
-			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
-		}
 		retry := ""
 		if evt.Request.RetryAttempt > 0 {
 			retry = strconv.Itoa(evt.Request.RetryAttempt)
 		}
-		b.accept(evt.Request.Payload, "socket_mode", retry)
+		if err := b.receive(ctx, evt.Request.Payload, "socket_mode", retry); err != nil {
+			b.log.Error("slack: could not record a Socket Mode event; not acknowledging it, so Slack sends it again", "err", err)
+			return
+		}
+		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
+		}
 	case socketmode.EventTypeInteractive, socketmode.EventTypeSlashCommand:
 		// Not used; acknowledge so Slack does not retry.
 		if evt.Request != nil {

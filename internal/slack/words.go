@@ -1,13 +1,35 @@
 package slack
 
 import (
+	"context"
 	"strings"
 
 	"github.com/lookout-hq/lookout/internal/agent"
+	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
-// What the bot says about Sentry access (DESIGN §5, in Slack words). The
-// link only ever goes into private texts (linkText); thread texts never
+// workingText is the status message of a turn that takes a while; the
+// answer replaces it.
+const workingText = "Looking at Sentry…"
+
+// busyText is the status message of a question recorded while every
+// worker was busy; the answer replaces it.
+const busyText = "I'm busy with other questions right now; yours is queued and I'll answer here."
+
+// giveUpText says a question will not be answered after all.
+func giveUpText(ctx context.Context) string {
+	return "I couldn't answer this after several tries (Slack or lookout kept failing). Please ask again" + requestid.Suffix(ctx) + "."
+}
+
+// staleText is the private notice that a grant died, with a fresh link.
+func staleText(account, link string) string {
+	return "Your Sentry connection (" + account + ") expired or was revoked, so I can no longer use it. Reconnect here: <" + link +
+		"|Reconnect Sentry>. The link is yours alone, works once and expires in 10 minutes; after that, say `connect sentry` for a new one."
+}
+
+// What the bot says about Sentry access and about its own state
+// (docs/architecture.md, Guidance, in Slack words). The link only ever goes
+// into private texts (linkText, connectText, staleText); thread texts never
 // hold one.
 
 // consentReason says why the user must (re)connect, as a sentence.

@@ -5,8 +5,10 @@
 // The fake records every Web API call (method, parameters, token) so tests
 // assert on what Slack would have received, keeps the messages of each
 // conversation (those the test adds as users' messages and those the bot
-// posts) to answer conversations.replies and conversations.history, and
-// fails methods on request (Fail) with Slack's error codes.
+// posts, updates or deletes, with their metadata) to answer
+// conversations.replies and conversations.history, and fails methods on
+// request: with Slack's error codes (Fail), or at the HTTP level with a 5xx
+// or a 429 and Retry-After, before or after acting on the call (FailHTTP).
 package slacktest
 
 import (
@@ -69,6 +71,12 @@ type Message struct {
 	BotID    string // set on the bot's own messages
 	SubType  string
 	Text     string
+	// Metadata is the message metadata the bot attached (chat.postMessage
+	// or chat.update), as JSON; "" for none. Slack returns it only to
+	// callers that ask with include_all_metadata.
+	Metadata string
+	// Edits counts chat.update calls on the message.
+	Edits int
 }
 
 // Fake is a fake Slack Web API. All methods are safe for concurrent use.
@@ -81,6 +89,7 @@ type Fake struct {
 	calls    []Call
 	messages []Message
 	failures map[string]*failure
+	httpFail map[string]*httpFailure
 	hook     func(Call)
 	lastTS   int64 // microseconds of the newest ts handed out
 	socket   *socketServer
@@ -89,6 +98,14 @@ type Fake struct {
 type failure struct {
 	code string
 	left int // -1: every call
+}
+
+// httpFailure is an HTTP-level failure of a method (see FailHTTP).
+type httpFailure struct {
+	status     int
+	retryAfter string // Retry-After header; "" for none
+	accept     bool   // act on the call first, then fail the response
+	left       int    // -1: every call
 }
 
 // New returns a fake; mount it yourself or use NewServer.
@@ -108,7 +125,7 @@ func New(opts Options) *Fake {
 	if opts.BotID == "" {
 		opts.BotID = DefaultBotID
 	}
-	f := &Fake{opts: opts, failures: map[string]*failure{}}
+	f := &Fake{opts: opts, failures: map[string]*failure{}, httpFail: map[string]*httpFailure{}}
 	f.socket = newSocketServer(f)
 	return f
 }
@@ -149,7 +166,17 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call := Call{Method: method, Params: params, Token: token, Time: time.Now()}
-	resp := f.answer(&call)
+	hf := f.takeHTTPFailure(method)
+	var resp obj
+	if hf == nil || hf.accept {
+		resp = f.answer(&call)
+	}
+	if hf != nil {
+		call.Error = "http_" + strconv.Itoa(hf.status)
+		if hf.accept {
+			call.Error += "_after_acting"
+		}
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	hook := f.hook
@@ -157,8 +184,32 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook != nil {
 		hook(call)
 	}
+	if hf != nil {
+		if hf.retryAfter != "" {
+			w.Header().Set("Retry-After", hf.retryAfter)
+		}
+		// Slack sends an HTML page with its 5xx answers.
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(hf.status)
+		fmt.Fprintf(w, "<html><body>%d %s</body></html>", hf.status, http.StatusText(hf.status))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// takeHTTPFailure uses up one HTTP-level failure of method, if any.
+func (f *Fake) takeHTTPFailure(method string) *httpFailure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hf := f.httpFail[method]
+	if hf == nil || hf.left == 0 {
+		return nil
+	}
+	if hf.left > 0 {
+		hf.left--
+	}
+	return hf
 }
 
 // readParams reads a call's parameters from the query, a form body or a
@@ -251,13 +302,43 @@ func (f *Fake) dispatch(call *Call) obj {
 		if p.Get("text") == "" && p.Get("blocks") == "" {
 			return slackError("no_text")
 		}
+		meta, err := checkMetadata(p.Get("metadata"))
+		if err != "" {
+			return slackError(err)
+		}
 		m := Message{Channel: p.Get("channel"), TS: f.nextTS(), ThreadTS: p.Get("thread_ts"),
-			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text")}
+			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text"), Metadata: meta}
 		if m.ThreadTS != "" && !f.hasMessage(m.Channel, m.ThreadTS) {
 			return slackError("thread_not_found")
 		}
 		f.messages = append(f.messages, m)
-		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "message": messageJSON(m)}
+		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "message": messageJSON(m, true)}
+	case "chat.update":
+		i := f.botMessage(p.Get("channel"), p.Get("ts"))
+		if i < 0 {
+			return slackError("message_not_found")
+		}
+		if p.Get("text") == "" && p.Get("blocks") == "" {
+			return slackError("no_text")
+		}
+		if p.Has("metadata") {
+			meta, err := checkMetadata(p.Get("metadata"))
+			if err != "" {
+				return slackError(err)
+			}
+			f.messages[i].Metadata = meta
+		}
+		f.messages[i].Text = p.Get("text")
+		f.messages[i].Edits++
+		m := f.messages[i]
+		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "text": m.Text, "message": messageJSON(m, true)}
+	case "chat.delete":
+		i := f.botMessage(p.Get("channel"), p.Get("ts"))
+		if i < 0 {
+			return slackError("message_not_found")
+		}
+		f.messages = slices.Delete(f.messages, i, i+1)
+		return obj{"ok": true, "channel": p.Get("channel"), "ts": p.Get("ts")}
 	case "chat.postEphemeral":
 		if p.Get("channel") == "" {
 			return slackError("channel_not_found")
@@ -296,6 +377,31 @@ func (f *Fake) dispatch(call *Call) obj {
 	return slackError("unknown_method")
 }
 
+// checkMetadata validates a metadata parameter as Slack does and returns it
+// compacted, or a Slack error code.
+func checkMetadata(raw string) (string, string) {
+	if raw == "" {
+		return "", ""
+	}
+	var md struct {
+		EventType    string         `json:"event_type"`
+		EventPayload map[string]any `json:"event_payload"`
+	}
+	if err := json.Unmarshal([]byte(raw), &md); err != nil || md.EventType == "" || md.EventPayload == nil {
+		return "", "invalid_metadata_format"
+	}
+	b, _ := json.Marshal(md)
+	return string(b), ""
+}
+
+// botMessage is the index of the bot's own message channel/ts, or -1:
+// chat.update and chat.delete act on the app's own messages only.
+func (f *Fake) botMessage(channel, ts string) int {
+	return slices.IndexFunc(f.messages, func(m Message) bool {
+		return m.Channel == channel && m.TS == ts && m.BotID == f.opts.BotID
+	})
+}
+
 func (f *Fake) hasMessage(channel, ts string) bool {
 	return slices.ContainsFunc(f.messages, func(m Message) bool { return m.Channel == channel && m.TS == ts })
 }
@@ -308,10 +414,11 @@ func (f *Fake) replies(p url.Values) obj {
 	if !f.hasMessage(channel, ts) {
 		return slackError("thread_not_found")
 	}
+	meta := truthy(p.Get("include_all_metadata"))
 	var out []obj
 	for _, m := range f.sorted() {
 		if m.Channel == channel && (m.TS == ts || m.ThreadTS == ts) {
-			out = append(out, messageJSON(m))
+			out = append(out, messageJSON(m, meta))
 		}
 	}
 	return obj{"ok": true, "messages": out, "has_more": false}
@@ -323,7 +430,8 @@ func (f *Fake) history(p url.Values) obj {
 		return slackError("channel_not_found")
 	}
 	oldest, latest := p.Get("oldest"), p.Get("latest")
-	inclusive := p.Get("inclusive") == "1" || p.Get("inclusive") == "true"
+	inclusive := truthy(p.Get("inclusive"))
+	meta := truthy(p.Get("include_all_metadata"))
 	limit, _ := strconv.Atoi(p.Get("limit"))
 	if limit <= 0 {
 		limit = 100
@@ -344,12 +452,14 @@ func (f *Fake) history(p url.Values) obj {
 		if len(out) == limit {
 			return obj{"ok": true, "messages": out, "has_more": true}
 		}
-		out = append(out, messageJSON(m))
+		out = append(out, messageJSON(m, meta))
 	}
 	return obj{"ok": true, "messages": out, "has_more": false}
 }
 
-func messageJSON(m Message) obj {
+func truthy(v string) bool { return v == "1" || v == "true" }
+
+func messageJSON(m Message, withMetadata bool) obj {
 	o := obj{"type": "message", "ts": m.TS, "text": m.Text}
 	if m.User != "" {
 		o["user"] = m.User
@@ -362,6 +472,9 @@ func messageJSON(m Message) obj {
 	}
 	if m.SubType != "" {
 		o["subtype"] = m.SubType
+	}
+	if withMetadata && m.Metadata != "" {
+		o["metadata"] = json.RawMessage(m.Metadata)
 	}
 	return o
 }
@@ -490,6 +603,25 @@ func (f *Fake) Fail(method, code string, times int) {
 		times = -1
 	}
 	f.failures[method] = &failure{code: code, left: times}
+}
+
+// FailHTTP makes the next `times` calls of method fail at the HTTP level
+// with status (times <= 0: every call until FailHTTP(method, 0, ...)): a
+// 5xx, or 429 with retryAfter as its Retry-After header (seconds; "" for
+// none). With accept, the fake acts on the call first (the message is
+// posted) and only the response is lost, as when Slack times out after
+// doing the work.
+func (f *Fake) FailHTTP(method string, status int, retryAfter string, accept bool, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if status == 0 {
+		delete(f.httpFail, method)
+		return
+	}
+	if times <= 0 {
+		times = -1
+	}
+	f.httpFail[method] = &httpFailure{status: status, retryAfter: retryAfter, accept: accept, left: times}
 }
 
 // OnCall sets a hook run for every call after it was answered and

@@ -251,3 +251,24 @@ func (s *Faulty) ParkRequest(ctx context.Context, p store.ParkedRequest) error {
 	}
 	return s.Store.ParkRequest(ctx, p)
 }
+
+func (s *Faulty) ClaimParkedRequests(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]store.ParkedRequest, error) {
+	if err := s.fault(ctx, "ClaimParkedRequests"); err != nil {
+		return nil, err
+	}
+	return s.Store.ClaimParkedRequests(ctx, owner, now, leaseUntil, limit)
+}
+
+func (s *Faulty) CompleteParkedRequest(ctx context.Context, id string) error {
+	if err := s.fault(ctx, "CompleteParkedRequest"); err != nil {
+		return err
+	}
+	return s.Store.CompleteParkedRequest(ctx, id)
+}
+
+func (s *Faulty) MarkParkedReady(ctx context.Context, principal string, now time.Time) (int, error) {
+	if err := s.fault(ctx, "MarkParkedReady"); err != nil {
+		return 0, err
+	}
+	return s.Store.MarkParkedReady(ctx, principal, now)
+}
