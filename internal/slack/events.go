@@ -62,9 +62,10 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": outer.Challenge})
 		return
 	case slackevents.CallbackEvent:
-		if err := b.receive(r.Context(), body, "events_api", r.Header.Get("X-Slack-Retry-Num")); err != nil {
-			b.log.ErrorContext(r.Context(), "slack: could not record an event; Slack will deliver it again", "err", err)
-			http.Error(w, "lookout could not record the event; deliver it again"+requestid.Suffix(r.Context()), http.StatusInternalServerError)
+		ctx, _ := requestid.Ensure(r.Context())
+		if err := b.receive(ctx, body, "events_api", r.Header.Get("X-Slack-Retry-Num")); err != nil {
+			b.log.ErrorContext(ctx, "slack: could not record an event; Slack will deliver it again", "err", err)
+			http.Error(w, "lookout could not record the event; deliver it again"+requestid.Suffix(ctx), http.StatusInternalServerError)
 			return
 		}
 	case slackevents.AppRateLimited:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,11 +144,21 @@ func (b *Bot) turn(ctx context.Context, j *job, m message, p *progress, asked st
 	case err != nil && ctx.Err() != nil:
 		return outcome{}, fmt.Errorf("turn interrupted: %w (%w)", context.Cause(ctx), err)
 	case err != nil:
-		return outcome{Thread: mrkdwn(agent.Explain(err)), Failed: true}, nil
+		return outcome{Thread: mrkdwn(explain(ctx, err)), Failed: true}, nil
 	case reply.Auth != nil:
 		return outcome{Auth: reply.Auth}, nil
 	}
 	return outcome{Thread: mrkdwn(reply.Text)}, nil
+}
+
+// explain words a failed turn for the thread: agent.Explain's plain words,
+// with the request id of the attempt when the error did not carry one.
+func explain(ctx context.Context, err error) string {
+	text := agent.Explain(err)
+	if !strings.Contains(text, "request id") {
+		text = strings.TrimSuffix(text, ".") + requestid.Suffix(ctx) + "."
+	}
+	return text
 }
 
 // statusAfter posts "Looking at Sentry…" in m's reply thread if the turn
