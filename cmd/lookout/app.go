@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/agent"
@@ -71,8 +72,10 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		InsecureHTTP: cfg.SentryInsecureHTTP, HTTPClient: opts.SentryHTTPClient,
 	}
 	// The refresher is bound into the vault once: nothing else can spend a
-	// refresh token or read one.
-	v := vault.New(st, keyring, vault.Options{Refresher: upstream.Refresh, Sentry: sentryOpts, Logger: logger})
+	// refresh token or read one. When a grant dies, the vault tells the
+	// Slack bot (built below), which tells a Slack owner privately.
+	var stale staleHook
+	v := vault.New(st, keyring, vault.Options{Refresher: upstream.Refresh, Sentry: sentryOpts, Logger: logger, OnStale: stale.notify})
 	warnUnknownKeys(ctx, v, logger)
 	as, err := authserver.New(authserver.Config{
 		BaseURL: cfg.BaseURL, Store: st, Vault: v, Sentry: upstream, SentryURL: cfg.SentryURL,
@@ -92,6 +95,7 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 	bot, err := newSlackBot(cfg, st, v, logger, as)
 	if err == nil && bot != nil {
 		err = as.AddConnector(slack.PrincipalPrefix, bot)
+		stale.set(bot.NotifyStale)
 	}
 	if err != nil {
 		v.Close(ctx)
@@ -146,12 +150,27 @@ func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, logger *slo
 	}
 	return slack.New(slack.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), SigningSecret: cfg.SlackSigningSecret.Reveal(),
-		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
+		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL, Threads: cfg.SlackThreads,
 		Store: st, Vault: v, Links: links,
 		Agent: agent.New(agent.Options{Vault: v, SentryURL: cfg.SentryURL, ToolTimeout: cfg.ToolTimeout,
 			Permissions: []tools.Permission{tools.Read}, Model: model, Logger: logger}),
 		Logger: logger,
 	})
+}
+
+// staleHook is the vault's OnStale, which needs the bot the vault is
+// built before. Without a bot it does nothing: an MCP principal learns of
+// a dead grant on its next call, which asks it to sign in again.
+type staleHook struct {
+	fn atomic.Pointer[func(context.Context, string)]
+}
+
+func (h *staleHook) set(fn func(context.Context, string)) { h.fn.Store(&fn) }
+
+func (h *staleHook) notify(ctx context.Context, principal string) {
+	if fn := h.fn.Load(); fn != nil {
+		(*fn)(ctx, principal)
+	}
 }
 
 // run serves the app on ln until ctx ends, then shuts down gracefully:

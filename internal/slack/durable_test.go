@@ -463,3 +463,27 @@ func TestGiveUpSaysPlainWords(t *testing.T) {
 		t.Error("no log line with the request id has the error")
 	}
 }
+
+// A worker whose claim another replica took over without it noticing yet
+// (it was paused, or its clock is behind: here an hour, so its leases look
+// ended to everyone else at once) finishes its turn and must not post: the
+// claim is confirmed in the store right before every post.
+func TestOvertakenWorkerDoesNotPost(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{backend: be})
+			behind := func() time.Time { return time.Now().Add(-time.Hour) }
+			zombie := newGatedAgent(false)
+			// A minute's lease: its heartbeat would not notice the
+			// takeover for 20 s.
+			a := h.node(nodeOptions{agent: zombie, now: behind, configure: func(c *Config) { c.Lease = time.Minute }}).start(t)
+			q := h.mention(alice, channel, "", "who deployed?")
+			<-zombie.started
+			h.node(nodeOptions{agent: echoAgent(), configure: shortLease}).start(t)
+			h.waitBot(channel, q.TS, 1)
+			zombie.open()
+			waitFor(t, "the overtaken worker to finish", func() bool { return a.bot.busy.Load() == 0 })
+			h.wantAnswers(channel, q.TS, "echo: who deployed?")
+		})
+	}
+}
