@@ -16,8 +16,8 @@
 // an item over looks in the thread first and never answers twice. Posts are
 // retried with backoff, honouring Slack's Retry-After. When the local queue
 // is full, the question is still recorded and the user is told it is
-// queued. docs/architecture.md, "Slack inbox", has the state machine; the
-// kinds of inbox item are in inbox.go.
+// queued. docs/architecture.md (Identity, grants and turns: "Slack inbox")
+// has the state machine; the kinds of inbox item are in inbox.go.
 //
 // A question is one agent turn for the principal slack:{team}:{user}. When
 // the turn needs Sentry consent (no grant, a stale grant, a missing scope)
