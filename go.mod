@@ -51,3 +51,8 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// go-sdk v1.8.0 with one fix: internal/json.Unmarshal no longer allocates a
+// 32 KiB decoder buffer per call (about 300 KB per /mcp request). See
+// third_party/go-sdk/PATCHES.md; drop this line once a release has the fix.
+replace github.com/modelcontextprotocol/go-sdk v1.8.0 => ./third_party/go-sdk

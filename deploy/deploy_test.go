@@ -756,7 +756,9 @@ func declaresStringVar(t *testing.T, p goPackage, name string) bool {
 }
 
 // checkContext: .dockerignore lets through every file the build compiles or
-// embeds, and keeps out what must never reach a builder.
+// embeds, and keeps out what must never reach a builder. That is the
+// files of this module and of any module replaced by a directory inside
+// the repository (go.mod's replace of the go-sdk, third_party/go-sdk).
 func checkContext(t *testing.T, module string, pkgs []goPackage) {
 	t.Helper()
 	ignore := parseDockerignore(t, ".dockerignore")
@@ -766,12 +768,15 @@ func checkContext(t *testing.T, module string, pkgs []goPackage) {
 	}
 	needed := []string{"go.mod", "go.sum"}
 	for _, p := range pkgs {
-		if p.Module == nil || p.Module.Path != module {
+		if p.Module == nil || p.Dir == "" {
 			continue
 		}
 		rel, err := filepath.Rel(root, p.Dir)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if p.Module.Path != module && (rel == ".." || strings.HasPrefix(rel, "../")) {
+			continue // the module cache or GOROOT
 		}
 		for _, f := range slices.Concat(p.GoFiles, p.SFiles, p.EmbedFiles) {
 			needed = append(needed, filepath.ToSlash(filepath.Join(rel, f)))

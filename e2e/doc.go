@@ -2,7 +2,7 @@
 // `lookout demo`) built and run as a real process against the fake Sentry,
 // driven by clients lookout did not write: the official MCP TypeScript SDK
 // (sdk_flow.mjs), Debian's headless Chromium through playwright-core
-// (approval_page.mjs) and the MCP Inspector's CLI, with the versions pinned
+// (approval_page.mjs, connections_page.mjs) and the MCP Inspector's CLI, with the versions pinned
 // in package-lock.json. Every lookout log line and every HTTP exchange the
 // clients saw is scanned for Sentry tokens and lookout's secrets.
 // quickstart_test.go follows the README's quick start line by line in a
@@ -11,7 +11,7 @@
 // Running them:
 //
 //	npm ci --prefix e2e                 # once, and after package-lock.json changes
-//	apt-get install -y chromium         # for TestApprovalPageInChromium
+//	apt-get install -y chromium         # for the ...InChromium tests
 //	go test ./e2e                       # part of go test ./...
 //
 // Without e2e/node_modules, Node 20+ (22.19+ for the Inspector), git or

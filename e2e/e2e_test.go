@@ -258,7 +258,7 @@ func TestApprovalPageInChromium(t *testing.T) {
 	if got := field(r, "deny", "error"); got != "access_denied" {
 		t.Errorf("Deny: error %v", got)
 	}
-	// The approval cookie as the browser stored it (DESIGN §3).
+	// The approval cookie as the browser stored it (docs/architecture.md, "OAuth, both directions").
 	var approvalCookie map[string]any
 	for _, c := range objects(field(r, "approve", "cookiesAfter")) {
 		if name, _ := c["name"].(string); strings.HasSuffix(name, "lookout-approvals") {

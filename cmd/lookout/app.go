@@ -29,7 +29,8 @@ type app struct {
 	handler http.Handler
 	store   store.Store
 	vault   *vault.Vault
-	bot     *slack.Bot // nil without SLACK_BOT_TOKEN
+	renewer *vault.Renewer // the background refresher
+	bot     *slack.Bot     // nil without SLACK_BOT_TOKEN
 	logger  *slog.Logger
 	// auditRetention is LOOKOUT_AUDIT_RETENTION; sweep enforces it.
 	auditRetention time.Duration
@@ -132,7 +133,10 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &app{handler: requestid.Middleware(mux), store: st, vault: v, bot: bot, logger: logger, auditRetention: cfg.AuditRetention}, nil
+	return &app{
+		handler: requestid.Middleware(mux), store: st, vault: v, bot: bot, logger: logger, auditRetention: cfg.AuditRetention,
+		renewer: v.NewRenewer(st, vault.RenewerOptions{Ahead: cfg.RefreshAhead}),
+	}, nil
 }
 
 // newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
@@ -187,6 +191,9 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go a.sweep(ctx)
+	// One replica at a time refreshes grants before they expire.
+	renewDone := make(chan error, 1)
+	go func() { renewDone <- a.renewer.Run(ctx) }()
 	botDone := make(chan error, 1)
 	if a.bot != nil {
 		go func() { botDone <- a.bot.Run(ctx) }()
@@ -211,9 +218,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	// The bot's in-flight turns still need the store, and the vault may
 	// hold a refreshed grant it could not store yet: one last try.
 	botErr := <-botDone
+	stop()
+	renewErr := <-renewDone // it uses the vault: stopped before the vault closes
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return errors.Join(err, botErr, a.vault.Close(closeCtx), a.store.Close())
+	return errors.Join(err, botErr, renewErr, a.vault.Close(closeCtx), a.store.Close())
 }
 
 // warnUnknownKeys says, at start-up, which key ids grants are sealed under

@@ -36,6 +36,7 @@ type environment struct {
 
 func commands() []command {
 	return []command{
+		{"admin", "operate lookout: grants, MCP clients, encryption keys, the audit log", runAdmin},
 		{"demo", "run lookout against a built-in fake Sentry, zero configuration", runDemo},
 		{"mcp", "serve the Sentry tools over MCP on stdio, with one Sentry token", runMCP},
 		{"migrate", "apply database migrations (DATABASE_URL) and exit", runMigrate},

@@ -13,7 +13,7 @@ import (
 // organization the user can see, or, for an issue short id, the only one
 // with a project of the id's prefix (WEB-1A: a project "web"). Otherwise it
 // returns a question that lists the organizations the user can see: lookout
-// asks rather than guess across organizations (DESIGN §5).
+// asks rather than guess across organizations (docs/architecture.md, "Guidance").
 func (a *Agent) resolveOrg(ctx context.Context, run *toolRunner, c command) (org, question string, err error) {
 	client, err := run.sentry(ctx)
 	if err != nil {

@@ -129,6 +129,7 @@ type Server struct {
 	approvalSigner *oauth.Signer // approval cookie
 	csrf           *oauth.Signer // approval form
 	flows          *oauth.Signer // browser binding of a pending Sentry consent
+	sessions       *oauth.Signer // the connections page's session cookie
 	successorKey   []byte        // derives the pair that succeeds a spent refresh token
 	cimd           *cimdFetcher
 	limits         limiters
@@ -185,6 +186,7 @@ func New(cfg Config) (*Server, error) {
 		approvalSigner: oauth.NewSigner(cfg.CookieSecret, "approval", cfg.Now),
 		csrf:           oauth.NewSigner(cfg.CookieSecret, "csrf", cfg.Now),
 		flows:          oauth.NewSigner(cfg.CookieSecret, "flow", cfg.Now),
+		sessions:       oauth.NewSigner(cfg.CookieSecret, "session", cfg.Now),
 		successorKey:   successorKey(cfg.CookieSecret),
 		cimd:           fetcher,
 		limits:         newLimiters(cfg.RateLimits, cfg.Now),
@@ -229,6 +231,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	// No CORS on the browser-facing pages.
 	mux.HandleFunc("/oauth/authorize", s.limited(s.limits.authorize, false, s.handleAuthorize))
 	mux.HandleFunc(ConnectPath, s.limited(s.limits.connect, false, s.handleConnect))
+	mux.HandleFunc(ConnectionsPath, s.limited(s.limits.connect, false, s.handleConnections))
+	mux.HandleFunc(connectionsPost, s.limited(s.limits.connect, false, s.handleConnectionsPost))
 	mux.HandleFunc(config.SentryCallbackPath, s.handleCallback)
 }
 

@@ -41,11 +41,14 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.stateFailed(w, oauth.ErrTampered)
 		return
 	}
-	if st.Kind == kindMCPAuthorize {
+	switch st.Kind {
+	case kindMCPAuthorize:
 		s.finishMCP(w, r, signed, sd)
-		return
+	case kindConnections:
+		s.finishConnections(w, r, signed, sd)
+	default:
+		s.finishConnect(w, r, signed, st, sd)
 	}
-	s.finishConnect(w, r, signed, st, sd)
 }
 
 // finishState verifies and consumes a state of any kind this server
@@ -53,7 +56,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 // store, so trying the kinds in turn burns nothing.
 func (s *Server) finishState(ctx context.Context, signed string) (store.State, error) {
 	var err error
-	for _, kind := range []string{kindMCPAuthorize, kindConnect} {
+	for _, kind := range []string{kindMCPAuthorize, kindConnect, kindConnections} {
 		var st store.State
 		st, err = s.states.Finish(ctx, signed, kind)
 		if err == nil {
@@ -182,30 +185,36 @@ func oauthErrorCode(c string) string {
 // exchangeFailed renders a failed code exchange with Sentry. When Sentry
 // refuses the code (invalid_grant on a code it issued seconds ago: almost
 // always a redirect URI mismatch), the page names the exact redirect URL
-// the Sentry OAuth application must have (DESIGN §5).
+// the Sentry OAuth application must have (docs/architecture.md, "Guidance").
 func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
+	s.exchangeFailedThen(w, err, startAgain)
+}
+
+// exchangeFailedThen is exchangeFailed for a flow whose advice on starting
+// again is again.
+func (s *Server) exchangeFailedThen(w http.ResponseWriter, err error, again string) {
 	var te *oauth.TokenError
 	if !errors.As(err, &te) {
 		s.log.Warn("authserver: Sentry token endpoint unreachable", "err", err)
 		s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry is unavailable",
-			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(startAgain)})
+			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(again)})
 		return
 	}
 	s.log.Warn("authserver: Sentry refused the code exchange", "status", te.Status, "error", te.Code)
-	v := errorView{Title: "Sentry did not accept the sign-in", Todo: startAgain}
+	v := errorView{Title: "Sentry did not accept the sign-in", Todo: again}
 	switch {
 	case te.Code == "invalid_grant" || strings.Contains(strings.ToLower(te.Description), "redirect"):
 		v.What = "Sentry refused to exchange the authorization code it had just issued. This usually means the redirect URL of lookout's Sentry OAuth application does not match lookout's exactly."
 		v.URLLabel = "The Sentry OAuth application must list exactly this redirect URL:"
 		v.URL = s.callbackURL()
-		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(startAgain)
+		v.Todo = "Whoever runs this lookout: in Sentry, open Settings → Developer Settings → lookout's OAuth application, set the redirect URL above, save, then " + lowerFirst(again)
 		v.Link, v.LinkText = template.URL(s.sentryOrigin+"/settings/account/api/applications/"), "Sentry OAuth applications"
 	case te.Code == "invalid_client" || te.Code == "unauthorized_client":
 		v.What = "Sentry did not accept lookout's OAuth client credentials."
-		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(startAgain)
+		v.Todo = "Whoever runs this lookout: check SENTRY_CLIENT_ID and SENTRY_CLIENT_SECRET against the Sentry OAuth application, then " + lowerFirst(again)
 	default:
 		v.What = "Sentry answered with an error while lookout finished signing you in."
-		v.Todo = "Wait a moment, then " + lowerFirst(startAgain)
+		v.Todo = "Wait a moment, then " + lowerFirst(again)
 	}
 	s.errorPage(w, http.StatusBadGateway, v)
 }

@@ -34,6 +34,9 @@ const (
 	MinTokenTTL = time.Minute
 	// DefaultToolTimeout bounds one tool call, Sentry retries included.
 	DefaultToolTimeout = 30 * time.Second
+	// DefaultRefreshAhead: the background refresher renews a grant a day
+	// before its access token expires.
+	DefaultRefreshAhead = 24 * time.Hour
 )
 
 // LOOKOUT_SLACK_THREADS: which replies in a channel thread the Slack bot
@@ -116,7 +119,10 @@ type Config struct {
 	// ToolTimeout is LOOKOUT_TOOL_TIMEOUT: one budget for a whole tool
 	// call, its retries and any grant refresh it waits for.
 	ToolTimeout time.Duration
-	LogLevel    slog.Level
+	// RefreshAhead is LOOKOUT_REFRESH_AHEAD: the background refresher
+	// renews grants whose access token expires within it.
+	RefreshAhead time.Duration
+	LogLevel     slog.Level
 }
 
 // Load reads the configuration through getenv (os.Getenv in production; a
@@ -143,6 +149,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RefreshTokenTTL: DefaultRefreshTokenTTL,
 		AuditRetention:  DefaultAuditRetention,
 		ToolTimeout:     DefaultToolTimeout,
+		RefreshAhead:    DefaultRefreshAhead,
 		LogLevel:        slog.LevelInfo,
 	}
 
@@ -268,6 +275,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		d, err := parseToolTimeout(v)
 		if l.ok(err) {
 			c.ToolTimeout = d
+		}
+	}
+	if v := l.get("LOOKOUT_REFRESH_AHEAD"); v != "" {
+		if d, err := parseRefreshAhead(v); l.ok(err) {
+			c.RefreshAhead = d
 		}
 	}
 	if v := l.get("LOOKOUT_LOG_LEVEL"); v != "" {

@@ -733,3 +733,20 @@ func TestToolTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshAhead(t *testing.T) {
+	t.Parallel()
+	c, err := Load(nil)
+	if err != nil || c.RefreshAhead != DefaultRefreshAhead {
+		t.Fatalf("default: %v %v", c.RefreshAhead, err)
+	}
+	c, err = Load(env{"LOOKOUT_REFRESH_AHEAD": "72h"}.get)
+	if err != nil || c.RefreshAhead != 72*time.Hour {
+		t.Fatalf("72h: %v %v", c.RefreshAhead, err)
+	}
+	for _, bad := range []string{"1d", "24", "5m", "721h"} {
+		if _, err := Load(env{"LOOKOUT_REFRESH_AHEAD": bad}.get); err == nil || !strings.Contains(err.Error(), "LOOKOUT_REFRESH_AHEAD") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

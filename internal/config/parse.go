@@ -447,6 +447,21 @@ func parseSlackThreads(raw string) (string, error) {
 	return "", fmt.Errorf("LOOKOUT_SLACK_THREADS must be mention, asker or all, got %q", raw)
 }
 
+// parseRefreshAhead: under ten minutes a busy pass could miss the
+// expiry; past 30 days (Sentry's token lifetime) every grant would always
+// be due, which the refresher's half-lifetime rule caps anyway.
+func parseRefreshAhead(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_REFRESH_AHEAD"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 24h or 72h (there is no d unit), got %q", name, raw)
+	}
+	if d < 10*time.Minute || d > 720*time.Hour {
+		return 0, fmt.Errorf("%s must be between 10m and 720h, got %s", name, d)
+	}
+	return d, nil
+}
+
 func parseLogLevel(raw string) (slog.Level, error) {
 	switch strings.ToLower(raw) {
 	case "debug":

@@ -4,7 +4,7 @@
 // longer than that turn. It routes each organization's calls to the
 // organization's region (remembered across a principal's turns in a shared
 // Regions), validating every region URL before any request goes there
-// (DESIGN §4), retries what is safe to retry within one budget per turn, and
+// (docs/architecture.md, "Sentry API safety"), retries what is safe to retry within one budget per turn, and
 // reports failures as error kinds that callers branch on with errors.Is
 // (ErrUnauthorized, ErrMissingScope, ErrNoAccess, ...). The token lives only in the
 // Authorization header: it is never part of a URL, an error, or the printed

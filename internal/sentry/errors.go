@@ -21,7 +21,7 @@ import (
 // contains an *APIError whose Unwrap yields one of these; an argument or
 // region refused before any request wraps ErrInvalidArgument or
 // ErrUntrustedRegion directly. Callers branch with errors.Is and read details
-// with errors.As. DESIGN §5 says what lookout tells the user for each.
+// with errors.As. docs/architecture.md, "Guidance", says what lookout tells the user for each.
 var (
 	// ErrUnauthorized: Sentry rejected the token (401), also after one
 	// reauthorization. The user must connect (again).

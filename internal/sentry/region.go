@@ -13,7 +13,7 @@ import (
 
 // Region URLs come from Sentry (an organization's links.regionUrl) and from
 // tool arguments, and the client sends the user's token wherever they point,
-// so each one is validated before use (DESIGN §4, SSRF). The rules, strictest
+// so each one is validated before use (docs/architecture.md, "Sentry API safety"). The rules, strictest
 // first:
 //
 //   - syntax: printable ASCII only; none of \ % @ ? # anywhere; it parses as

@@ -8,6 +8,11 @@ import (
 	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
+// What the bot says about Sentry access and about its own state
+// (docs/architecture.md, "Guidance", in Slack words). The link only ever goes
+// into private texts (linkText, connectText, staleText); thread texts never
+// hold one.
+
 // workingText is the status message of a turn that takes a while; the
 // answer replaces it.
 const workingText = "Looking at Sentry…"
@@ -26,11 +31,6 @@ func staleText(account, link string) string {
 	return "Your Sentry connection (" + account + ") expired or was revoked, so I can no longer use it. Reconnect here: <" + link +
 		"|Reconnect Sentry>. The link is yours alone, works once and expires in 10 minutes; after that, say `connect sentry` for a new one."
 }
-
-// What the bot says about Sentry access and about its own state
-// (docs/architecture.md, Guidance, in Slack words). The link only ever goes
-// into private texts (linkText, connectText, staleText); thread texts never
-// hold one.
 
 // consentReason says why the user must (re)connect, as a sentence.
 func consentReason(a agent.AuthNeeded) string {

@@ -45,6 +45,7 @@ type Store interface {
 	Audit
 	Events
 	Inbox
+	Leases
 
 	// Migrate applies every embedded migration not yet applied. It is
 	// idempotent and safe to run from several processes at once.
@@ -74,6 +75,18 @@ type Grant struct {
 	// set by the caller of PutGrant/SwapGrant (zero: the store's clock).
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// What the vault copies out of the sealed grant so that grants can be
+	// found without decrypting each one; none of it is secret. PutGrant and
+	// SwapGrant store it as given. Described is false on rows written
+	// before these fields existed (and by writers that do not set them):
+	// the vault rewrites those.
+	SentryUserID string
+	ExpiresAt    time.Time // the access token's expiry; zero: never expires
+	Stale        bool      // Sentry refused the grant
+	Described    bool
+	// LastUsedAt is set by TouchGrant alone; writes keep it.
+	LastUsedAt time.Time
 }
 
 // Grants stores sealed grants. The refresh lease lets exactly one holder,
@@ -101,6 +114,17 @@ type Grants interface {
 	// ReleaseGrantLease drops owner's lease, if it still holds it (a no-op
 	// otherwise, also when the grant is gone).
 	ReleaseGrantLease(ctx context.Context, principal, owner string) error
+	// ListExpiringGrants returns up to limit described, not stale grants
+	// whose access token expires at or before `before`, soonest first (then
+	// by principal): the background refresher's work list.
+	ListExpiringGrants(ctx context.Context, before time.Time, limit int) ([]Grant, error)
+	// ListGrantsBySentryUser returns the grants described as belonging to
+	// the Sentry user id, in principal order.
+	ListGrantsBySentryUser(ctx context.Context, sentryUserID string) ([]Grant, error)
+	// TouchGrant records that principal's grant was used at now. It never
+	// moves LastUsedAt back, changes nothing else (not the version, not a
+	// lease) and reports ErrNotFound when there is no grant.
+	TouchGrant(ctx context.Context, principal string, now time.Time) error
 }
 
 // State is a server-side record behind a signed OAuth state or connect
@@ -180,6 +204,28 @@ type Clients interface {
 	// revive a lapsed registration.
 	TouchClient(ctx context.Context, id string, now, expiresAt time.Time) error
 	DeleteClient(ctx context.Context, id string) error
+	// ListClientUsage returns every client lookout knows of at now: live
+	// registrations, and clients (registered or identified by a metadata
+	// document URL) that hold a live token or approval. In id order.
+	ListClientUsage(ctx context.Context, now time.Time) ([]ClientUsage, error)
+}
+
+// ClientUsage is one client as an operator sees it.
+type ClientUsage struct {
+	ID string
+	// Registered: it has a live registration (the fields below are from
+	// it); otherwise it is known from its tokens or approvals only, as a
+	// client identified by a metadata document URL is.
+	Registered bool
+	Metadata   []byte
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	// LastTokenAt is when its newest token was issued (zero: never).
+	LastTokenAt time.Time
+	Approvals   int // live approvals
+	Tokens      int // live tokens: not revoked, not expired, not spent
+	Principals  int // distinct principals those tokens act for
 }
 
 // AuthCode is one of lookout's authorization codes, stored by hash.
@@ -259,6 +305,23 @@ type Tokens interface {
 	// RevokePrincipal revokes every token issued for principal and returns
 	// how many were not revoked before.
 	RevokePrincipal(ctx context.Context, principal string) (int, error)
+	// RevokeClientTokens revokes every token issued to clientID, returns
+	// how many were not revoked before, and the principals any token of
+	// the client (revoked or not) was issued for, in order.
+	RevokeClientTokens(ctx context.Context, clientID string) (revoked int, principals []string, err error)
+	// ListTokenHolders sums up principal's live tokens (not revoked, not
+	// expired, not spent) by client and resource, in client id order.
+	ListTokenHolders(ctx context.Context, principal string, now time.Time) ([]TokenHolder, error)
+}
+
+// TokenHolder is a client holding live tokens for one principal and one
+// resource.
+type TokenHolder struct {
+	Principal    string
+	ClientID     string
+	Resource     string
+	Tokens       int
+	LastIssuedAt time.Time // the newest of those tokens
 }
 
 // Approval records that a user approved an MCP client for a scope on one
@@ -280,6 +343,9 @@ type Approvals interface {
 	// GetApproval returns ErrNotFound for unknown or expired approvals.
 	GetApproval(ctx context.Context, id string, now time.Time) (Approval, error)
 	DeleteApproval(ctx context.Context, id string) error
+	// DeleteClientApprovals removes every approval of clientID and returns
+	// how many went.
+	DeleteClientApprovals(ctx context.Context, clientID string) (int64, error)
 }
 
 // AuditEvent is one entry of the grant audit log. Never token material.
@@ -300,6 +366,18 @@ type Audit interface {
 	// DeleteAuditBefore removes events older than cutoff (Time < cutoff)
 	// and returns how many went: the retention LOOKOUT_AUDIT_RETENTION.
 	DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64, error)
+	// SearchAudit returns the events q matches, newest first.
+	SearchAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+}
+
+// AuditQuery selects audit events; zero fields select everything.
+type AuditQuery struct {
+	Principal string
+	// Action is an exact action ("grant.stale"), or a prefix ending in
+	// "*" ("grant.*").
+	Action string
+	Since  time.Time // events at or after
+	Limit  int
 }
 
 // Events deduplicates deliveries such as Slack event retries.
@@ -404,4 +482,15 @@ type Inbox interface {
 	// (ErrLeaseHeld, ErrNotFound as ExtendInboxLease). A finished item
 	// stays (a redelivery finds it done) until it expires.
 	FinishInbox(ctx context.Context, id, owner string, state InboxState, now time.Time) error
+}
+
+// Leases are named, expiring locks across processes, e.g. the one that
+// elects the replica running the background refresher.
+type Leases interface {
+	// AcquireLease gives owner the lease called name until `until`, if no
+	// other owner holds it unexpired at now (ErrLeaseHeld otherwise); the
+	// holder may extend it. A lease ends at until exactly.
+	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) error
+	// ReleaseLease ends owner's lease; a no-op when owner does not hold it.
+	ReleaseLease(ctx context.Context, name, owner string) error
 }

@@ -65,7 +65,7 @@ func TokenGuide(sentryURL string) Guide {
 }
 
 // Explain turns a tool error into what the user should read: what
-// happened and what to do next (DESIGN §5). It never includes a token:
+// happened and what to do next (docs/architecture.md, "Guidance"). It never includes a token:
 // errors from the Sentry client carry none.
 func (g Guide) Explain(err error) string {
 	var (

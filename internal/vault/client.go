@@ -40,6 +40,7 @@ func (v *Vault) Client(ctx context.Context, principal string, regions ...*sentry
 	if err != nil {
 		return nil, Status{}, fmt.Errorf("vault: Sentry client: %w", err)
 	}
+	v.touch(principal)
 	return c, g.status(), nil
 }
 

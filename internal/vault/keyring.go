@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lookout-hq/lookout/internal/secret"
 )
@@ -40,6 +41,7 @@ func (e *KeyMissingError) Is(target error) bool {
 // be rotated by prepending a new one and running Rotate.
 type Keyring struct {
 	primary string
+	ids     []string // as configured, primary first
 	aeads   map[string]cipher.AEAD
 }
 
@@ -68,12 +70,16 @@ func NewKeyring(keys ...Key) (*Keyring, error) {
 			return nil, fmt.Errorf("vault: key %q: %w", k.ID, err)
 		}
 		kr.aeads[k.ID] = aead
+		kr.ids = append(kr.ids, k.ID)
 	}
 	return kr, nil
 }
 
 // PrimaryID is the id of the key new ciphertexts are sealed with.
 func (kr *Keyring) PrimaryID() string { return kr.primary }
+
+// IDs lists the key ids in the order configured, the primary first.
+func (kr *Keyring) IDs() []string { return slices.Clone(kr.ids) }
 
 // Has reports whether the keyring holds the key id.
 func (kr *Keyring) Has(id string) bool { _, ok := kr.aeads[id]; return ok }

@@ -136,9 +136,10 @@ type Vault struct {
 	closed bool // guarded by mu
 
 	mu      sync.Mutex
-	flights map[string]*flight  // refreshes in progress in this process
-	pending map[string]*pending // refreshed pairs not yet stored
-	kick    chan struct{}       // wakes the pending writer
+	flights map[string]*flight   // refreshes in progress in this process
+	pending map[string]*pending  // refreshed pairs not yet stored
+	kick    chan struct{}        // wakes the pending writer
+	touched map[string]time.Time // when this process last recorded each grant's use
 }
 
 // New returns a vault over s sealing with keys.
@@ -168,6 +169,7 @@ func New(s Store, keys *Keyring, opts Options) *Vault {
 	return &Vault{
 		store: s, keys: keys, opts: opts, owner: randomID(), run: run, stop: stop,
 		flights: map[string]*flight{}, pending: map[string]*pending{}, kick: make(chan struct{}, 1),
+		touched: map[string]time.Time{},
 	}
 }
 
@@ -436,7 +438,10 @@ func (v *Vault) sealRow(g Grant) (store.Grant, error) {
 	if err != nil {
 		return store.Grant{}, err
 	}
-	return store.Grant{Principal: g.Principal, KeyID: keyID, Ciphertext: ciphertext, UpdatedAt: v.opts.Now().UTC()}, nil
+	// The metadata copied out is what lets the refresher, lookout admin and
+	// the connections page find grants without decrypting every one.
+	return store.Grant{Principal: g.Principal, KeyID: keyID, Ciphertext: ciphertext, UpdatedAt: v.opts.Now().UTC(),
+		SentryUserID: g.User.ID, ExpiresAt: g.Token.expiry, Stale: g.stale, Described: true}, nil
 }
 
 func (v *Vault) openRow(ctx context.Context, row store.Grant) (Grant, error) {

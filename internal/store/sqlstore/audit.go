@@ -3,10 +3,17 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/store"
 )
+
+func scanAudit(row scanner) (store.AuditEvent, error) {
+	var e store.AuditEvent
+	err := row.Scan(&e.ID, timestamp{&e.Time}, &e.Principal, &e.Action, &e.Detail)
+	return e, err
+}
 
 // AppendAudit ignores e.ID: the id comes from the table (SQLite:
 // AUTOINCREMENT; PostgreSQL: an identity column), so it only grows.
@@ -26,11 +33,7 @@ func (s *Store) ListAudit(ctx context.Context, principal string, limit int) ([]s
 		WHERE ? = '' OR principal = ?
 		ORDER BY id DESC LIMIT ?`,
 		principal, principal, s.limit(limit))
-	es, err := collect(rows, err, func(row scanner) (store.AuditEvent, error) {
-		var e store.AuditEvent
-		err := row.Scan(&e.ID, timestamp{&e.Time}, &e.Principal, &e.Action, &e.Detail)
-		return e, err
-	})
+	es, err := collect(rows, err, scanAudit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
@@ -71,4 +74,27 @@ func (s *Store) EventSeen(ctx context.Context, id string, now time.Time) (bool, 
 		return false, fmt.Errorf("event seen: %w", err)
 	}
 	return seen, nil
+}
+
+// SearchAudit filters in one query; a "*" at the end of q.Action makes
+// the rest a prefix, compared with substr rather than LIKE so that "_" and
+// "%" in an action mean themselves. A zero Since is year 1: every event.
+func (s *Store) SearchAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
+	action, prefix := q.Action, ""
+	if p, ok := strings.CutSuffix(q.Action, "*"); ok {
+		action, prefix = "", p
+	}
+	rows, err := s.r.query(ctx, `
+		SELECT id, time, principal, action, detail FROM audit
+		WHERE (? = '' OR principal = ?)
+		  AND (? = '' OR action = ?)
+		  AND (? = '' OR substr(action, 1, ?) = ?)
+		  AND time >= ?
+		ORDER BY id DESC LIMIT ?`,
+		q.Principal, q.Principal, action, action, prefix, len(prefix), prefix, s.time(q.Since), s.limit(q.Limit))
+	es, err := collect(rows, err, scanAudit)
+	if err != nil {
+		return nil, fmt.Errorf("search audit: %w", err)
+	}
+	return es, nil
 }

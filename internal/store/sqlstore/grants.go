@@ -10,11 +10,13 @@ import (
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
-const grantColumns = `principal, key_id, ciphertext, version, created_at, updated_at`
+const grantColumns = `principal, key_id, ciphertext, version, created_at, updated_at, ` +
+	`sentry_user_id, expires_at, stale, described, last_used_at`
 
 func scanGrant(row scanner) (store.Grant, error) {
 	var g store.Grant
-	if err := row.Scan(&g.Principal, &g.KeyID, &g.Ciphertext, &g.Version, timestamp{&g.CreatedAt}, timestamp{&g.UpdatedAt}); err != nil {
+	if err := row.Scan(&g.Principal, &g.KeyID, &g.Ciphertext, &g.Version, timestamp{&g.CreatedAt}, timestamp{&g.UpdatedAt},
+		&g.SentryUserID, timestamp{&g.ExpiresAt}, &g.Stale, &g.Described, timestamp{&g.LastUsedAt}); err != nil {
 		return store.Grant{}, err
 	}
 	return g, nil
@@ -30,17 +32,23 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error
 		created = updated
 	}
 	out, err := scanGrant(s.w.queryRow(ctx, `
-		INSERT INTO grants (principal, key_id, ciphertext, version, created_at, updated_at)
-		VALUES (?, ?, ?, 1, ?, ?)
+		INSERT INTO grants (principal, key_id, ciphertext, version, created_at, updated_at,
+			sentry_user_id, expires_at, stale, described)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (principal) DO UPDATE SET
 			key_id = excluded.key_id,
 			ciphertext = excluded.ciphertext,
 			version = grants.version + 1,
 			updated_at = excluded.updated_at,
+			sentry_user_id = excluded.sentry_user_id,
+			expires_at = excluded.expires_at,
+			stale = excluded.stale,
+			described = excluded.described,
 			lease_owner = NULL,
 			lease_until = NULL
 		RETURNING `+grantColumns,
-		g.Principal, g.KeyID, g.Ciphertext, s.time(created), s.time(updated)))
+		g.Principal, g.KeyID, g.Ciphertext, s.time(created), s.time(updated),
+		g.SentryUserID, s.nullTime(g.ExpiresAt), g.Stale, g.Described))
 	if err != nil {
 		return store.Grant{}, fmt.Errorf("put grant %q: %w", g.Principal, err)
 	}
@@ -62,10 +70,13 @@ func (s *Store) SwapGrant(ctx context.Context, g store.Grant) (store.Grant, erro
 	out, err := scanGrant(s.w.queryRow(ctx, `
 		UPDATE grants SET
 			key_id = ?, ciphertext = ?, version = version + 1, updated_at = ?,
+			sentry_user_id = ?, expires_at = ?, stale = ?, described = ?,
 			lease_owner = NULL, lease_until = NULL
 		WHERE principal = ? AND version = ?
 		RETURNING `+grantColumns,
-		g.KeyID, g.Ciphertext, s.time(orNow(g.UpdatedAt)), g.Principal, g.Version))
+		g.KeyID, g.Ciphertext, s.time(orNow(g.UpdatedAt)),
+		g.SentryUserID, s.nullTime(g.ExpiresAt), g.Stale, g.Described,
+		g.Principal, g.Version))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = s.grantMiss(ctx, g.Principal, store.ErrConflict)
 	}
@@ -137,6 +148,57 @@ func (s *Store) ReleaseGrantLease(ctx context.Context, principal, owner string) 
 		principal, owner)
 	if err != nil {
 		return fmt.Errorf("release grant lease %q: %w", principal, err)
+	}
+	return nil
+}
+
+// ListExpiringGrants reads the partial index grants_expires, whose
+// condition the WHERE clause repeats so that SQLite uses it.
+func (s *Store) ListExpiringGrants(ctx context.Context, before time.Time, limit int) ([]store.Grant, error) {
+	rows, err := s.r.query(ctx, `
+		SELECT `+grantColumns+` FROM grants
+		WHERE described AND NOT stale AND expires_at <= ?
+		ORDER BY expires_at, principal LIMIT ?`,
+		s.time(before), s.limit(limit))
+	gs, err := collect(rows, err, scanGrant)
+	if err != nil {
+		return nil, fmt.Errorf("list expiring grants: %w", err)
+	}
+	return gs, nil
+}
+
+// ListGrantsBySentryUser lists nothing for an empty id: undescribed rows
+// and grants whose Sentry user is unknown belong to nobody.
+func (s *Store) ListGrantsBySentryUser(ctx context.Context, sentryUserID string) ([]store.Grant, error) {
+	if sentryUserID == "" {
+		return nil, nil
+	}
+	rows, err := s.r.query(ctx,
+		`SELECT `+grantColumns+` FROM grants WHERE sentry_user_id = ? AND described ORDER BY principal`,
+		sentryUserID)
+	gs, err := collect(rows, err, scanGrant)
+	if err != nil {
+		return nil, fmt.Errorf("list grants of a Sentry user: %w", err)
+	}
+	return gs, nil
+}
+
+// TouchGrant is one UPDATE that only moves last_used_at forward; when it
+// matches nothing, a second look tells "already newer" from "no grant".
+func (s *Store) TouchGrant(ctx context.Context, principal string, now time.Time) error {
+	n, err := affected(s.w.exec(ctx, `
+		UPDATE grants SET last_used_at = ?
+		WHERE principal = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+		s.time(now), principal, s.time(now)))
+	if err == nil && n == 0 {
+		var ok bool
+		ok, err = s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM grants WHERE principal = ?)`, principal)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("touch grant %q: %w", principal, err)
 	}
 	return nil
 }

@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/store"
@@ -280,4 +283,89 @@ func (s *Store) DeleteApproval(ctx context.Context, id string) error {
 		return fmt.Errorf("delete approval: %w", err)
 	}
 	return nil
+}
+
+// ListClientUsage gathers the ids from registrations, live tokens and live
+// approvals, then counts per id. Rows are sorted here: clients.id has the
+// database's collation, which need not be bytewise.
+func (s *Store) ListClientUsage(ctx context.Context, now time.Time) ([]store.ClientUsage, error) {
+	t := s.time(now)
+	rows, err := s.r.query(ctx, `
+		SELECT ids.id, c.id IS NOT NULL, c.metadata, c.created_at, c.last_used_at, c.expires_at,
+			(SELECT MAX(tk.created_at) FROM tokens tk WHERE tk.client_id = ids.id),
+			(SELECT COUNT(*) FROM approvals a WHERE a.client_id = ids.id AND a.expires_at > ?),
+			(SELECT COUNT(*) FROM tokens tk WHERE tk.client_id = ids.id
+				AND NOT tk.revoked AND tk.used_at IS NULL AND tk.expires_at > ?),
+			(SELECT COUNT(DISTINCT tk.principal) FROM tokens tk WHERE tk.client_id = ids.id
+				AND NOT tk.revoked AND tk.used_at IS NULL AND tk.expires_at > ?)
+		FROM (
+			SELECT id FROM clients WHERE expires_at IS NULL OR expires_at > ?
+			UNION SELECT client_id FROM tokens WHERE NOT revoked AND used_at IS NULL AND expires_at > ?
+			UNION SELECT client_id FROM approvals WHERE expires_at > ?
+		) ids
+		LEFT JOIN clients c ON c.id = ids.id AND (c.expires_at IS NULL OR c.expires_at > ?)`,
+		t, t, t, t, t, t, t)
+	cs, err := collect(rows, err, func(row scanner) (store.ClientUsage, error) {
+		var c store.ClientUsage
+		err := row.Scan(&c.ID, &c.Registered, &c.Metadata, timestamp{&c.CreatedAt}, timestamp{&c.LastUsedAt},
+			timestamp{&c.ExpiresAt}, timestamp{&c.LastTokenAt}, &c.Approvals, &c.Tokens, &c.Principals)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list client usage: %w", err)
+	}
+	slices.SortFunc(cs, func(a, b store.ClientUsage) int { return strings.Compare(a.ID, b.ID) })
+	return cs, nil
+}
+
+// RevokeClientTokens reads the principals and revokes in one transaction,
+// so a token issued meanwhile is either in both or in neither.
+func (s *Store) RevokeClientTokens(ctx context.Context, clientID string) (int, []string, error) {
+	var n int64
+	var principals []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.flavor.rebind(`SELECT DISTINCT principal FROM tokens WHERE client_id = ?`), clientID)
+		principals, err = collect(rows, err, func(row scanner) (string, error) {
+			var p string
+			return p, row.Scan(&p)
+		})
+		if err != nil {
+			return err
+		}
+		n, err = affected(tx.ExecContext(ctx, s.flavor.rebind(`UPDATE tokens SET revoked = true WHERE client_id = ? AND NOT revoked`), clientID))
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("revoke tokens of client %q: %w", clientID, err)
+	}
+	slices.Sort(principals)
+	return int(n), principals, nil
+}
+
+func (s *Store) ListTokenHolders(ctx context.Context, principal string, now time.Time) ([]store.TokenHolder, error) {
+	rows, err := s.r.query(ctx, `
+		SELECT principal, client_id, resource, COUNT(*), MAX(created_at) FROM tokens
+		WHERE principal = ? AND NOT revoked AND used_at IS NULL AND expires_at > ?
+		GROUP BY principal, client_id, resource`,
+		principal, s.time(now))
+	hs, err := collect(rows, err, func(row scanner) (store.TokenHolder, error) {
+		var h store.TokenHolder
+		err := row.Scan(&h.Principal, &h.ClientID, &h.Resource, &h.Tokens, timestamp{&h.LastIssuedAt})
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list token holders of %q: %w", principal, err)
+	}
+	slices.SortFunc(hs, func(a, b store.TokenHolder) int {
+		return cmp.Or(strings.Compare(a.ClientID, b.ClientID), strings.Compare(a.Resource, b.Resource))
+	})
+	return hs, nil
+}
+
+func (s *Store) DeleteClientApprovals(ctx context.Context, clientID string) (int64, error) {
+	n, err := affected(s.w.exec(ctx, `DELETE FROM approvals WHERE client_id = ?`, clientID))
+	if err != nil {
+		return 0, fmt.Errorf("delete approvals of client %q: %w", clientID, err)
+	}
+	return n, nil
 }

@@ -272,3 +272,31 @@ func (s *Faulty) MarkParkedReady(ctx context.Context, principal string, now time
 	}
 	return s.Store.MarkParkedReady(ctx, principal, now)
 }
+
+func (s *Faulty) ListExpiringGrants(ctx context.Context, before time.Time, limit int) ([]store.Grant, error) {
+	if err := s.fault(ctx, "ListExpiringGrants"); err != nil {
+		return nil, err
+	}
+	return s.Store.ListExpiringGrants(ctx, before, limit)
+}
+
+func (s *Faulty) TouchGrant(ctx context.Context, principal string, now time.Time) error {
+	if err := s.fault(ctx, "TouchGrant"); err != nil {
+		return err
+	}
+	return s.Store.TouchGrant(ctx, principal, now)
+}
+
+func (s *Faulty) AcquireLease(ctx context.Context, name, owner string, now, until time.Time) error {
+	if err := s.fault(ctx, "AcquireLease"); err != nil {
+		return err
+	}
+	return s.Store.AcquireLease(ctx, name, owner, now, until)
+}
+
+func (s *Faulty) ReleaseLease(ctx context.Context, name, owner string) error {
+	if err := s.fault(ctx, "ReleaseLease"); err != nil {
+		return err
+	}
+	return s.Store.ReleaseLease(ctx, name, owner)
+}

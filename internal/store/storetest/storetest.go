@@ -44,6 +44,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Grant/Lease", testGrantLease},
 		{"Grant/LeaseReleasedByWrites", testGrantLeaseReleasedByWrites},
 		{"Grant/LeaseConcurrent", testGrantLeaseConcurrent},
+		{"Grant/Metadata", testGrantMetadata},
+		{"Grant/ListExpiring", testGrantListExpiring},
+		{"Grant/BySentryUser", testGrantBySentryUser},
+		{"Grant/Touch", testGrantTouch},
 
 		{"State/Consume", testStateConsume},
 		{"State/Duplicate", testStateDuplicate},
@@ -59,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		{"Client/CRUD", testClientCRUD},
 		{"Client/Expiry", testClientExpiry},
+		{"Client/Usage", testClientUsage},
 
 		{"AuthCode/Consume", testAuthCodeConsume},
 		{"AuthCode/GetDoesNotUse", testAuthCodeGet},
@@ -70,15 +75,20 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Token/UseRefreshConcurrent", testTokenUseRefreshConcurrent},
 		{"Token/RevokeFamily", testTokenRevokeFamily},
 		{"Token/RevokePrincipal", testTokenRevokePrincipal},
+		{"Token/Holders", testTokenHolders},
 
 		{"Approval/CRUD", testApprovalCRUD},
 
 		{"Audit/AppendList", testAuditAppendList},
 		{"Audit/AppendConcurrent", testAuditAppendConcurrent},
 		{"Audit/Retention", testAuditRetention},
+		{"Audit/Search", testAuditSearch},
 
 		{"Event/Record", testEventRecord},
 		{"Event/RecordConcurrent", testEventRecordConcurrent},
+
+		{"Lease/Acquire", testLease},
+		{"Lease/AcquireConcurrent", testLeaseConcurrent},
 
 		{"Inbox/Record", testInboxRecord},
 		{"Inbox/Lifecycle", testInboxLifecycle},
