@@ -104,8 +104,6 @@ type Config struct {
 	APIURL string
 
 	Store store.Store
-	// Vault is where the bot reads connection status; Status is all it
-	// uses besides what the agent does with it.
 	Vault *vault.Vault
 	Agent Agent
 	// Links makes connect links: the authorization server, which must

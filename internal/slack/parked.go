@@ -143,7 +143,7 @@ func (b *Bot) runResume(ctx context.Context, j *job) error {
 			j.log.Info("slack: not answering a parked question: the user asked something newer", "principal", principal)
 			p.Outcome = outcome{Thread: b.address(m) + newerText(m.Text)}
 		} else {
-			o, err := b.turn(ctx, j, m, &p, m.Text)
+			o, err := b.turn(ctx, j, m, &p)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ func (b *Bot) runQuestion(ctx context.Context, j *job) error {
 		if cmd := parseCommand(m.Text); cmd != "" {
 			p.Outcome = privately(m, b.command(ctx, m, cmd))
 		} else {
-			o, err := b.turn(ctx, j, m, &p, m.Text)
+			o, err := b.turn(ctx, j, m, &p)
 			if err != nil {
 				return err
 			}
@@ -132,13 +132,13 @@ func (b *Bot) saveProgress(ctx context.Context, j *job, p *progress) {
 	}
 }
 
-// turn runs the agent for m as asked (the question's text) and says what
-// to send. A turn still running after StatusAfter gets a status message.
-// An error is returned only when the turn was cut short (the claim lost,
-// or shutdown): the item is then retried, not answered.
-func (b *Bot) turn(ctx context.Context, j *job, m message, p *progress, asked string) (outcome, error) {
+// turn runs the agent for m and says what to send. A turn still running
+// after StatusAfter gets a status message. An error is returned only when
+// the turn was cut short (the claim lost, or shutdown): the item is then
+// retried, not answered.
+func (b *Bot) turn(ctx context.Context, j *job, m message, p *progress) (outcome, error) {
 	stop := b.statusAfter(ctx, j, m, p)
-	reply, err := b.cfg.Agent.Run(ctx, agent.Turn{Principal: m.principal(), Text: asked, History: b.history(ctx, m)})
+	reply, err := b.cfg.Agent.Run(ctx, agent.Turn{Principal: m.principal(), Text: m.Text, History: b.history(ctx, m)})
 	stop()
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -145,13 +145,15 @@ func slackCode(err error) string {
 func (b *Bot) call(ctx context.Context, j *job, what string, fn func(ctx context.Context) error, done func(ctx context.Context) bool) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		var cctx context.Context
+		var cancel context.CancelFunc
 		if j != nil {
 			var ferr error
-			cancel()
 			if cctx, cancel, ferr = j.fence(ctx); ferr != nil {
 				return ferr
 			}
+		} else {
+			cctx, cancel = context.WithTimeout(ctx, callTimeout)
 		}
 		err = fn(cctx)
 		cancel()
