@@ -46,6 +46,7 @@ type Store interface {
 	Events
 	Inbox
 	Leases
+	Preferences
 
 	// Migrate applies every embedded migration not yet applied. It is
 	// idempotent and safe to run from several processes at once.
@@ -493,4 +494,16 @@ type Leases interface {
 	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) error
 	// ReleaseLease ends owner's lease; a no-op when owner does not hold it.
 	ReleaseLease(ctx context.Context, name, owner string) error
+}
+
+// Preferences are a principal's own settings, such as the organization and
+// project a Slack user pinned on the bot's Home tab to use when a question
+// names none. Names and values are short plain strings; none is secret.
+type Preferences interface {
+	// SetPreference sets principal's preference name to value at now; an
+	// empty value removes it.
+	SetPreference(ctx context.Context, principal, name, value string, now time.Time) error
+	// Preferences returns principal's preferences by name (empty, not an
+	// error, when there are none).
+	Preferences(ctx context.Context, principal string) (map[string]string, error)
 }

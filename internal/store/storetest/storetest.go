@@ -97,6 +97,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Inbox/ClaimConcurrent", testInboxClaimConcurrent},
 		{"Inbox/ClaimBatchConcurrent", testInboxClaimBatchConcurrent},
 
+		{"Preference/SetGet", testPreferences},
+		{"Preference/SetConcurrent", testPreferencesConcurrent},
+
 		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tc := range tests {
