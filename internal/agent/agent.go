@@ -41,6 +41,10 @@ type Turn struct {
 	// History is the earlier messages of the thread, oldest first. Model
 	// mode reads it for context; command mode ignores it.
 	History []Message
+	// Org and Project are the user's defaults (pinned on the Slack Home
+	// tab): used when a question names no organization (and then no
+	// project), instead of asking. "" for none.
+	Org, Project string
 }
 
 // Message is one earlier message of a thread.
@@ -63,7 +67,30 @@ type Reply struct {
 	// Auth is set when the turn stopped because the user must connect or
 	// reconnect Sentry; Text is then empty.
 	Auth *AuthNeeded
+	// Subject, when set, says what Text shows (a list of issues, one
+	// issue), so that a front door can show it richly, e.g. as Slack
+	// cards, with Text as the fallback. Command mode sets it on answers
+	// that found what was asked; model mode never does.
+	Subject *Subject
 }
+
+// Subject is what an answer is about, with the organization resolved.
+type Subject struct {
+	Kind    string `json:"kind"` // SubjectIssues or SubjectIssue
+	Org     string `json:"org,omitempty"`
+	Project string `json:"project,omitempty"` // SubjectIssues: "" for every project
+	Query   string `json:"query,omitempty"`   // SubjectIssues: Sentry search; "" is is:unresolved
+	Issue   string `json:"issue,omitempty"`   // SubjectIssue: short or numeric id
+	// URL is the Sentry issue URL a SubjectIssue was named by (Org and
+	// Issue are then empty: the URL carries them).
+	URL string `json:"url,omitempty"`
+}
+
+// Kinds of Subject.
+const (
+	SubjectIssues = "issues"
+	SubjectIssue  = "issue"
+)
 
 // AuthNeeded says why a turn needs the user to (re)connect Sentry.
 type AuthNeeded struct {
@@ -175,7 +202,7 @@ func (a *Agent) Run(ctx context.Context, t Turn) (Reply, error) {
 		mode = "model"
 		reply, err = a.runModel(ctx, run, t)
 	} else {
-		reply, err = a.runCommand(ctx, run, parseCommand(t.Text))
+		reply, err = a.runCommand(ctx, run, parseCommand(t.Text).withDefaults(t.Org, t.Project))
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrTimeout) && !errors.Is(err, ErrTimeout) {
 		err = fmt.Errorf("%w after %s (%w)", ErrTimeout, a.opts.Timeout, err)

@@ -69,6 +69,12 @@ func (r *toolRunner) sentry(ctx context.Context) (*sentry.Client, error) {
 	return c, nil
 }
 
+// NeedsAuth reports whether err, from a Sentry call made with a
+// principal's grant (a turn's tool, or a front door's own call such as a
+// Slack button's), means the user must (re)connect Sentry, and why; nil
+// when a reconnect would not help.
+func NeedsAuth(err error) *AuthNeeded { return authNeeded(err) }
+
 // authNeeded reports whether err means the user must (re)connect Sentry,
 // and why. Such an error ends the turn: no answer is possible until the
 // user consents.
