@@ -1,14 +1,21 @@
 // Package slacktest is a fake Slack for tests: the Web API methods lookout
-// calls, a Socket Mode WebSocket endpoint, and helpers that build and sign
-// Events API requests the way Slack does.
+// calls, response URLs, a Socket Mode WebSocket endpoint, and helpers that
+// build and sign Events API, interactivity and slash command requests the
+// way Slack does.
 //
 // The fake records every Web API call (method, parameters, token) so tests
 // assert on what Slack would have received, keeps the messages of each
 // conversation (those the test adds as users' messages and those the bot
-// posts, updates or deletes, with their metadata) to answer
-// conversations.replies and conversations.history, and fails methods on
-// request: with Slack's error codes (Fail), or at the HTTP level with a 5xx
-// or a 429 and Retry-After, before or after acting on the call (FailHTTP).
+// posts, updates or deletes, with their metadata and blocks) to answer
+// conversations.replies and conversations.history, keeps what only one
+// user sees (ephemeral messages, response URL answers, each user's Home
+// tab) and the unfurls the bot attached, and fails methods on request:
+// with Slack's error codes (Fail), or at the HTTP level with a 5xx or a 429
+// and Retry-After, before or after acting on the call (FailHTTP).
+//
+// Like Slack, it refuses blocks that break a documented Block Kit limit
+// (invalid_blocks, see package blockkit), so every test that makes the bot
+// post blocks checks them against the limits.
 package slacktest
 
 import (
@@ -24,6 +31,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/slack/blockkit"
 )
 
 // Defaults of Options.
@@ -75,6 +84,8 @@ type Message struct {
 	// or chat.update), as JSON; "" for none. Slack returns it only to
 	// callers that ask with include_all_metadata.
 	Metadata string
+	// Blocks are the message's blocks as JSON; "" for none.
+	Blocks string
 	// Edits counts chat.update calls on the message.
 	Edits int
 }
@@ -85,14 +96,19 @@ type Fake struct {
 	URL  string
 	opts Options
 
-	mu       sync.Mutex
-	calls    []Call
-	messages []Message
-	failures map[string]*failure
-	httpFail map[string]*httpFailure
-	hook     func(Call)
-	lastTS   int64 // microseconds of the newest ts handed out
-	socket   *socketServer
+	mu         sync.Mutex
+	calls      []Call
+	messages   []Message
+	ephemerals []Ephemeral
+	homes      map[string]string // user -> the Home tab view's blocks
+	unfurls    []Unfurl
+	responses  map[string]*responseURL
+	failures   map[string]*failure
+	httpFail   map[string]*httpFailure
+	hook       func(Call)
+	lastTS     int64 // microseconds of the newest ts handed out
+	seq        int
+	socket     *socketServer
 }
 
 type failure struct {
@@ -125,7 +141,8 @@ func New(opts Options) *Fake {
 	if opts.BotID == "" {
 		opts.BotID = DefaultBotID
 	}
-	f := &Fake{opts: opts, failures: map[string]*failure{}, httpFail: map[string]*httpFailure{}}
+	f := &Fake{opts: opts, failures: map[string]*failure{}, httpFail: map[string]*httpFailure{},
+		homes: map[string]string{}, responses: map[string]*responseURL{}}
 	f.socket = newSocketServer(f)
 	return f
 }
@@ -153,6 +170,10 @@ func (f *Fake) Options() Options { return f.opts }
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/socket" {
 		f.socket.serve(w, r)
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/response/"); ok {
+		f.serveResponse(w, r, id)
 		return
 	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
@@ -306,8 +327,12 @@ func (f *Fake) dispatch(call *Call) obj {
 		if err != "" {
 			return slackError(err)
 		}
+		blocks, problem := checkBlocks(p.Get("blocks"), blockkit.Message)
+		if problem != nil {
+			return problem
+		}
 		m := Message{Channel: p.Get("channel"), TS: f.nextTS(), ThreadTS: p.Get("thread_ts"),
-			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text"), Metadata: meta}
+			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text"), Metadata: meta, Blocks: blocks}
 		if m.ThreadTS != "" && !f.hasMessage(m.Channel, m.ThreadTS) {
 			return slackError("thread_not_found")
 		}
@@ -321,6 +346,10 @@ func (f *Fake) dispatch(call *Call) obj {
 		if p.Get("text") == "" && p.Get("blocks") == "" {
 			return slackError("no_text")
 		}
+		blocks, problem := checkBlocks(p.Get("blocks"), blockkit.Message)
+		if problem != nil {
+			return problem
+		}
 		if p.Has("metadata") {
 			meta, err := checkMetadata(p.Get("metadata"))
 			if err != "" {
@@ -329,6 +358,7 @@ func (f *Fake) dispatch(call *Call) obj {
 			f.messages[i].Metadata = meta
 		}
 		f.messages[i].Text = p.Get("text")
+		f.messages[i].Blocks = blocks
 		f.messages[i].Edits++
 		m := f.messages[i]
 		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "text": m.Text, "message": messageJSON(m, true)}
@@ -346,7 +376,26 @@ func (f *Fake) dispatch(call *Call) obj {
 		if p.Get("user") == "" {
 			return slackError("user_not_found")
 		}
-		return obj{"ok": true, "message_ts": f.nextTS()}
+		if p.Get("text") == "" && p.Get("blocks") == "" {
+			return slackError("no_text")
+		}
+		blocks, problem := checkBlocks(p.Get("blocks"), blockkit.Message)
+		if problem != nil {
+			return problem
+		}
+		e := Ephemeral{Channel: p.Get("channel"), User: p.Get("user"), ThreadTS: p.Get("thread_ts"), TS: f.nextTS(),
+			Text: p.Get("text"), Blocks: blocks}
+		f.ephemerals = append(f.ephemerals, e)
+		return obj{"ok": true, "message_ts": e.TS}
+	case "views.publish":
+		return f.publish(p)
+	case "chat.unfurl":
+		return f.unfurl(p)
+	case "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle":
+		if p.Get("channel_id") == "" || p.Get("thread_ts") == "" {
+			return slackError("invalid_arguments")
+		}
+		return obj{"ok": true}
 	case "conversations.open":
 		users := p.Get("users")
 		if users == "" || strings.Contains(users, ",") {
@@ -461,6 +510,9 @@ func truthy(v string) bool { return v == "1" || v == "true" }
 
 func messageJSON(m Message, withMetadata bool) obj {
 	o := obj{"type": "message", "ts": m.TS, "text": m.Text}
+	if m.Blocks != "" {
+		o["blocks"] = json.RawMessage(m.Blocks)
+	}
 	if m.User != "" {
 		o["user"] = m.User
 	}
