@@ -58,6 +58,14 @@ import (
 // WebhookPath receives the Events API (the app's Request URL).
 const WebhookPath = "/api/webhooks/slack"
 
+// InteractivePath receives interactivity payloads (buttons, menus: the
+// app's Interactivity Request URL) and CommandsPath slash commands; both
+// are signed like events, and either path takes either kind.
+const (
+	InteractivePath = "/api/webhooks/slack/interactive"
+	CommandsPath    = "/api/webhooks/slack/commands"
+)
+
 // Lifetimes.
 const (
 	// ParkTTL: a question waiting for consent is answered if the user
@@ -122,6 +130,22 @@ type Config struct {
 	// All; "" is Asker).
 	Threads string
 
+	// SentryURL is the Sentry base URL (SENTRY_URL): cards link to it, and
+	// only its links are unfurled (default https://sentry.io).
+	SentryURL string
+	// Triage is LOOKOUT_SLACK_PERMISSIONS with triage: issue cards offer
+	// Resolve, Archive and Assign to me, which run with the clicking
+	// user's own grant (and ask them to consent to event:write). Without
+	// it cards only look.
+	Triage bool
+	// SentryTimeout bounds the Sentry calls of one card, action or unfurl
+	// (default 30s).
+	SentryTimeout time.Duration
+	// UnfurlCacheTTL is how long a link's preview is kept for the user who
+	// posted it (default 5m): one user pasting one link again and again
+	// costs Sentry one lookup. Previews are never shared between users.
+	UnfurlCacheTTL time.Duration
+
 	Workers   int // inbox workers (default 4)
 	QueueSize int // recorded items waiting for a local worker (default 256); beyond it, the user is told "queued"
 	// Lease is an inbox item's claim: extended every Lease/3 while a worker
@@ -165,6 +189,8 @@ const (
 	DefaultResumeInterval   = 5 * time.Second
 	DefaultResumeLease      = 30 * time.Second
 	DefaultShutdownTimeout  = 2 * time.Minute
+	DefaultSentryTimeout    = 30 * time.Second
+	DefaultUnfurlCacheTTL   = 5 * time.Minute
 	// resumeBatch bounds the parked questions handed to the inbox per round.
 	resumeBatch = 16
 	// busyNotes bounds the "your question is queued" messages being sent at
@@ -197,6 +223,9 @@ type Bot struct {
 
 	idMu sync.Mutex
 	id   *identity
+
+	// unfurled keeps link previews briefly, per user who posted the link.
+	unfurled *unfurlCache
 }
 
 // identity is who the bot is in Slack (auth.test).
@@ -286,6 +315,15 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if cfg.SentryURL == "" {
+		cfg.SentryURL = config.DefaultSentryURL
+	}
+	if cfg.SentryTimeout <= 0 {
+		cfg.SentryTimeout = DefaultSentryTimeout
+	}
+	if cfg.UnfurlCacheTTL <= 0 {
+		cfg.UnfurlCacheTTL = DefaultUnfurlCacheTTL
+	}
 	opts := []slackapi.Option{
 		slackapi.OptionAPIURL(cfg.APIURL),
 		slackapi.OptionHTTPClient(cfg.HTTPClient),
@@ -307,14 +345,18 @@ func New(cfg Config) (*Bot, error) {
 		poll:      make(chan struct{}, 1),
 		wake:      make(chan struct{}, 1),
 		busySlots: make(chan struct{}, busyNotes),
+		unfurled:  newUnfurlCache(unfurlCacheSize),
 	}
 	b.handlers = b.kinds()
 	return b, nil
 }
 
-// Register mounts POST /api/webhooks/slack.
+// Register mounts the Events API (POST /api/webhooks/slack) and the
+// interactivity and slash command endpoints.
 func (b *Bot) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+WebhookPath, b.handleEvents)
+	mux.HandleFunc("POST "+InteractivePath, b.handleInteractive)
+	mux.HandleFunc("POST "+CommandsPath, b.handleInteractive)
 }
 
 // Run runs the inbox workers and poller, the parked-question resumer and,

@@ -89,10 +89,29 @@ func (b *Bot) verify(h http.Header, body []byte) error {
 	return sv.Ensure()
 }
 
-// receive turns an event callback into an inbox item, when it is a
-// question for the bot, and records it (see record). The error is the
+// receive turns an event callback into an inbox item, when it is
+// something for the bot (a question, a Home tab opened, Sentry links
+// shared, an assistant thread opened), and records it (see record). The error is the
 // store's: the event must then not be acknowledged.
 func (b *Bot) receive(ctx context.Context, raw []byte, source, retry string) error {
+	var outer struct {
+		TeamID  string          `json:"team_id"`
+		EventID string          `json:"event_id"`
+		Event   json.RawMessage `json:"event"`
+	}
+	var inner struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &outer) == nil && json.Unmarshal(outer.Event, &inner) == nil {
+		switch inner.Type {
+		case "app_home_opened":
+			return b.receiveHome(ctx, outer.TeamID, outer.EventID, outer.Event, source)
+		case "link_shared":
+			return b.receiveUnfurl(ctx, outer.TeamID, outer.Event, source)
+		case "assistant_thread_started":
+			return b.receiveAssistant(ctx, outer.TeamID, outer.Event, source)
+		}
+	}
 	ev, err := slackevents.ParseEvent(raw, slackevents.OptionNoVerifyToken())
 	if err != nil {
 		b.log.Debug("slack: ignoring an event lookout does not handle", "err", err)

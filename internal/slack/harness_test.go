@@ -240,7 +240,7 @@ func (h *harness) node(opts nodeOptions) *node {
 	}
 	so := h.slack.Options()
 	cfg := Config{
-		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL,
+		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL, SentryURL: h.sentry.URL,
 		Store: st, Vault: v, Agent: ag, Links: as, Now: now,
 		Logger: h.logger, Workers: 2, ResumeInterval: 100 * time.Millisecond, ShutdownTimeout: 20 * time.Second,
 		Lease: 3 * time.Second, PollInterval: 50 * time.Millisecond, RetryBase: 50 * time.Millisecond,

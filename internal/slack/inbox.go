@@ -56,9 +56,14 @@ type handler struct {
 
 func (b *Bot) kinds() map[string]handler {
 	return map[string]handler{
-		kindMessage: {run: b.runQuestion, giveUp: b.giveUpQuestion, busy: b.busyQuestion},
-		kindResume:  {run: b.runResume, giveUp: b.giveUpQuestion},
-		kindStale:   {run: b.runStale},
+		kindMessage:   {run: b.runQuestion, giveUp: b.giveUpQuestion, busy: b.busyQuestion},
+		kindResume:    {run: b.runResume, giveUp: b.giveUpQuestion},
+		kindStale:     {run: b.runStale},
+		kindAction:    {run: b.runAction, giveUp: b.giveUpAction},
+		kindCommand:   {run: b.runSlash, giveUp: b.giveUpSlash},
+		kindHome:      {run: b.runHome},
+		kindUnfurl:    {run: b.runUnfurl},
+		kindAssistant: {run: b.runAssistant},
 	}
 }
 

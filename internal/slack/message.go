@@ -27,6 +27,9 @@ type message struct {
 	// RawText is the text as Slack sent it, read again when the item is
 	// worked on, in case the bot's user id was not known on receipt.
 	RawText string `json:"raw_text,omitempty"`
+	// Slash: a slash command (no message of its own; TS is ""): every
+	// answer goes to its user alone.
+	Slash bool `json:"slash,omitempty"`
 }
 
 // inboxID is the inbox item of the question: one per Slack message,

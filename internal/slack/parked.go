@@ -24,21 +24,31 @@ type parkedTurn struct {
 	Text     string `json:"text"`
 	Reason   string `json:"reason"`          // why it waits: agent.Reason*
 	Scope    string `json:"scope,omitempty"` // the missing scope, for ReasonMissingScope
+	// Slash: a slash command; its answer goes to its user alone.
+	Slash bool `json:"slash,omitempty"`
+	// Action: a click (not a question), carried out after consent.
+	Action *actionReq `json:"action,omitempty"`
 }
 
 func (p parkedTurn) message() message {
 	return message{Team: p.Team, UserTeam: p.UserTeam, User: p.User, Channel: p.Channel, DM: p.DM,
-		TS: p.TS, ThreadTS: p.ThreadTS, Text: p.Text}
+		TS: p.TS, ThreadTS: p.ThreadTS, Text: p.Text, Slash: p.Slash}
 }
 
 // park stores m as waiting for consent, for ParkTTL, under an id taken
 // from j's item, so that parking again after a crash finds it parked
 // (ErrAlreadyExists).
 func (b *Bot) park(ctx context.Context, j *job, m message, auth agent.AuthNeeded) error {
-	data, err := json.Marshal(parkedTurn{
+	return b.parkTurn(ctx, j, m.principal(), parkedTurn{
 		Team: m.Team, UserTeam: m.UserTeam, User: m.User, Channel: m.Channel, DM: m.DM,
-		TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Reason: auth.Reason, Scope: auth.Scope,
+		TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Reason: auth.Reason, Scope: auth.Scope, Slash: m.Slash,
 	})
+}
+
+// parkTurn stores pt (a question, a command or a click) as principal's,
+// waiting for consent, under an id taken from j's item.
+func (b *Bot) parkTurn(ctx context.Context, j *job, principal string, pt parkedTurn) error {
+	data, err := json.Marshal(pt)
 	if err != nil {
 		return err
 	}
@@ -49,7 +59,7 @@ func (b *Bot) park(ctx context.Context, j *job, m message, auth agent.AuthNeeded
 	defer cancel()
 	now := b.now()
 	return b.cfg.Store.ParkRequest(cctx, store.ParkedRequest{
-		ID: "q-" + j.item.ID, Principal: m.principal(), Data: data, CreatedAt: now, ExpiresAt: now.Add(ParkTTL),
+		ID: "q-" + j.item.ID, Principal: principal, Data: data, CreatedAt: now, ExpiresAt: now.Add(ParkTTL),
 	})
 }
 
@@ -128,16 +138,25 @@ func (b *Bot) runResume(ctx context.Context, j *job) error {
 	if err != nil {
 		return permanent(fmt.Errorf("undecodable parked question: %w", err))
 	}
+	if pt.Action != nil {
+		j.log.Info("slack: carrying out a click after consent", "principal", principal, "action", pt.Action.ActionID)
+		return b.act(ctx, j, *pt.Action, true)
+	}
 	m := pt.message()
 	var p progress
 	j.load(&p)
-	if done, err := b.resumeProgress(ctx, j, m.place(), &p); done || err != nil {
-		return err
+	if !m.Slash {
+		// A command's answers are private: there is no thread to look in.
+		if done, err := b.resumeProgress(ctx, j, m.place(), &p); done || err != nil {
+			return err
+		}
 	}
 	if !p.Ran {
-		newer, err := b.askedSince(ctx, m)
-		if err != nil {
-			j.log.Warn("slack: could not check for newer questions; answering anyway", "err", err)
+		newer := false
+		if !m.Slash {
+			if newer, err = b.askedSince(ctx, m); err != nil {
+				j.log.Warn("slack: could not check for newer questions; answering anyway", "err", err)
+			}
 		}
 		if newer {
 			j.log.Info("slack: not answering a parked question: the user asked something newer", "principal", principal)
@@ -153,6 +172,10 @@ func (b *Bot) runResume(ctx context.Context, j *job) error {
 				// and stop (no new link, no new parking: no loop).
 				j.log.Warn("slack: parked question still needs Sentry access after consent", "reason", o.Auth.Reason, "scope", o.Auth.Scope)
 				o = privately(m, stillMissingText(*o.Auth, m.Text))
+			case m.Slash:
+				blocks := o.Blocks
+				o = privately(m, "You're connected to Sentry; here's the answer to "+quote(m.Text)+":\n"+o.Thread)
+				o.Blocks = blocks
 			case o.Failed:
 				o.Thread = b.address(m) + o.Thread
 			default:

@@ -10,8 +10,11 @@ import (
 	"sync"
 	"time"
 
+	slackapi "github.com/slack-go/slack"
+
 	"github.com/lookout-hq/lookout/internal/agent"
 	"github.com/lookout-hq/lookout/internal/requestid"
+	"github.com/lookout-hq/lookout/internal/slack/blockkit"
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
@@ -39,6 +42,9 @@ type outcome struct {
 	Private string            `json:"private,omitempty"` // to the user alone
 	Auth    *agent.AuthNeeded `json:"auth,omitempty"`    // park, send a connect link, note it in the thread
 	Failed  bool              `json:"failed,omitempty"`  // Thread says why the turn failed
+	// Blocks are the answer's cards (JSON), shown with the answer's text
+	// (Thread, or Private when there is no Thread) as its fallback.
+	Blocks json.RawMessage `json:"blocks,omitempty"`
 }
 
 // runQuestion answers one question (kindMessage): a connection command,
@@ -133,12 +139,25 @@ func (b *Bot) saveProgress(ctx context.Context, j *job, p *progress) {
 }
 
 // turn runs the agent for m and says what to send. A turn still running
-// after StatusAfter gets a status message. An error is returned only when
-// the turn was cut short (the claim lost, or shutdown): the item is then
-// retried, not answered.
+// after StatusAfter gets a status message (in an assistant thread, the
+// assistant's status, at once). An answer about issues comes with their
+// cards. An error is returned only when the turn was cut short (the claim
+// lost, or shutdown): the item is then retried, not answered.
 func (b *Bot) turn(ctx context.Context, j *job, m message, p *progress) (outcome, error) {
-	stop := b.statusAfter(ctx, j, m, p)
-	reply, err := b.cfg.Agent.Run(ctx, agent.Turn{Principal: m.principal(), Text: m.Text, History: b.history(ctx, m)})
+	stop := func() {}
+	switch {
+	case m.Slash:
+		// The command's immediate answer says lookout is working on it.
+	case b.assistantThread(ctx, m) && b.setAssistantStatus(ctx, j, m, assistantWorking):
+	default:
+		stop = b.statusAfter(ctx, j, m, p)
+	}
+	org, project := b.defaults(ctx, m.principal())
+	var history []agent.Message
+	if !m.Slash {
+		history = b.history(ctx, m)
+	}
+	reply, err := b.cfg.Agent.Run(ctx, agent.Turn{Principal: m.principal(), Text: m.Text, History: history, Org: org, Project: project})
 	stop()
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -148,7 +167,31 @@ func (b *Bot) turn(ctx context.Context, j *job, m message, p *progress) (outcome
 	case reply.Auth != nil:
 		return outcome{Auth: reply.Auth}, nil
 	}
-	return outcome{Thread: mrkdwn(reply.Text)}, nil
+	o := outcome{Thread: mrkdwn(reply.Text)}
+	if reply.Subject != nil {
+		o.Blocks = blocksJSON(b.answerCards(ctx, j, m.principal(), m.User, reply.Subject))
+	}
+	return o, nil
+}
+
+// Preference names of a Slack user's pinned organization and project.
+const (
+	prefOrg     = "org"
+	prefProject = "project"
+)
+
+// defaults returns principal's pinned organization and project ("" when
+// none, or when they cannot be read: the question is then answered as if
+// nothing were pinned).
+func (b *Bot) defaults(ctx context.Context, principal string) (org, project string) {
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	prefs, err := b.cfg.Store.Preferences(sctx, principal)
+	if err != nil {
+		b.log.Warn("slack: could not read a user's pinned organization; answering without it", "principal", principal, "err", err)
+		return "", ""
+	}
+	return prefs[prefOrg], prefs[prefProject]
 }
 
 // explain words a failed turn for the thread: agent.Explain's plain words,
@@ -206,7 +249,16 @@ func (b *Bot) deliver(ctx context.Context, j *job, m message, p *progress) error
 		b.saveProgress(ctx, j, p)
 	}
 	if p.Outcome.Private != "" && !p.Private {
-		if err := b.sendPrivately(ctx, j, m, p.Outcome.Private); err != nil {
+		var extra []slackapi.MsgOption
+		if p.Outcome.Thread == "" {
+			extra = b.blockOptions(j, p.Outcome.Blocks)
+		}
+		err := b.sendPrivately(ctx, j, m, p.Outcome.Private, extra...)
+		if slackCode(err) == "invalid_blocks" && len(extra) > 0 {
+			j.log.Error("slack: Slack refused an answer's cards; sending its text", "err", err)
+			err = b.sendPrivately(ctx, j, m, p.Outcome.Private)
+		}
+		if err != nil {
 			var perm *permanentError
 			if !errors.As(err, &perm) {
 				return err
@@ -225,9 +277,19 @@ func (b *Bot) deliver(ctx context.Context, j *job, m message, p *progress) error
 	return nil
 }
 
-// threadReply puts the outcome's thread text in place of the status
-// message, or posts it; with no thread text, it removes the status message.
+// threadReply puts the outcome's thread text (with its cards) in place of
+// the status message, or posts it; with no thread text, it removes the
+// status message. Cards Slack refuses are dropped for the text.
 func (b *Bot) threadReply(ctx context.Context, j *job, m message, p *progress) error {
+	err := b.threadReplyWith(ctx, j, m, p, b.blockOptions(j, p.Outcome.Blocks))
+	if slackCode(err) == "invalid_blocks" && len(p.Outcome.Blocks) > 0 {
+		j.log.Error("slack: Slack refused an answer's cards; sending its text", "err", err)
+		err = b.threadReplyWith(ctx, j, m, p, nil)
+	}
+	return err
+}
+
+func (b *Bot) threadReplyWith(ctx context.Context, j *job, m message, p *progress, extra []slackapi.MsgOption) error {
 	text := p.Outcome.Thread
 	switch {
 	case text == "" && p.StatusTS == "":
@@ -235,14 +297,42 @@ func (b *Bot) threadReply(ctx context.Context, j *job, m message, p *progress) e
 	case text == "":
 		return b.deleteReply(ctx, j, m.Channel, p.StatusTS)
 	case p.StatusTS != "":
-		err := b.updateReply(ctx, j, m.Channel, p.StatusTS, text, partAnswer)
+		err := b.updateReply(ctx, j, m.Channel, p.StatusTS, text, partAnswer, extra...)
 		if slackCode(err) != "message_not_found" {
 			return err
 		}
 		// Someone deleted the status message: post the answer instead.
 	}
-	_, err := b.postReply(ctx, j, m.place(), text, partAnswer)
+	_, err := b.postReply(ctx, j, m.place(), text, partAnswer, extra...)
 	return err
+}
+
+// blockOptions are the message options that carry saved cards: none when
+// there are none, or when they do not decode or break a Block Kit limit
+// (the answer then goes as text: a card never costs an answer).
+func (b *Bot) blockOptions(j *job, raw json.RawMessage) []slackapi.MsgOption {
+	blocks := b.checkedBlocks(j, raw, blockkit.Message)
+	if len(blocks) == 0 {
+		return nil
+	}
+	return []slackapi.MsgOption{slackapi.MsgOptionBlocks(blocks...)}
+}
+
+// checkedBlocks decodes saved blocks and checks them against surface's
+// limits; nil (and a log line) when they fail.
+func (b *Bot) checkedBlocks(j *job, raw json.RawMessage, surface blockkit.Surface) []slackapi.Block {
+	if len(raw) == 0 {
+		return nil
+	}
+	blocks, err := decodeBlocks(raw)
+	if err == nil {
+		err = blockkit.CheckValue(surface, blocks)
+	}
+	if err != nil {
+		j.log.Error("slack: cards that Slack would refuse; sending text instead", "err", err)
+		return nil
+	}
+	return blocks
 }
 
 // joinThread records that the bot takes part in m's thread, and that m's

@@ -222,12 +222,13 @@ func (b *Bot) findReplies(ctx context.Context, at place, inboxID string) (map[st
 	return parts, nil
 }
 
-// postReply posts text at place as part of j's item and returns its ts.
-// After a failure Slack may have acted on, it looks for the post before
-// posting again.
-func (b *Bot) postReply(ctx context.Context, j *job, at place, text, part string) (string, error) {
+// postReply posts text at place as part of j's item and returns its ts;
+// extra options add to the message (its blocks). After a failure Slack may
+// have acted on, it looks for the post before posting again.
+func (b *Bot) postReply(ctx context.Context, j *job, at place, text, part string, extra ...slackapi.MsgOption) (string, error) {
 	var ts string
 	opts := append(textOptions(text, at.thread), metadataOption(j.item.ID, part))
+	opts = append(opts, extra...)
 	err := b.call(ctx, j, "chat.postMessage", func(ctx context.Context) error {
 		var err error
 		_, ts, err = b.api.PostMessageContext(ctx, at.channel, opts...)
@@ -243,12 +244,22 @@ func (b *Bot) postReply(ctx context.Context, j *job, at place, text, part string
 	return ts, err
 }
 
-// updateReply replaces the text of the bot's message ts, as part of j's
-// item (chat.update: doing it twice does no harm).
-func (b *Bot) updateReply(ctx context.Context, j *job, channel, ts, text, part string) error {
+// updateReply replaces the text (and, with extra options, the blocks) of
+// the bot's message ts, as part of j's item (chat.update: doing it twice
+// does no harm).
+func (b *Bot) updateReply(ctx context.Context, j *job, channel, ts, text, part string, extra ...slackapi.MsgOption) error {
+	opts := append([]slackapi.MsgOption{slackapi.MsgOptionText(text, false), metadataOption(j.item.ID, part)}, extra...)
 	return b.call(ctx, j, "chat.update", func(ctx context.Context) error {
-		_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts,
-			slackapi.MsgOptionText(text, false), metadataOption(j.item.ID, part))
+		_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, opts...)
+		return err
+	}, nil)
+}
+
+// updateMessage replaces the text and blocks of the bot's message ts
+// (a card changed by a click), keeping its metadata.
+func (b *Bot) updateMessage(ctx context.Context, j *job, channel, ts, text string, blocks []slackapi.Block) error {
+	return b.call(ctx, j, "chat.update", func(ctx context.Context) error {
+		_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
 		return err
 	}, nil)
 }
@@ -272,9 +283,19 @@ func (b *Bot) deleteReply(ctx context.Context, j *job, channel, ts string) error
 // looked up afterwards: if the worker dies between sending one and saving
 // that it did, its successor sends it again (it is private, and a connect
 // link is the same pending link).
-func (b *Bot) sendPrivately(ctx context.Context, j *job, m message, text string) error {
+func (b *Bot) sendPrivately(ctx context.Context, j *job, m message, text string, extra ...slackapi.MsgOption) error {
+	if m.Channel == "" {
+		// No conversation (a click on the Home tab): a direct message.
+		ch, err := b.openDM(ctx, j, m.User)
+		if err != nil {
+			return err
+		}
+		_, err = b.postReply(ctx, j, place{channel: ch, after: tsOf(j.item.CreatedAt)}, text, partPrivate, extra...)
+		return err
+	}
+	opts := append(textOptions(text, m.replyThread()), extra...)
 	err := b.call(ctx, j, "chat.postEphemeral", func(ctx context.Context) error {
-		_, err := b.api.PostEphemeralContext(ctx, m.Channel, m.User, textOptions(text, m.replyThread())...)
+		_, err := b.api.PostEphemeralContext(ctx, m.Channel, m.User, opts...)
 		return err
 	}, nil)
 	var perm *permanentError
@@ -286,7 +307,7 @@ func (b *Bot) sendPrivately(ctx context.Context, j *job, m message, text string)
 	if err2 != nil {
 		return errors.Join(err, err2)
 	}
-	if _, err2 := b.postReply(ctx, j, place{channel: ch, after: tsOf(j.item.CreatedAt)}, text, partPrivate); err2 != nil {
+	if _, err2 := b.postReply(ctx, j, place{channel: ch, after: tsOf(j.item.CreatedAt)}, text, partPrivate, extra...); err2 != nil {
 		return errors.Join(err, err2)
 	}
 	return nil

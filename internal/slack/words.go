@@ -127,3 +127,39 @@ func quote(q string) string {
 	}
 	return "“" + escapeText(string(r)) + "”"
 }
+
+// clickLinkText is the private message asking a clicker to connect (or
+// reconnect, or allow changes) before their click is carried out.
+func clickLinkText(a agent.AuthNeeded, link string) string {
+	var b strings.Builder
+	switch a.Reason {
+	case agent.ReasonStale:
+		b.WriteString("Your Sentry connection expired or was revoked. Reconnect here: <" + link + "|Reconnect Sentry>.")
+	case agent.ReasonMissingScope:
+		scope := orDefault(a.Scope, "a permission")
+		b.WriteString("To change issues for you, I need your Sentry connection to allow `" + scope + "`. Reconnect and allow it here: <" + link + "|Reconnect Sentry>.")
+	default:
+		b.WriteString("I act in Sentry as you, with your own access, so I need you to connect your Sentry account first: <" + link + "|Connect Sentry>.")
+	}
+	b.WriteString(" The link is yours alone, works once and expires in 10 minutes. I'll do what you clicked as soon as you've connected.")
+	return b.String()
+}
+
+// clickStillMissing tells a clicker, after consent, why their click still
+// could not be carried out (no new link: no loops).
+func clickStillMissing(a agent.AuthNeeded) string {
+	switch {
+	case a.Reason == agent.ReasonMissingScope:
+		return "You connected Sentry, but your connection still lacks `" + orDefault(a.Scope, "a permission this needs") +
+			"`, so nothing changed. Your Sentry role may not allow it; ask an owner or manager of the organization."
+	case a.Reason == agent.ReasonStale:
+		return "You connected Sentry, but Sentry doesn't accept the new connection either, so nothing changed. Say `connect sentry` to try once more."
+	}
+	return "You're not connected to Sentry any more (did you disconnect?), so nothing changed. Say `connect sentry`, then click again."
+}
+
+// slashLinkText is the private answer to a command that needs consent.
+func slashLinkText(a agent.AuthNeeded, link string) string {
+	s := linkText(a, link, true)
+	return strings.Replace(s, "I'll answer here as soon as you've connected.", "I'll answer you (privately) as soon as you've connected.", 1)
+}
