@@ -140,7 +140,9 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 }
 
 // newSlackBot builds the Slack bot when SLACK_BOT_TOKEN is set (nil
-// otherwise): command mode, or model mode with LOOKOUT_MODEL.
+// otherwise): command mode, or model mode with LOOKOUT_MODEL. The agent
+// stays read-only whatever LOOKOUT_SLACK_PERMISSIONS says: issues change
+// only when a person clicks a card's button, as that person.
 func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, logger *slog.Logger, links slack.Linker) (*slack.Bot, error) {
 	if cfg.SlackBotToken.IsZero() {
 		return nil, nil
@@ -155,6 +157,7 @@ func newSlackBot(cfg *config.Config, st store.Store, v *vault.Vault, logger *slo
 	return slack.New(slack.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), SigningSecret: cfg.SlackSigningSecret.Reveal(),
 		AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL, Threads: cfg.SlackThreads,
+		SentryURL: cfg.SentryURL, Triage: cfg.SlackTriageEnabled(), SentryTimeout: cfg.ToolTimeout,
 		Store: st, Vault: v, Links: links,
 		Agent: agent.New(agent.Options{Vault: v, SentryURL: cfg.SentryURL, ToolTimeout: cfg.ToolTimeout,
 			Permissions: []tools.Permission{tools.Read}, Model: model, Logger: logger}),

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,11 @@ import (
 	"github.com/lookout-hq/lookout/internal/vault"
 )
 
-// serve wires the vault's OnStale to the Slack bot (issue #11 §3) and
-// LOOKOUT_SLACK_THREADS to it: a Slack user's grant that Sentry refuses to
-// refresh is reported to the bot, which queues the private notice.
+// serve wires the vault's OnStale to the Slack bot (issue #11 §3),
+// LOOKOUT_SLACK_THREADS and LOOKOUT_SLACK_PERMISSIONS to it, and mounts its
+// interactivity and slash command endpoints: a Slack user's grant that
+// Sentry refuses to refresh is reported to the bot, which queues the
+// private notice.
 func TestServeWiresTheSlackBot(t *testing.T) {
 	key := randomSecret()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "lookout.db")
@@ -57,7 +60,7 @@ func TestServeWiresTheSlackBot(t *testing.T) {
 		"SENTRY_URL": fakeSentry.URL, "SENTRY_CLIENT_ID": sentrytest.DefaultClientID, "SENTRY_CLIENT_SECRET": sentrytest.DefaultClientSecret,
 		"COOKIE_SECRET": randomSecret(), "LOOKOUT_ENCRYPTION_KEYS": "k1:" + key, "DATABASE_URL": dsn,
 		"SLACK_BOT_TOKEN": slacktest.DefaultBotToken, "SLACK_SIGNING_SECRET": slacktest.DefaultSigningSecret,
-		"SLACK_API_URL": fakeSlack.URL, "LOOKOUT_SLACK_THREADS": "mention",
+		"SLACK_API_URL": fakeSlack.URL, "LOOKOUT_SLACK_THREADS": "mention", "LOOKOUT_SLACK_PERMISSIONS": "read,triage",
 	})}
 	done := make(chan int)
 	go func() { done <- run(ctx, env, []string{"serve"}) }()
@@ -86,6 +89,21 @@ func TestServeWiresTheSlackBot(t *testing.T) {
 	})
 	if !strings.Contains(logs.String(), `"threads":"mention"`) {
 		t.Errorf("the bot does not run with LOOKOUT_SLACK_THREADS=mention:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"triage":true`) {
+		t.Errorf("the bot does not run with LOOKOUT_SLACK_PERMISSIONS=read,triage:\n%s", logs.String())
+	}
+	for _, path := range []string{"/api/webhooks/slack/commands", "/api/webhooks/slack/interactive"} {
+		resp, err := http.DefaultClient.Do(slacktest.SignedForm(base+path, slacktest.DefaultSigningSecret,
+			fakeSlack.SlashCommand("UALICE", "C1", "/sentry", "help")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "only you can see this") {
+			t.Errorf("POST %s: %d %s", path, resp.StatusCode, body)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,16 @@ const (
 	SlackThreadsAsker = "asker"
 	// SlackThreadsAll: in a thread the bot answered, every reply.
 	SlackThreadsAll = "all"
+)
+
+// LOOKOUT_SLACK_PERMISSIONS: what the Slack bot's issue cards may do, each
+// click acting as the person who clicks.
+const (
+	// SlackRead: cards only look (always on).
+	SlackRead = "read"
+	// SlackTriage: cards offer Resolve, Archive and Assign to me, which
+	// need the clicking user's consent to event:write.
+	SlackTriage = "triage"
 )
 
 // SentryCallbackPath is where Sentry sends users back after consent; the
@@ -97,6 +108,9 @@ type Config struct {
 	// SlackThreads is LOOKOUT_SLACK_THREADS: SlackThreadsMention, Asker or
 	// All ("" is Asker).
 	SlackThreads string
+	// SlackPermissions is LOOKOUT_SLACK_PERMISSIONS: SlackRead, and
+	// SlackTriage when cards may change issues (nil is read only).
+	SlackPermissions []string
 
 	// Model is LOOKOUT_MODEL; empty means command mode.
 	Model           string
@@ -221,6 +235,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if v := l.get("SLACK_API_URL"); v != "" {
 		c.SlackAPIURL = l.check(parseSlackAPIURL(v))
+	}
+	if v := l.get("LOOKOUT_SLACK_PERMISSIONS"); v != "" {
+		if ps, err := parseSlackPermissions(v); l.ok(err) {
+			c.SlackPermissions = ps
+		}
 	}
 	if v := l.get("LOOKOUT_SLACK_THREADS"); v != "" {
 		if t := l.check(parseSlackThreads(v)); t != "" {
@@ -463,3 +482,7 @@ func databaseSecrets(dsn string) []string {
 	}
 	return out
 }
+
+// SlackTriageEnabled reports whether LOOKOUT_SLACK_PERMISSIONS lets the
+// Slack bot's cards change issues.
+func (c *Config) SlackTriageEnabled() bool { return slices.Contains(c.SlackPermissions, SlackTriage) }

@@ -89,6 +89,7 @@ func TestLoadVariables(t *testing.T) {
 		trustedProxies field = func(c *Config) any { return c.TrustedProxies }
 		logLevel       field = func(c *Config) any { return c.LogLevel }
 		slackThreads   field = func(c *Config) any { return c.SlackThreads }
+		slackPerms     field = func(c *Config) any { return c.SlackPermissions }
 		cookie32             = "Zq3v8Kp1Lw5Xn0Rb7Tc2Yd9Me4Gh6Jf-"
 		sixteenByteKey       = base64.StdEncoding.EncodeToString(keyBytes(16, 3))
 	)
@@ -282,6 +283,13 @@ func TestLoadVariables(t *testing.T) {
 		{name: "slack threads all", env: env{"LOOKOUT_SLACK_THREADS": " all "}, field: slackThreads, want: "all"},
 		{name: "slack threads bad", env: env{"LOOKOUT_SLACK_THREADS": "everyone"}, wantErr: []string{"LOOKOUT_SLACK_THREADS must be mention, asker or all", `"everyone"`}},
 
+		// LOOKOUT_SLACK_PERMISSIONS
+		{name: "slack permissions default", field: slackPerms, want: []string(nil)},
+		{name: "slack permissions triage", env: env{"LOOKOUT_SLACK_PERMISSIONS": "read, Triage"}, field: slackPerms, want: []string{"read", "triage"}},
+		{name: "slack permissions triage alone", env: env{"LOOKOUT_SLACK_PERMISSIONS": "triage"}, field: slackPerms, want: []string{"read", "triage"}},
+		{name: "slack permissions read", env: env{"LOOKOUT_SLACK_PERMISSIONS": "read"}, field: slackPerms, want: []string{"read"}},
+		{name: "slack permissions bad", env: env{"LOOKOUT_SLACK_PERMISSIONS": "read,seer"}, wantErr: []string{"LOOKOUT_SLACK_PERMISSIONS must be a comma list of read and triage", `"seer"`}},
+
 		// LOOKOUT_LOG_LEVEL
 		{name: "log level default", field: logLevel, want: slog.LevelInfo},
 		{name: "log level DEBUG", env: env{"LOOKOUT_LOG_LEVEL": "DEBUG"}, field: logLevel, want: slog.LevelDebug},
@@ -360,6 +368,7 @@ func TestLoadReportsAllErrors(t *testing.T) {
 		"LOOKOUT_REFRESH_TOKEN_TTL":     "1d",
 		"LOOKOUT_LOG_LEVEL":             "loud",
 		"LOOKOUT_SLACK_THREADS":         "some",
+		"LOOKOUT_SLACK_PERMISSIONS":     "admin",
 	}
 	_, err := Load(bad.get)
 	errs := joined(err)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -437,6 +438,24 @@ func parseToolTimeout(raw string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be between 1s and 10m, got %s", name, d)
 	}
 	return d, nil
+}
+
+// parseSlackPermissions reads a comma list of read and triage (read is
+// always in it).
+func parseSlackPermissions(raw string) ([]string, error) {
+	out := []string{SlackRead}
+	for _, f := range strings.Split(raw, ",") {
+		switch p := strings.ToLower(strings.TrimSpace(f)); p {
+		case "", SlackRead:
+		case SlackTriage:
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		default:
+			return nil, fmt.Errorf("LOOKOUT_SLACK_PERMISSIONS must be a comma list of read and triage (the Slack bot's cards look, or also change issues as the clicking user), got %q", strings.TrimSpace(f))
+		}
+	}
+	return out, nil
 }
 
 func parseSlackThreads(raw string) (string, error) {

@@ -388,7 +388,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Go(func() { b.runSocketMode(ctx) })
 	}
 	b.log.Info("slack: bot running", "workers", b.cfg.Workers, "socket_mode", b.cfg.AppToken != "",
-		"events_api", b.cfg.SigningSecret != "", "threads", b.cfg.Threads)
+		"events_api", b.cfg.SigningSecret != "", "threads", b.cfg.Threads, "triage", b.cfg.Triage)
 
 	<-ctx.Done()
 	b.bgMu.Lock()

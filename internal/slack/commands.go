@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/lookout-hq/lookout/internal/requestid"
@@ -37,6 +38,13 @@ func (b *Bot) command(ctx context.Context, m message, cmd string) string {
 		default:
 			b.log.Info("slack: user disconnected Sentry", "principal", principal)
 			text = "Disconnected: I no longer use your Sentry account. To revoke lookout in Sentry too, remove it under User Settings → Authorized Applications."
+			if team, user, ok := splitPrincipal(principal); ok {
+				// The Home tab shows the connection: publish it again.
+				why := "disconnected-" + strconv.FormatInt(b.now().UnixMicro(), 10)
+				if err := b.recordHome(ctx, team, user, why, "disconnect"); err != nil {
+					b.log.Warn("slack: could not have the Home tab published after a disconnect", "principal", principal, "err", err)
+				}
+			}
 		}
 	case cmdStatus:
 		text = b.statusText(ctx, principal)
