@@ -475,6 +475,10 @@ func (b *Bot) giveUpAction(ctx context.Context, j *job) {
 	if json.Unmarshal(j.item.Payload, &a) != nil {
 		return
 	}
+	b.giveUpClick(ctx, j, a)
+}
+
+func (b *Bot) giveUpClick(ctx context.Context, j *job, a actionReq) {
 	if err := b.tellClicker(ctx, j, a, "I couldn't do what you clicked after several tries (Slack, Sentry or lookout kept failing), so nothing changed. Please try again"+requestid.Suffix(ctx)+"."); err != nil {
 		j.log.Error("slack: could not tell the clicker their click was given up", "err", err)
 	}

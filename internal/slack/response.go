@@ -23,7 +23,10 @@ const maxResponseBody = 64 << 10
 // ephemeral, in place of the previous answer through that URL when
 // replace is set.
 func (b *Bot) respond(ctx context.Context, j *job, responseURL, text string, blocks []slackapi.Block, replace bool) error {
-	msg := map[string]any{"response_type": "ephemeral", "text": text, "replace_original": replace}
+	// No unfurling, as for every message: Slack must never fetch a
+	// connect link.
+	msg := map[string]any{"response_type": "ephemeral", "text": text, "replace_original": replace,
+		"unfurl_links": false, "unfurl_media": false}
 	if len(blocks) > 0 {
 		msg["blocks"] = blocks
 	}

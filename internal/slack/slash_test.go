@@ -219,3 +219,27 @@ func TestResponseURLMustBeSlacks(t *testing.T) {
 		t.Errorf("private answers: %q", private)
 	}
 }
+
+// A command resumed after consent that cannot be delivered is given up
+// privately: never with a message in the channel.
+func TestResumedCommandGivenUpPrivately(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.node(nodeOptions{configure: func(c *Config) { c.MaxAttempts = 1 }}).start(t)
+	h.slash(bob, channel, "issues acme/web")
+	h.quiet()
+	private := h.privateTo(bob)
+	if len(private) != 1 {
+		t.Fatalf("private answers: %q", private)
+	}
+	// Every try of the resumed answer fails (one attempt, four calls);
+	// the fifth call, the give-up note, goes through.
+	h.slack.FailHTTP("chat.postEphemeral", 503, "", false, 4)
+	h.consent(h.linkIn(private[0]), sentrytest.BobID)
+	h.quiet()
+	private = h.privateTo(bob)
+	if len(private) != 2 || !strings.Contains(private[1], "couldn't answer this after several tries") {
+		t.Fatalf("private answers: %q", private)
+	}
+	h.noPublicPosts()
+}

@@ -464,6 +464,18 @@ func addScope(scopes []string, s string) []string {
 
 // giveUpQuestion tells the thread the question will not be answered.
 func (b *Bot) giveUpQuestion(ctx context.Context, j *job) {
+	if j.item.Kind == kindResume {
+		// A parked click or command is told privately, like its answer.
+		if pt, _, err := resumeOf(j); err == nil && pt.Action != nil {
+			b.giveUpClick(ctx, j, *pt.Action)
+			return
+		} else if err == nil && pt.Slash {
+			if err := b.sendPrivately(ctx, j, pt.message(), giveUpText(ctx)); err != nil {
+				j.log.Error("slack: could not tell the user their command was given up", "err", err)
+			}
+			return
+		}
+	}
 	m, ok := b.questionOf(j)
 	if !ok {
 		return
