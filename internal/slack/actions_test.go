@@ -370,3 +370,31 @@ func TestInteractiveSignatureRefused(t *testing.T) {
 		t.Errorf("%d inbox items from refused requests", len(items))
 	}
 }
+
+// A click is carried out once: delivered twice (a Socket Mode redelivery,
+// a double click Slack sends with one trigger id), or retried because
+// Slack failed the card's update after Sentry accepted the change.
+func TestClickOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	n := h.node(nodeOptions{configure: withTriage}).start(t)
+	n.grant(t, h, alicePrincipal, sentrytest.AliceID, triageScopes()...)
+	card := h.answer(alice, "issue WEB-1A")
+
+	form, err := h.slack.Click(alice, card, actionResolve)
+	h.slack.FailHTTP("chat.update", 503, "", false, callAttempts) // the first attempt's every try
+	h.interact(form, err)
+	h.interact(form, err) // the same click again
+	h.quiet()
+	if got := h.puts(); len(got) != 1 {
+		t.Fatalf("issue changes: %v, want exactly one", got)
+	}
+	now := h.card(card.TS)
+	if blocks := unescaped([]byte(now.Blocks)); now.Edits != 1 || !strings.Contains(blocks, "Resolved by <@"+alice+">") {
+		t.Errorf("card (%d edits):\n%s", now.Edits, blocks)
+	}
+	updates := h.slack.Calls("chat.update")
+	if len(updates) != callAttempts+1 {
+		t.Errorf("chat.update calls: %d, want %d failed and one that went through", len(updates), callAttempts)
+	}
+}

@@ -88,3 +88,22 @@ func TestUnfurlWithThePostersGrant(t *testing.T) {
 	}
 	h.assertNoLeaks()
 }
+
+// Without an unfurl id (older deliveries), the preview is attached by
+// channel and message ts.
+func TestUnfurlByChannelAndTS(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	n := h.running()
+	n.grant(t, h, alicePrincipal, sentrytest.AliceID)
+	link := h.sentry.URL + "/organizations/acme/issues/CHECKOUT-1A/"
+	m := h.slack.AddMessage(slacktest.Message{Channel: channel, User: alice, Text: link})
+	h.event(h.slack.InnerEvent(h.eventID(), map[string]any{"type": "link_shared", "user": alice, "channel": channel,
+		"message_ts": m.TS, "links": []map[string]any{{"domain": "127.0.0.1", "url": link}}, "event_ts": h.slack.NextTS()}))
+	h.quiet()
+	unfurls := h.slack.Unfurls()
+	if len(unfurls) != 1 || unfurls[0].Channel != channel || unfurls[0].TS != m.TS || unfurls[0].UnfurlID != "" ||
+		!strings.Contains(unfurls[0].Blocks[link], "PaymentGatewayTimeout") {
+		t.Fatalf("unfurls: %+v", unfurls)
+	}
+}
