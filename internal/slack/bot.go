@@ -33,6 +33,15 @@
 // into inbox items, which are answered like any other, after a check that
 // the user has not asked something newer in that thread.
 //
+// Beyond questions, the same inbox carries what makes the bot feel native
+// in Slack (interactive.go lists the kinds): issue cards with per-user
+// buttons (cards.go, actions.go), each click acting as the person who
+// clicks; the Home tab (home.go); the /sentry slash command, answered
+// privately (slash.go); previews of Sentry links with the poster's access
+// (unfurl.go); and Slack's assistant threads (assistant.go). Every Block
+// Kit payload is checked against Slack's limits before it goes out
+// (package blockkit).
+//
 // Nothing here sees a Sentry token or renders a page.
 package slack
 

@@ -143,6 +143,9 @@ func TestHomeWithinLimits(t *testing.T) {
 		{State: homeConnected, Status: connected, Orgs: orgs, Org: "gone-org"},
 		{State: homeConnected, Status: connected, OrgsError: true},
 		{State: homeConnected, Status: connected},
+		// Nothing that can be offered: no empty menu.
+		{State: homeConnected, Status: connected, Orgs: []sentry.Organization{{Slug: "Bad!"}}},
+		{State: homeConnected, Status: connected, Orgs: orgs[:2], Org: "org-000", Projects: []sentry.Project{{Slug: "Bad!"}}},
 	} {
 		js := checkBlocks(t, blockkit.View, cardMaker{sentryURL: testSentry}.home(h))
 		if strings.Contains(js, "Not A Slug!") {

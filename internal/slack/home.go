@@ -267,19 +267,20 @@ func (c cardMaker) homeDefaults(h homeState) []slackapi.Block {
 	orgSel := slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, pt("Organization"), actionHomeOrg, options(orgs, func(o sentry.Organization) (string, string) {
 		return o.Slug, orDefault(o.Name, o.Slug)
 	})...)
+	if len(orgSel.Options) == 0 {
+		return append(blocks, slackapi.NewContextBlock("", md("Your Sentry account belongs to no organization I can show here.")))
+	}
 	if init := initialOption(orgSel.Options, h.Org); init != nil {
 		orgSel.InitialOption = init
 	}
 	elems = append(elems, orgSel)
-	if h.Org != "" && len(h.Projects) > 0 {
-		projects := h.Projects
-		if len(projects) > blockkit.MaxSelectOptions {
-			projects = projects[:blockkit.MaxSelectOptions]
-		}
-		projSel := slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, pt("Project (optional)"), actionHomeProject, options(projects, func(p sentry.Project) (string, string) {
-			return p.Slug, p.Slug
-		})...)
-		if init := initialOption(projSel.Options, h.Project); init != nil {
+	projects := h.Projects
+	if len(projects) > blockkit.MaxSelectOptions {
+		projects = projects[:blockkit.MaxSelectOptions]
+	}
+	if opts := options(projects, func(p sentry.Project) (string, string) { return p.Slug, p.Slug }); h.Org != "" && len(opts) > 0 {
+		projSel := slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, pt("Project (optional)"), actionHomeProject, opts...)
+		if init := initialOption(opts, h.Project); init != nil {
 			projSel.InitialOption = init
 		}
 		elems = append(elems, projSel)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	slackapi "github.com/slack-go/slack"
@@ -225,7 +226,7 @@ func (b *Bot) receiveInteraction(ctx context.Context, raw []byte, source string)
 		}
 		id := "slack-action:" + a.Team + ":" + orDefault(in.TriggerID, a.MessageTS+":"+a.User) + ":" + a.ActionID
 		if i > 0 {
-			id += ":" + string(rune('0'+i))
+			id += ":" + strconv.Itoa(i)
 		}
 		log := b.log.With("source", source, "principal", a.principal(), "action", a.ActionID)
 		log.Info("slack: click")
