@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -53,5 +56,50 @@ func TestToolFailuresAreLoggedByCause(t *testing.T) {
 	}
 	if got := strings.Join(levels["find_organizations"], ","); got != "WARN" {
 		t.Errorf("Sentry rate limiting logged at %s, want WARN\n%s", got, logs.String())
+	}
+}
+
+// callLog is a CallObserver that remembers what it heard.
+type callLog struct {
+	mu    sync.Mutex
+	calls []string // "tool: outcome"
+}
+
+type callMark struct{}
+
+func (l *callLog) StartCall(ctx context.Context, tool string) context.Context {
+	return context.WithValue(ctx, callMark{}, tool)
+}
+
+func (l *callLog) EndCall(ctx context.Context, tool string, err error, _ time.Duration) {
+	outcome := "ok"
+	switch {
+	case ctx.Value(callMark{}) != tool:
+		outcome = "not StartCall's context"
+	case err != nil:
+		outcome = "failed"
+	}
+	l.mu.Lock()
+	l.calls = append(l.calls, tool+": "+outcome)
+	l.mu.Unlock()
+}
+
+// Every tool call over MCP reaches the observer once, answered or not.
+func TestToolCallsAreObserved(t *testing.T) {
+	t.Parallel()
+	calls := &callLog{}
+	r := newRemote(t, mcpserver.HTTPOptions{Calls: calls})
+	s := r.mustSession(r.connect("alice", sentrytest.AliceID, "/mcp"), "/mcp")
+	ctx := context.Background()
+	if res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "find_organizations"}); err != nil || res.IsError {
+		t.Fatalf("find_organizations: %v %q", err, text(res))
+	}
+	if res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "get_issue_details", Arguments: map[string]any{"organizationSlug": "acme", "issueId": "WEB-ZZZZZ"}}); err != nil || !res.IsError {
+		t.Fatalf("get_issue_details of an unknown issue: %v %q", err, text(res))
+	}
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if want := []string{"find_organizations: ok", "get_issue_details: failed"}; !slices.Equal(calls.calls, want) {
+		t.Errorf("observed %q, want %q", calls.calls, want)
 	}
 }
