@@ -429,7 +429,7 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 			// so the client's next request gets a 401 and signs in again.
 			if info := req.Extra.TokenInfo; info != nil && info.UserID != "" {
 				if err := h.opts.Vault.MarkStale(ctx, info.UserID, "Sentry answered 401 after a refresh"); err != nil && !errors.Is(err, vault.ErrNoGrant) {
-					h.opts.Logger.Warn("could not mark grant stale", "principal", info.UserID, "err", err)
+					h.opts.Logger.WarnContext(ctx, "could not mark grant stale", "principal", info.UserID, "err", err)
 				}
 			}
 		},

@@ -129,7 +129,7 @@ func dispatch(unlisted map[string]mcp.ToolHandler, opts Options) mcp.Middleware 
 			}
 			if opts.Hidden != nil {
 				if why, ok := opts.Hidden(call.Params.Name); ok {
-					opts.Logger.Info("tool call refused", "tool", call.Params.Name, "reason", "not enabled")
+					opts.Logger.InfoContext(ctx, "tool call refused", "tool", call.Params.Name, "reason", "not enabled")
 					return errorResult(why), nil
 				}
 			}

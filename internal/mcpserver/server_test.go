@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/lookout-hq/lookout/internal/logging"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/mcpserver"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
@@ -103,3 +105,35 @@ func TestToolCallsAreObserved(t *testing.T) {
 		t.Errorf("observed %q, want %q", calls.calls, want)
 	}
 }
+
+// Issue #11 §2: the log line of a tool refused as not enabled carries the
+// request's id, as every line of a request does.
+func TestRefusedToolLogLineHasTheRequestID(t *testing.T) {
+	t.Parallel()
+	var logs logtest.Buffer
+	r := newRemote(t, mcpserver.HTTPOptions{Logger: slog.New(logging.NewHandler(slog.NewJSONHandler(&logs, nil), nil))})
+	s := r.mustSession(r.connect("reader", sentrytest.AliceID, "/mcp"), "/mcp")
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "update_issue",
+		Arguments: map[string]any{"organizationSlug": "acme", "issueId": "WEB-1A", "status": "resolved"}})
+	if err != nil || !res.IsError {
+		t.Fatalf("update_issue with a read token: %v %q", err, text(res))
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var l struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "tool call refused" {
+			found = true
+			if !requestIDRe.MatchString(l.RequestID) {
+				t.Errorf("the refusal's log line has request_id %q:\n%s", l.RequestID, line)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no refusal logged:\n%s", logs.String())
+	}
+}
+
+var requestIDRe = regexp.MustCompile(`^[0-9a-f]{16}$`)

@@ -99,11 +99,11 @@ func (b *Bot) record(ctx context.Context, it store.InboxItem, log *slog.Logger) 
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists) && got.State.Done():
 		b.cfg.Observer.Recorded(it.Kind, "duplicate")
-		log.Info("slack: dropped a repeated delivery: already answered", "inbox_id", got.ID, "state", got.State)
+		log.InfoContext(ctx, "slack: dropped a repeated delivery: already answered", "inbox_id", got.ID, "state", got.State)
 		return nil
 	case errors.Is(err, store.ErrAlreadyExists):
 		b.cfg.Observer.Recorded(it.Kind, "redelivered")
-		log.Info("slack: a repeated delivery of an item not answered yet; claiming it if its worker is gone",
+		log.InfoContext(ctx, "slack: a repeated delivery of an item not answered yet; claiming it if its worker is gone",
 			"inbox_id", got.ID, "state", got.State, "attempts", got.Attempts)
 		b.enqueue(got.ID)
 		return nil
@@ -116,7 +116,7 @@ func (b *Bot) record(ctx context.Context, it store.InboxItem, log *slog.Logger) 
 		return nil // the poller takes it when it is due
 	}
 	if !b.enqueue(got.ID) {
-		log.Warn("slack: all workers busy and the queue is full; the item waits in the inbox",
+		log.WarnContext(ctx, "slack: all workers busy and the queue is full; the item waits in the inbox",
 			"inbox_id", got.ID, "queue_size", cap(b.queue))
 		b.tellBusy(got)
 	}
