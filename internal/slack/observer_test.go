@@ -62,6 +62,7 @@ func TestObserverHearsTheInbox(t *testing.T) {
 		})
 	})
 	// Slack delivers the question again: already answered.
+	h.quiet()
 	h.deliver(slacktest.AppMention, q)
 	h.quiet()
 
