@@ -140,6 +140,13 @@ type Vault struct {
 	wg     sync.WaitGroup
 	closed bool // guarded by mu
 
+	// Last-use writes in flight (touch). Close lets them finish, within
+	// its ctx, instead of cancelling them with run: each is one small
+	// write recording a use that already happened.
+	touches    sync.WaitGroup
+	touchCtx   context.Context
+	touchAbort context.CancelFunc
+
 	mu      sync.Mutex
 	flights map[string]*flight   // refreshes in progress in this process
 	pending map[string]*pending  // refreshed pairs not yet stored
@@ -171,14 +178,17 @@ func New(s Store, keys *Keyring, opts Options) *Vault {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	run, stop := context.WithCancel(context.Background())
+	touchCtx, touchAbort := context.WithCancel(context.Background())
 	return &Vault{
 		store: s, keys: keys, opts: opts, owner: randomID(), run: run, stop: stop,
+		touchCtx: touchCtx, touchAbort: touchAbort,
 		flights: map[string]*flight{}, pending: map[string]*pending{}, kick: make(chan struct{}, 1),
 		touched: map[string]time.Time{},
 	}
 }
 
-// Close stops the vault's background work: refreshes in flight are
+// Close stops the vault's background work: last-use writes in flight
+// finish (or are abandoned when ctx ends), refreshes in flight are
 // cancelled, and refreshed pairs that could not be stored yet get one last
 // try within ctx. A pair that still cannot be stored is logged loudly (the
 // principal, never the token): that user will have to reconnect.
@@ -190,6 +200,7 @@ func (v *Vault) Close(ctx context.Context) error {
 	}
 	v.closed = true
 	v.mu.Unlock()
+	v.waitTouches(ctx)
 	v.stop()
 	v.wg.Wait()
 	var lost []string
