@@ -149,7 +149,23 @@ type Options struct {
 	// Logger gets one line per turn and per tool call: names, durations
 	// and error kinds, never arguments' secrets (there are none) or tokens.
 	Logger *slog.Logger
+	// Calls, when set, hears each tool call begin and end
+	// (internal/metrics counts, times and traces them).
+	Calls CallObserver
 }
+
+// CallObserver hears each tool call begin and end. EndCall gets the
+// context StartCall returned (its deadline is the call's budget) and the
+// call's error, nil when it answered.
+type CallObserver interface {
+	StartCall(ctx context.Context, tool string) context.Context
+	EndCall(ctx context.Context, tool string, err error, d time.Duration)
+}
+
+type noCalls struct{}
+
+func (noCalls) StartCall(ctx context.Context, _ string) context.Context { return ctx }
+func (noCalls) EndCall(context.Context, string, error, time.Duration)   {}
 
 // Defaults of Options.
 const (
@@ -178,6 +194,9 @@ func New(opts Options) *Agent {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Calls == nil {
+		opts.Calls = noCalls{}
 	}
 	return &Agent{opts: opts, catalog: tools.Catalog(tools.Options{Permissions: opts.Permissions})}
 }

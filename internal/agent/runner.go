@@ -32,6 +32,7 @@ func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage
 		return "", &tools.InputError{Tool: name, Problem: "there is no tool of that name; use one of the tools offered"}
 	}
 	start := time.Now()
+	ctx = r.agent.opts.Calls.StartCall(ctx, t.Name)
 	parent := ctx
 	ctx, cancel := context.WithTimeoutCause(ctx, r.agent.opts.ToolTimeout, ErrSlow)
 	defer cancel()
@@ -40,6 +41,7 @@ func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage
 	if err == nil {
 		out, err = t.Call(ctx, &tools.Env{Sentry: c}, args)
 	}
+	r.agent.opts.Calls.EndCall(ctx, t.Name, err, time.Since(start))
 	log := r.agent.opts.Logger
 	if err != nil {
 		log.InfoContext(ctx, "agent: tool call failed", "principal", r.principal, "tool", name, "duration", time.Since(start), "err", err)

@@ -137,7 +137,26 @@ type Config struct {
 	// renews grants whose access token expires within it.
 	RefreshAhead time.Duration
 	LogLevel     slog.Level
+
+	// MetricsAddr is LOOKOUT_METRICS_ADDR: serve /metrics there, on its
+	// own listener, instead of on Addr ("").
+	MetricsAddr string
+	// TracesEndpoint is where OpenTelemetry spans go over OTLP/HTTP:
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces appended. "" (neither
+	// set, OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none): no traces.
+	TracesEndpoint string
+	// TracesProtocol is OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (or
+	// OTEL_EXPORTER_OTLP_PROTOCOL): TracesProtobuf (the default) or
+	// TracesJSON.
+	TracesProtocol string
 }
+
+// Protocols of TracesProtocol.
+const (
+	TracesProtobuf = "http/protobuf"
+	TracesJSON     = "http/json"
+)
 
 // Load reads the configuration through getenv (os.Getenv in production; a
 // nil getenv reads an empty environment). It applies defaults, normalizes
@@ -171,10 +190,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.BaseURL = l.check(parseBaseURL(v))
 	}
 	if v := l.get("LOOKOUT_ADDR"); v != "" {
-		if l.ok(checkAddr(v)) {
+		if l.ok(checkAddr("LOOKOUT_ADDR", v)) {
 			c.Addr = v
 		}
 	}
+	if v := l.get("LOOKOUT_METRICS_ADDR"); v != "" {
+		switch {
+		case !l.ok(checkAddr("LOOKOUT_METRICS_ADDR", v)):
+		case v == c.Addr:
+			l.ok(fmt.Errorf("LOOKOUT_METRICS_ADDR is LOOKOUT_ADDR (%s): leave it unset to serve /metrics there, or give it an address of its own such as 127.0.0.1:9090", v))
+		default:
+			c.MetricsAddr = v
+		}
+	}
+	c.TracesEndpoint, c.TracesProtocol = l.traces()
 
 	if v := l.get("SENTRY_INSECURE_HTTP"); v != "" {
 		c.SentryInsecureHTTP = l.checkBool(parseBool("SENTRY_INSECURE_HTTP", v))

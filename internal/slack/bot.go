@@ -133,6 +133,8 @@ type Config struct {
 	// user wrote.
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Observer, when set, hears what happens to inbox items (internal/metrics).
+	Observer Observer
 
 	// Threads is LOOKOUT_SLACK_THREADS: which unmentioned replies in a
 	// channel thread the bot answers (config.SlackThreadsMention, Asker or
@@ -287,6 +289,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers

@@ -43,7 +43,7 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, slackapi.ErrMissingHeaders):
 			reason = "missing signature headers"
 		}
-		b.log.Warn("slack: refused an Events API request", "reason", reason, "remote", r.RemoteAddr)
+		b.log.WarnContext(r.Context(), "slack: refused an Events API request", "reason", reason, "remote", r.RemoteAddr)
 		http.Error(w, "invalid request signature ("+reason+")", http.StatusUnauthorized)
 		return
 	}
@@ -69,9 +69,9 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case slackevents.AppRateLimited:
-		b.log.Warn("slack: Slack is rate limiting the app's events")
+		b.log.WarnContext(r.Context(), "slack: Slack is rate limiting the app's events")
 	default:
-		b.log.Debug("slack: ignoring an Events API request", "type", outer.Type)
+		b.log.DebugContext(r.Context(), "slack: ignoring an Events API request", "type", outer.Type)
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -114,7 +114,7 @@ func (b *Bot) receive(ctx context.Context, raw []byte, source, retry string) err
 	}
 	ev, err := slackevents.ParseEvent(raw, slackevents.OptionNoVerifyToken())
 	if err != nil {
-		b.log.Debug("slack: ignoring an event lookout does not handle", "err", err)
+		b.log.DebugContext(ctx, "slack: ignoring an event lookout does not handle", "err", err)
 		return nil
 	}
 	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
@@ -131,6 +131,6 @@ func (b *Bot) receive(ctx context.Context, raw []byte, source, retry string) err
 	}
 	log := b.log.With("event_id", cb.EventID, "source", source, "retry", retry, "principal", m.principal(),
 		"channel", m.Channel, "ts", m.TS, "dm", m.DM)
-	log.Info("slack: question")
+	log.InfoContext(ctx, "slack: question")
 	return b.record(ctx, store.InboxItem{ID: m.inboxID(), Kind: kindMessage, Payload: payload}, log)
 }

@@ -103,21 +103,25 @@ func (b *Bot) record(ctx context.Context, it store.InboxItem, log *slog.Logger) 
 	cancel()
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists) && got.State.Done():
-		log.Info("slack: dropped a repeated delivery: already answered", "inbox_id", got.ID, "state", got.State)
+		b.cfg.Observer.Recorded(it.Kind, "duplicate")
+		log.InfoContext(ctx, "slack: dropped a repeated delivery: already answered", "inbox_id", got.ID, "state", got.State)
 		return nil
 	case errors.Is(err, store.ErrAlreadyExists):
-		log.Info("slack: a repeated delivery of an item not answered yet; claiming it if its worker is gone",
+		b.cfg.Observer.Recorded(it.Kind, "redelivered")
+		log.InfoContext(ctx, "slack: a repeated delivery of an item not answered yet; claiming it if its worker is gone",
 			"inbox_id", got.ID, "state", got.State, "attempts", got.Attempts)
 		b.enqueue(got.ID)
 		return nil
 	case err != nil:
+		b.cfg.Observer.Recorded(it.Kind, "error")
 		return err
 	}
+	b.cfg.Observer.Recorded(it.Kind, "recorded")
 	if it.AvailableAt.After(now) {
 		return nil // the poller takes it when it is due
 	}
 	if !b.enqueue(got.ID) {
-		log.Warn("slack: all workers busy and the queue is full; the item waits in the inbox",
+		log.WarnContext(ctx, "slack: all workers busy and the queue is full; the item waits in the inbox",
 			"inbox_id", got.ID, "queue_size", cap(b.queue))
 		b.tellBusy(got)
 	}
@@ -331,6 +335,7 @@ func (b *Bot) process(work context.Context, it store.InboxItem) {
 	j := b.newJob(l, it)
 	if err := l.extend(ctx); errors.Is(err, errLeaseLost) {
 		j.log.Info("slack: an inbox item was taken over before its worker started")
+		b.cfg.Observer.Finished(it.Kind, "taken_over", b.now().Sub(it.CreatedAt))
 		return
 	}
 	h, ok := b.handlers[it.Kind]
@@ -351,20 +356,24 @@ func (b *Bot) process(work context.Context, it store.InboxItem) {
 		b.finish(j, store.InboxAnswered)
 	case errors.Is(err, errLeaseLost) || errors.Is(context.Cause(l.ctx), errLeaseLost):
 		j.log.Warn("slack: another worker took over an inbox item; leaving it to them", "err", err)
+		b.cfg.Observer.Finished(it.Kind, "taken_over", b.now().Sub(it.CreatedAt))
 	case errors.As(err, &perm):
 		j.log.Error("slack: an inbox item failed for good", "err", err)
 		b.finish(j, store.InboxFailed)
 	case work.Err() != nil:
 		j.log.Info("slack: shutting down; handing an inbox item back", "err", err)
+		b.cfg.Observer.Finished(it.Kind, "retry", b.now().Sub(it.CreatedAt))
 		b.release(j, b.now())
 	case it.Attempts >= b.cfg.MaxAttempts:
 		b.giveUp(j, h, err)
 	case errors.As(err, &later):
 		j.log.Warn("slack: an inbox item will be retried", "retry_in", later.after, "err", err)
+		b.cfg.Observer.Finished(it.Kind, "retry", b.now().Sub(it.CreatedAt))
 		b.release(j, b.now().Add(later.after))
 	default:
 		wait := b.backoff(it.Attempts)
 		j.log.Warn("slack: an inbox item will be retried", "retry_in", wait, "err", err)
+		b.cfg.Observer.Finished(it.Kind, "retry", b.now().Sub(it.CreatedAt))
 		b.release(j, b.now().Add(wait))
 	}
 }
@@ -412,6 +421,7 @@ func (b *Bot) finish(j *job, state store.InboxState) {
 	}
 	// One line per finished item, with what a metric needs: the outcome,
 	// the attempts and how long the user waited.
+	b.cfg.Observer.Finished(j.item.Kind, string(state), b.now().Sub(j.item.CreatedAt))
 	j.log.Info("slack: inbox item done", "state", state, "attempts", j.item.Attempts,
 		"waited_ms", b.now().Sub(j.item.CreatedAt).Milliseconds())
 }

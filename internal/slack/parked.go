@@ -110,6 +110,7 @@ func (b *Bot) handOver(ctx context.Context) {
 			b.log.Warn("slack: could not hand a parked question to the inbox; trying again later", "id", p.ID, "err", err)
 			continue
 		}
+		b.cfg.Observer.Resumed()
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		err = b.cfg.Store.CompleteParkedRequest(sctx, p.ID)
 		cancel()

@@ -155,6 +155,7 @@ func (v *Vault) refreshLeased(ctx context.Context, row store.Grant, needs func(G
 
 	stopHeartbeat := v.heartbeat(ctx, principal)
 	tok, err := v.opts.Refresher(ctx, g.Token.refresh)
+	v.onRefresh(err)
 	if errors.Is(err, ErrStale) {
 		stopHeartbeat()
 		v.markRefused(ctx, g)

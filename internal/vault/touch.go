@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -34,14 +35,32 @@ func (v *Vault) touch(principal string) {
 		}
 	}
 	v.touched[principal] = now
-	v.wg.Add(1)
+	v.touches.Add(1)
 	v.mu.Unlock()
 	go func() {
-		defer v.wg.Done()
-		ctx, cancel := v.storeCtx(v.run)
+		defer v.touches.Done()
+		ctx, cancel := v.storeCtx(v.touchCtx)
 		defer cancel()
-		if err := v.store.TouchGrant(ctx, principal, now.UTC()); err != nil && !errors.Is(err, store.ErrNotFound) && v.run.Err() == nil {
+		if err := v.store.TouchGrant(ctx, principal, now.UTC()); err != nil && !errors.Is(err, store.ErrNotFound) && v.touchCtx.Err() == nil {
 			v.opts.Logger.Warn("vault: could not record a grant's last use", "principal", principal, "err", err)
 		}
 	}()
+}
+
+// waitTouches waits for the last-use writes in flight, each bounded by
+// StoreTimeout; when ctx ends first, it cancels them. No new ones start:
+// the vault is closed.
+func (v *Vault) waitTouches(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		v.touches.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		v.touchAbort()
+		<-done
+	}
+	v.touchAbort()
 }

@@ -119,6 +119,11 @@ type Options struct {
 	// do it elsewhere): the Slack bot queues a private message telling the
 	// owner. It is not called when the grant was already stale.
 	OnStale func(ctx context.Context, principal string)
+	// OnRefresh, when set, is told the outcome of each refresh sent to
+	// Sentry's token endpoint, on demand or in the background: "refreshed",
+	// "stale" (Sentry refused the refresh token) or "failed" (transient;
+	// the grant is untouched). It must return at once (internal/metrics).
+	OnRefresh func(outcome string)
 }
 
 // Vault is safe for concurrent use. Close it to stop its background work.
@@ -134,6 +139,13 @@ type Vault struct {
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
 	closed bool // guarded by mu
+
+	// Last-use writes in flight (touch). Close lets them finish, within
+	// its ctx, instead of cancelling them with run: each is one small
+	// write recording a use that already happened.
+	touches    sync.WaitGroup
+	touchCtx   context.Context
+	touchAbort context.CancelFunc
 
 	mu      sync.Mutex
 	flights map[string]*flight   // refreshes in progress in this process
@@ -166,14 +178,17 @@ func New(s Store, keys *Keyring, opts Options) *Vault {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	run, stop := context.WithCancel(context.Background())
+	touchCtx, touchAbort := context.WithCancel(context.Background())
 	return &Vault{
 		store: s, keys: keys, opts: opts, owner: randomID(), run: run, stop: stop,
+		touchCtx: touchCtx, touchAbort: touchAbort,
 		flights: map[string]*flight{}, pending: map[string]*pending{}, kick: make(chan struct{}, 1),
 		touched: map[string]time.Time{},
 	}
 }
 
-// Close stops the vault's background work: refreshes in flight are
+// Close stops the vault's background work: last-use writes in flight
+// finish (or are abandoned when ctx ends), refreshes in flight are
 // cancelled, and refreshed pairs that could not be stored yet get one last
 // try within ctx. A pair that still cannot be stored is logged loudly (the
 // principal, never the token): that user will have to reconnect.
@@ -185,6 +200,7 @@ func (v *Vault) Close(ctx context.Context) error {
 	}
 	v.closed = true
 	v.mu.Unlock()
+	v.waitTouches(ctx)
 	v.stop()
 	v.wg.Wait()
 	var lost []string
@@ -281,6 +297,21 @@ func (v *Vault) MarkStale(ctx context.Context, principal, reason string) error {
 func (v *Vault) onStale(ctx context.Context, principal string) {
 	if v.opts.OnStale != nil {
 		v.opts.OnStale(context.WithoutCancel(ctx), principal)
+	}
+}
+
+// onRefresh tells Options.OnRefresh how a refresh Sentry was sent ended.
+func (v *Vault) onRefresh(err error) {
+	if v.opts.OnRefresh == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		v.opts.OnRefresh("refreshed")
+	case errors.Is(err, ErrStale):
+		v.opts.OnRefresh("stale")
+	default:
+		v.opts.OnRefresh("failed")
 	}
 }
 
