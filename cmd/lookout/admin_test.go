@@ -428,6 +428,8 @@ type liveServer struct {
 	cookie string
 	logs   *logtest.Buffer
 	stop   func()
+	// env holds more variables for serve (LOOKOUT_METRICS_ADDR...).
+	env map[string]string
 }
 
 func freeAddr(t *testing.T) string {
@@ -453,11 +455,13 @@ func (s *liveServer) start(keys ...keySpec) {
 	t := s.t
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	env := &environment{stdout: io.Discard, stderr: s.logs, getenv: envOf(map[string]string{
+	vars := map[string]string{
 		"LOOKOUT_BASE_URL": s.base, "LOOKOUT_ADDR": s.addr,
 		"SENTRY_URL": s.fake.URL, "SENTRY_CLIENT_ID": sentrytest.DefaultClientID, "SENTRY_CLIENT_SECRET": sentrytest.DefaultClientSecret,
 		"COOKIE_SECRET": s.cookie, "LOOKOUT_ENCRYPTION_KEYS": keysEnv(keys...), "DATABASE_URL": s.dsn,
-	})}
+	}
+	maps.Copy(vars, s.env)
+	env := &environment{stdout: io.Discard, stderr: s.logs, getenv: envOf(vars)}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, env, []string{"serve"}) }()
 	var once sync.Once

@@ -88,9 +88,20 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
 	logger := newLogger(env, cfg.LogLevel, append(cfg.Secrets(), demoToken)...)
-	a, err := buildApp(ctx, cfg, logger, appOptions{DevMode: true})
+	tracer, stopTracing, err := startTracing(cfg, logger)
 	if err != nil {
 		ln.Close()
+		return err
+	}
+	defer stopTracing()
+	a, err := buildApp(ctx, cfg, logger, appOptions{DevMode: true, Tracer: tracer, MetricsOwnListener: cfg.MetricsAddr != ""})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if a.metricsLn, err = listenMetrics(cfg); err != nil {
+		ln.Close()
+		a.store.Close()
 		return err
 	}
 	self := env.self

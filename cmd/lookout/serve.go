@@ -25,7 +25,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("not starting:\n%w", err)
 	}
 	logger := newLogger(env, cfg.LogLevel, cfg.Secrets()...)
-	a, err := buildApp(ctx, cfg, logger, appOptions{})
+	tracer, stopTracing, err := startTracing(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	a, err := buildApp(ctx, cfg, logger, appOptions{Tracer: tracer, MetricsOwnListener: cfg.MetricsAddr != ""})
 	if err != nil {
 		return err
 	}
@@ -34,8 +39,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		a.store.Close()
 		return fmt.Errorf("listen on %s (LOOKOUT_ADDR): %w", cfg.Addr, err)
 	}
+	if a.metricsLn, err = listenMetrics(cfg); err != nil {
+		ln.Close()
+		a.store.Close()
+		return err
+	}
+	metricsAt := ln.Addr().String()
+	if a.metricsLn != nil {
+		metricsAt = a.metricsLn.Addr().String()
+	}
 	logger.Info("lookout serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
-		"mcp_url", cfg.BaseURL+"/mcp", "database", describeDSN(cfg.DatabaseURL.Reveal()), "sentry", cfg.SentryURL)
+		"mcp_url", cfg.BaseURL+"/mcp", "database", describeDSN(cfg.DatabaseURL.Reveal()), "sentry", cfg.SentryURL,
+		"metrics", "http://"+metricsAt+"/metrics", "tracing", cfg.TracesEndpoint != "")
 	logger.Info("the Sentry OAuth application must have this redirect URL", "redirect_url", cfg.SentryRedirectURL())
 	return a.run(ctx, ln)
 }
@@ -60,6 +75,9 @@ most used optional:
   SENTRY_URL                a self-hosted Sentry (default https://sentry.io)
   LOOKOUT_ALLOWED_ORIGINS   browser origins besides LOOKOUT_BASE_URL's that may call /mcp
   LOOKOUT_LOG_LEVEL         debug, info (default), warn or error
+  LOOKOUT_METRICS_ADDR      serve /metrics on this address instead of LOOKOUT_ADDR
+  OTEL_EXPORTER_OTLP_ENDPOINT
+                            send OpenTelemetry traces there over OTLP/HTTP, e.g. http://collector:4318
   SLACK_BOT_TOKEN           turns the Slack bot on, with SLACK_SIGNING_SECRET (Events API)
                             or SLACK_APP_TOKEN (Socket Mode)
   LOOKOUT_MODEL             model for the Slack bot, with OPENAI_API_KEY or ANTHROPIC_API_KEY

@@ -331,6 +331,22 @@ func TestServeRunsTheSlackBot(t *testing.T) {
 			t.Fatalf("a connect link was posted in the channel: %q", c.Get("text"))
 		}
 	}
+	// The bot's work shows in /metrics: the question recorded (before
+	// Slack got its 200) and the queue this replica holds.
+	_, families := scrapeMetrics(t, base+"/metrics")
+	for _, s := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"lookout_slack_events_total", map[string]string{"kind": "message", "outcome": "recorded"}, 1},
+		{"lookout_slack_queue_capacity", nil, 256},
+		{"lookout_http_requests_total", map[string]string{"route": "POST /api/webhooks/slack", "code": "200"}, 1},
+	} {
+		if v, ok := metricValue(families, s.name, s.labels); !ok || v != s.want {
+			t.Errorf("%s%v = %v (present: %t), want %v", s.name, s.labels, v, ok, s.want)
+		}
+	}
 }
 
 // serve enforces LOOKOUT_AUDIT_RETENTION (issue #8, finding 5: audit rows

@@ -41,6 +41,10 @@ type Turn struct {
 	// History is the earlier messages of the thread, oldest first. Model
 	// mode reads it for context; command mode ignores it.
 	History []Message
+	// Org and Project are the user's defaults (pinned on the Slack Home
+	// tab): used when a question names no organization (and then no
+	// project), instead of asking. "" for none.
+	Org, Project string
 }
 
 // Message is one earlier message of a thread.
@@ -63,7 +67,30 @@ type Reply struct {
 	// Auth is set when the turn stopped because the user must connect or
 	// reconnect Sentry; Text is then empty.
 	Auth *AuthNeeded
+	// Subject, when set, says what Text shows (a list of issues, one
+	// issue), so that a front door can show it richly, e.g. as Slack
+	// cards, with Text as the fallback. Command mode sets it on answers
+	// that found what was asked; model mode never does.
+	Subject *Subject
 }
+
+// Subject is what an answer is about, with the organization resolved.
+type Subject struct {
+	Kind    string `json:"kind"` // SubjectIssues or SubjectIssue
+	Org     string `json:"org,omitempty"`
+	Project string `json:"project,omitempty"` // SubjectIssues: "" for every project
+	Query   string `json:"query,omitempty"`   // SubjectIssues: Sentry search; "" is is:unresolved
+	Issue   string `json:"issue,omitempty"`   // SubjectIssue: short or numeric id
+	// URL is the Sentry issue URL a SubjectIssue was named by (Org and
+	// Issue are then empty: the URL carries them).
+	URL string `json:"url,omitempty"`
+}
+
+// Kinds of Subject.
+const (
+	SubjectIssues = "issues"
+	SubjectIssue  = "issue"
+)
 
 // AuthNeeded says why a turn needs the user to (re)connect Sentry.
 type AuthNeeded struct {
@@ -122,7 +149,23 @@ type Options struct {
 	// Logger gets one line per turn and per tool call: names, durations
 	// and error kinds, never arguments' secrets (there are none) or tokens.
 	Logger *slog.Logger
+	// Calls, when set, hears each tool call begin and end
+	// (internal/metrics counts, times and traces them).
+	Calls CallObserver
 }
+
+// CallObserver hears each tool call begin and end. EndCall gets the
+// context StartCall returned (its deadline is the call's budget) and the
+// call's error, nil when it answered.
+type CallObserver interface {
+	StartCall(ctx context.Context, tool string) context.Context
+	EndCall(ctx context.Context, tool string, err error, d time.Duration)
+}
+
+type noCalls struct{}
+
+func (noCalls) StartCall(ctx context.Context, _ string) context.Context { return ctx }
+func (noCalls) EndCall(context.Context, string, error, time.Duration)   {}
 
 // Defaults of Options.
 const (
@@ -152,6 +195,9 @@ func New(opts Options) *Agent {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Calls == nil {
+		opts.Calls = noCalls{}
+	}
 	return &Agent{opts: opts, catalog: tools.Catalog(tools.Options{Permissions: opts.Permissions})}
 }
 
@@ -175,7 +221,7 @@ func (a *Agent) Run(ctx context.Context, t Turn) (Reply, error) {
 		mode = "model"
 		reply, err = a.runModel(ctx, run, t)
 	} else {
-		reply, err = a.runCommand(ctx, run, parseCommand(t.Text))
+		reply, err = a.runCommand(ctx, run, parseCommand(t.Text).withDefaults(t.Org, t.Project))
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrTimeout) && !errors.Is(err, ErrTimeout) {
 		err = fmt.Errorf("%w after %s (%w)", ErrTimeout, a.opts.Timeout, err)

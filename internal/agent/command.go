@@ -36,15 +36,16 @@ func (a *Agent) runCommand(ctx context.Context, run *toolRunner, c command) (Rep
 	case cmdUnknown:
 		return Reply{Text: unknownText}, nil
 	case cmdWhoami:
-		return a.answer(ctx, run, c, "whoami", nil)
+		return a.answer(ctx, run, c, "whoami", nil, nil)
 	case cmdOrgs:
-		return a.answer(ctx, run, c, "find_organizations", nil)
+		return a.answer(ctx, run, c, "find_organizations", nil, nil)
 	case cmdIssue:
 		if c.IssueURL != "" {
 			if !a.isSentryURL(c.IssueURL) {
 				return Reply{Text: "That link does not point at your Sentry (" + a.sentryHost() + "), so I won't open it. Paste the link of the issue in Sentry, or say `issue <ID>`."}, nil
 			}
-			return a.answer(ctx, run, c, "get_issue_details", map[string]any{"issueUrl": c.IssueURL})
+			return a.answer(ctx, run, c, "get_issue_details", map[string]any{"issueUrl": c.IssueURL},
+				&Subject{Kind: SubjectIssue, URL: c.IssueURL})
 		}
 		if c.Issue == "" {
 			return Reply{Text: "Which issue? Say `issue WEB-1A`, `issue <org> <ID>`, or paste the issue's link."}, nil
@@ -67,6 +68,7 @@ func (a *Agent) runCommand(ctx context.Context, run *toolRunner, c command) (Rep
 	}
 	args := map[string]any{"organizationSlug": c.Org}
 	var tool string
+	var subject *Subject
 	switch c.Kind {
 	case cmdProjects:
 		tool = "find_projects"
@@ -79,9 +81,11 @@ func (a *Agent) runCommand(ctx context.Context, run *toolRunner, c command) (Rep
 		tool = "search_issues"
 		setIf(args, "projectSlugOrId", c.Project)
 		setIf(args, "query", c.Query)
+		subject = &Subject{Kind: SubjectIssues, Org: c.Org, Project: c.Project, Query: c.Query}
 	case cmdIssue:
 		tool = "get_issue_details"
 		args["issueId"] = c.Issue
+		subject = &Subject{Kind: SubjectIssue, Org: c.Org, Issue: c.Issue}
 	case cmdEvents:
 		tool = "search_events"
 		setIf(args, "projectSlug", c.Project)
@@ -90,11 +94,12 @@ func (a *Agent) runCommand(ctx context.Context, run *toolRunner, c command) (Rep
 		tool = "get_trace_details"
 		args["traceId"] = c.Trace
 	}
-	return a.answer(ctx, run, c, tool, args)
+	return a.answer(ctx, run, c, tool, args, subject)
 }
 
-// answer runs one tool and makes its output, or its error, the reply.
-func (a *Agent) answer(ctx context.Context, run *toolRunner, c command, tool string, args map[string]any) (Reply, error) {
+// answer runs one tool and makes its output, or its error, the reply; a
+// reply that shows what was asked says so with subject.
+func (a *Agent) answer(ctx context.Context, run *toolRunner, c command, tool string, args map[string]any, subject *Subject) (Reply, error) {
 	raw := json.RawMessage("{}")
 	if args != nil {
 		var err error
@@ -106,7 +111,7 @@ func (a *Agent) answer(ctx context.Context, run *toolRunner, c command, tool str
 	if err != nil {
 		return a.failed(ctx, c, err)
 	}
-	return Reply{Text: a.forPeople(out)}, nil
+	return Reply{Text: a.forPeople(out), Subject: subject}, nil
 }
 
 // forPeople drops what a tool's markdown says to a model: the "Next steps"

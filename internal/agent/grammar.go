@@ -204,6 +204,26 @@ func traceTarget(words []string) (org, trace string) {
 	return org, ""
 }
 
+// withDefaults fills in the user's pinned organization (and project) for a
+// command about an organization that names none: the user chose them, so
+// lookout uses them instead of asking. The pinned project applies only
+// with the pinned organization, to commands that take a project.
+func (c command) withDefaults(org, project string) command {
+	if org == "" || c.Org != "" || c.IssueURL != "" {
+		return c
+	}
+	switch c.Kind {
+	case cmdProjects, cmdTeams, cmdIssue, cmdTrace:
+		c.Org = org
+	case cmdIssues, cmdEvents, cmdReleases:
+		c.Org = org
+		if c.Project == "" {
+			c.Project = project
+		}
+	}
+	return c
+}
+
 // issueURL recognizes an http(s) URL whose path names an issue
 // (.../issues/<id>/...). Whether it is a Sentry URL is checked later.
 func issueURL(w string) (string, bool) {

@@ -74,6 +74,19 @@ const systemPrompt = `You are lookout, an assistant in Slack that investigates S
 - Keep answers short: a few sentences or a short list, with issue ids and their links. Use plain markdown (bold, lists, inline code, links); no headings, no big tables.
 - You never see credentials. If asked for a token or secret, say that lookout keeps them out of reach.`
 
+// defaultsPrompt tells the model the user's pinned organization and
+// project, if any: slugs the user chose, nothing secret.
+func defaultsPrompt(org, project string) string {
+	switch {
+	case org == "":
+		return ""
+	case project == "":
+		return "\n- The user's default organization is " + org + ": use it when the question names no organization."
+	}
+	return "\n- The user's default organization is " + org + " and project " + project +
+		": use them when the question names no organization."
+}
+
 // toolSpecs describes the catalog for the model.
 func toolSpecs(catalog []tools.Tool) []ToolSpec {
 	specs := make([]ToolSpec, 0, len(catalog))
@@ -106,7 +119,7 @@ const (
 // error that needs consent ends the turn with Reply.Auth, any other goes
 // back to the model as an explained error result.
 func (a *Agent) runModel(ctx context.Context, run *toolRunner, t Turn) (Reply, error) {
-	req := ModelRequest{System: systemPrompt, Tools: toolSpecs(a.catalog)}
+	req := ModelRequest{System: systemPrompt + defaultsPrompt(t.Org, t.Project), Tools: toolSpecs(a.catalog)}
 	history := t.History
 	if len(history) > maxHistoryMessages {
 		history = history[len(history)-maxHistoryMessages:]

@@ -32,6 +32,7 @@ func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage
 		return "", &tools.InputError{Tool: name, Problem: "there is no tool of that name; use one of the tools offered"}
 	}
 	start := time.Now()
+	ctx = r.agent.opts.Calls.StartCall(ctx, t.Name)
 	parent := ctx
 	ctx, cancel := context.WithTimeoutCause(ctx, r.agent.opts.ToolTimeout, ErrSlow)
 	defer cancel()
@@ -40,6 +41,7 @@ func (r *toolRunner) call(ctx context.Context, name string, args json.RawMessage
 	if err == nil {
 		out, err = t.Call(ctx, &tools.Env{Sentry: c}, args)
 	}
+	r.agent.opts.Calls.EndCall(ctx, t.Name, err, time.Since(start))
 	log := r.agent.opts.Logger
 	if err != nil {
 		log.InfoContext(ctx, "agent: tool call failed", "principal", r.principal, "tool", name, "duration", time.Since(start), "err", err)
@@ -68,6 +70,12 @@ func (r *toolRunner) sentry(ctx context.Context) (*sentry.Client, error) {
 	r.client = c
 	return c, nil
 }
+
+// NeedsAuth reports whether err, from a Sentry call made with a
+// principal's grant (a turn's tool, or a front door's own call such as a
+// Slack button's), means the user must (re)connect Sentry, and why; nil
+// when a reconnect would not help.
+func NeedsAuth(err error) *AuthNeeded { return authNeeded(err) }
 
 // authNeeded reports whether err means the user must (re)connect Sentry,
 // and why. Such an error ends the turn: no answer is possible until the

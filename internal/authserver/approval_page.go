@@ -58,7 +58,7 @@ type formField struct{ Name, Value string }
 func (s *Server) renderApproval(w http.ResponseWriter, r *http.Request, req authRequest, c *client) {
 	csrf, err := s.csrfToken(w, r, req.hash())
 	if err != nil {
-		s.log.Error("authserver: csrf token", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: csrf token", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not show the approval page.", Todo: "Try again in a moment."})
 		return

@@ -80,7 +80,7 @@ func (s *Server) parseAuthorize(ctx context.Context, q url.Values) (authRequest,
 	case isDocumentError(err):
 		return pageErr("MCP client not usable", "lookout could not use this client's metadata document: "+err.Error()+".")
 	case err != nil:
-		s.log.Error("authserver: client lookup failed", "err", err)
+		s.log.ErrorContext(ctx, "authserver: client lookup failed", "err", err)
 		return req, nil, &authorizeError{page: errorView{Title: "Something went wrong",
 			What: "lookout could not look up this MCP client.", Todo: "Try again in a moment."}}
 	}
@@ -267,13 +267,13 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		a := store.Approval{ID: rand.Text(), ClientID: c.ID, Scope: req.Scope, Resource: req.Resource,
 			RedirectURI: approvalRedirect(req.RedirectURI), CreatedAt: now, ExpiresAt: now.Add(approvalTTL)}
 		if err := s.cfg.Store.CreateApproval(r.Context(), a); err != nil {
-			s.log.Error("authserver: store approval", "client_id", c.ID, "err", err)
+			s.log.ErrorContext(r.Context(), "authserver: store approval", "client_id", c.ID, "err", err)
 			s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 				What: "lookout could not record your approval.", Todo: "Try again in a moment."})
 			return
 		}
 		if err := s.addApproval(w, r, a.ID); err != nil {
-			s.log.Error("authserver: approval cookie", "err", err)
+			s.log.ErrorContext(r.Context(), "authserver: approval cookie", "err", err)
 		}
 		s.touchClient(r.Context(), c)
 		s.audit(r.Context(), "", ActionClientApproved, fmt.Sprintf("client %s %q approved for scope %q on %s, returning to %s",
@@ -299,13 +299,13 @@ func (s *Server) redirectToSentry(w http.ResponseWriter, r *http.Request, req au
 	data, _ := json.Marshal(stateData{Verifier: verifier, Request: &req})
 	state, err := s.states.Begin(r.Context(), kindMCPAuthorize, "", data, 0)
 	if err != nil {
-		s.log.Error("authserver: begin state", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: begin state", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not start the Sentry sign-in.", Todo: "Try again in a moment."})
 		return
 	}
 	if err := s.bindFlow(w, r, state); err != nil {
-		s.log.Error("authserver: flow cookie", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: flow cookie", "err", err)
 	}
 	status := http.StatusFound
 	if r.Method == http.MethodPost {

@@ -245,6 +245,6 @@ func (s *Server) callbackURL() string { return s.cfg.BaseURL + config.SentryCall
 func (s *Server) audit(ctx context.Context, principal, action, detail string) {
 	err := s.cfg.Store.AppendAudit(ctx, store.AuditEvent{Time: s.now(), Principal: principal, Action: action, Detail: detail})
 	if err != nil {
-		s.log.Warn("authserver: audit log write failed", "action", action, "err", err)
+		s.log.WarnContext(ctx, "authserver: audit log write failed", "action", action, "err", err)
 	}
 }

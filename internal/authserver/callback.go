@@ -37,7 +37,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	var sd stateData
 	if err := json.Unmarshal(st.Data, &sd); err != nil || sd.Verifier == "" {
-		s.log.Error("authserver: undecodable state record", "kind", st.Kind)
+		s.log.ErrorContext(r.Context(), "authserver: undecodable state record", "kind", st.Kind)
 		s.stateFailed(w, oauth.ErrTampered)
 		return
 	}
@@ -81,7 +81,7 @@ func (s *Server) stateFailed(w http.ResponseWriter, err error) {
 	case errors.Is(err, oauth.ErrTampered), errors.Is(err, oauth.ErrUnknownState):
 		v.What = "lookout could not verify this sign-in: the link was altered, or it was not started by this lookout."
 	default:
-		s.log.Error("authserver: finishing state", "err", err)
+		s.log.ErrorContext(responseCtx(w), "authserver: finishing state", "err", err)
 		v.What, v.Todo, status = "lookout could not check this sign-in.", "Try again in a moment.", http.StatusInternalServerError
 	}
 	s.errorPage(w, status, v)
@@ -132,19 +132,19 @@ func (s *Server) finishMCP(w http.ResponseWriter, r *http.Request, signed string
 	}
 	principal := principalPrefix + rand.Text()
 	if _, err := s.cfg.Vault.Put(ctx, vault.Grant{Principal: principal, Token: consent.Token, Scopes: consent.Scopes, User: consent.User}); err != nil {
-		s.log.Error("authserver: storing the Sentry grant", "principal", principal, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: storing the Sentry grant", "principal", principal, "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not store your Sentry connection.", Todo: startAgain})
 		return
 	}
 	codeValue, err := s.issueCode(ctx, *req, principal, grantedScope(req.Scope, consent.Scopes))
 	if err != nil {
-		s.log.Error("authserver: issuing an authorization code", "client_id", req.ClientID, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: issuing an authorization code", "client_id", req.ClientID, "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not finish signing you in.", Todo: startAgain})
 		return
 	}
-	s.log.Info("authserver: MCP client signed in", "client_id", req.ClientID, "principal", principal, "scope", req.Scope)
+	s.log.InfoContext(r.Context(), "authserver: MCP client signed in", "client_id", req.ClientID, "principal", principal, "scope", req.Scope)
 	redirectWithParams(w, r, req.RedirectURI, url.Values{
 		"code": {codeValue}, "state": {req.State}, "iss": {s.cfg.BaseURL},
 	}, http.StatusFound)
@@ -167,7 +167,7 @@ func (s *Server) issueCode(ctx context.Context, req authRequest, principal, scop
 // itself (other than the user denying it): a configuration problem.
 func (s *Server) sentryRefused(w http.ResponseWriter, code string) {
 	code = oauthErrorCode(code)
-	s.log.Warn("authserver: Sentry refused the authorization request", "error", code)
+	s.log.WarnContext(responseCtx(w), "authserver: Sentry refused the authorization request", "error", code)
 	s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry refused the sign-in",
 		What: "Sentry answered with the error \u201c" + code + "\u201d instead of asking you to consent. This is usually a problem with lookout's Sentry OAuth application.",
 		Todo: "Tell whoever runs this lookout; they can check the Sentry OAuth application's settings and lookout's log."})
@@ -195,12 +195,12 @@ func (s *Server) exchangeFailed(w http.ResponseWriter, err error) {
 func (s *Server) exchangeFailedThen(w http.ResponseWriter, err error, again string) {
 	var te *oauth.TokenError
 	if !errors.As(err, &te) {
-		s.log.Warn("authserver: Sentry token endpoint unreachable", "err", err)
+		s.log.WarnContext(responseCtx(w), "authserver: Sentry token endpoint unreachable", "err", err)
 		s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry is unavailable",
 			What: "lookout could not reach Sentry to finish signing you in.", Todo: "Wait a moment, then " + lowerFirst(again)})
 		return
 	}
-	s.log.Warn("authserver: Sentry refused the code exchange", "status", te.Status, "error", te.Code)
+	s.log.WarnContext(responseCtx(w), "authserver: Sentry refused the code exchange", "status", te.Status, "error", te.Code)
 	v := errorView{Title: "Sentry did not accept the sign-in", Todo: again}
 	switch {
 	case te.Code == "invalid_grant" || strings.Contains(strings.ToLower(te.Description), "redirect"):

@@ -185,7 +185,7 @@ func (s *Server) touchClient(ctx context.Context, c *client) {
 	}
 	now := s.now()
 	if err := s.cfg.Store.TouchClient(ctx, c.ID, now, now.Add(s.cfg.RegistrationTTL)); err != nil {
-		s.log.Warn("authserver: could not record client use", "client_id", c.ID, "err", err)
+		s.log.WarnContext(ctx, "authserver: could not record client use", "client_id", c.ID, "err", err)
 	}
 }
 
@@ -216,7 +216,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request) (*clie
 	c, err := s.lookupClient(ctx, id)
 	if err != nil {
 		if !errors.Is(err, errUnknownClient) && !isDocumentError(err) {
-			s.log.Error("authserver: client lookup failed", "err", err)
+			s.log.ErrorContext(ctx, "authserver: client lookup failed", "err", err)
 			return nil, errServer()
 		}
 		return nil, errInvalidClient(basic, "unknown client, or its registration expired")

@@ -140,7 +140,7 @@ func (s *Server) connectGet(w http.ResponseWriter, r *http.Request) {
 	}
 	csrf, err := s.csrfToken(w, r, connectRequestHash(signed))
 	if err != nil {
-		s.log.Error("authserver: csrf token", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: csrf token", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not show this page.", Todo: "Try again in a moment."})
 		return
@@ -198,14 +198,14 @@ func (s *Server) connectPost(w http.ResponseWriter, r *http.Request) {
 			err = s.bindFlow(w, r, state)
 		}
 		if err == nil {
-			s.log.Info("authserver: connect link confirmed; sending the browser to Sentry", "principal", st.Principal, "scopes", strings.Join(scopes, " "))
+			s.log.InfoContext(r.Context(), "authserver: connect link confirmed; sending the browser to Sentry", "principal", st.Principal, "scopes", strings.Join(scopes, " "))
 			noStore(w)
 			w.Header().Set("Referrer-Policy", "no-referrer")
 			http.Redirect(w, r, s.cfg.Sentry.AuthCodeURL(state, verifier, scopes), http.StatusSeeOther)
 			return
 		}
 	}
-	s.log.Error("authserver: starting the Sentry consent of a connect link", "principal", st.Principal, "err", err)
+	s.log.ErrorContext(r.Context(), "authserver: starting the Sentry consent of a connect link", "principal", st.Principal, "err", err)
 	s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 		What: "lookout could not start connecting your Sentry account.", Todo: "Try again in a minute: " + lowerFirst(askForLink)})
 }
@@ -215,7 +215,7 @@ func (s *Server) connectPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finishConnect(w http.ResponseWriter, r *http.Request, signed string, st store.State, sd stateData) {
 	ctx, q := r.Context(), r.URL.Query()
 	if !s.flowBound(r, signed) {
-		s.log.Warn("authserver: connect callback in a browser that did not confirm the link", "principal", st.Principal)
+		s.log.WarnContext(r.Context(), "authserver: connect callback in a browser that did not confirm the link", "principal", st.Principal)
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Connection refused",
 			What: "This connection was not started in this browser. lookout connects a Sentry account only in the browser where the connect link was confirmed, so that nobody can send you a Sentry link that connects your account to them.",
 			Todo: "If you asked for a connect link yourself, open that link in this browser. " + askForLink})
@@ -248,16 +248,16 @@ func (s *Server) finishConnect(w http.ResponseWriter, r *http.Request, signed st
 		return
 	}
 	if _, err := s.cfg.Vault.Put(ctx, vault.Grant{Principal: st.Principal, Token: consent.Token, Scopes: consent.Scopes, User: consent.User}); err != nil {
-		s.log.Error("authserver: storing the Sentry grant of a connect link", "principal", st.Principal, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: storing the Sentry grant of a connect link", "principal", st.Principal, "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not store your Sentry connection.", Todo: "Try again in a minute: " + lowerFirst(askForLink)})
 		return
 	}
 	resumed, err := conn.OnConnected(ctx, st.Principal)
 	if err != nil {
-		s.log.Error("authserver: telling the front door about a connection", "principal", st.Principal, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: telling the front door about a connection", "principal", st.Principal, "err", err)
 	}
-	s.log.Info("authserver: Sentry connected through a connect link", "principal", st.Principal, "sentry_user", consent.User.ID,
+	s.log.InfoContext(r.Context(), "authserver: Sentry connected through a connect link", "principal", st.Principal, "sentry_user", consent.User.ID,
 		"scopes", strings.Join(consent.Scopes, " "), "requests_to_resume", resumed)
 
 	account := accountName(consent.User)
@@ -298,7 +298,7 @@ func (s *Server) linkFailed(w http.ResponseWriter, err error) {
 		v.Title = "This link is not valid"
 		v.What = "lookout could not verify this connect link: it was altered, or it was not made by this lookout."
 	default:
-		s.log.Error("authserver: finishing a connect link", "err", err)
+		s.log.ErrorContext(responseCtx(w), "authserver: finishing a connect link", "err", err)
 		v.Title, v.What, v.Todo = "Something went wrong", "lookout could not check this connect link.", "Try again in a minute: "+lowerFirst(askForLink)
 		status = http.StatusInternalServerError
 	}

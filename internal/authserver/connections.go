@@ -106,7 +106,7 @@ func (s *Server) handleConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.connectionsView(r.Context(), se)
 	if err != nil {
-		s.log.Error("authserver: listing a user's connections", "sentry_user", se.UserID, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: listing a user's connections", "sentry_user", se.UserID, "err", err)
 		s.errorPage(w, http.StatusServiceUnavailable, errorView{Title: "Something went wrong",
 			What: "lookout could not list your connections just now.", Todo: "Try again in a minute."})
 		return
@@ -189,7 +189,7 @@ func (s *Server) connectionsSignIn(w http.ResponseWriter, r *http.Request) {
 		err = s.bindFlow(w, r, state)
 	}
 	if err != nil {
-		s.log.Error("authserver: starting a connections page sign-in", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: starting a connections page sign-in", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 			What: "lookout could not start signing you in.", Todo: "Try again in a minute: " + lowerFirst(openConnections)})
 		return
@@ -231,7 +231,7 @@ func (s *Server) finishConnections(w http.ResponseWriter, r *http.Request, signe
 	}
 	// consent.Token goes out of scope here: it is never stored or used.
 	if consent.User.ID == "" {
-		s.log.Error("authserver: Sentry's token response named no user; cannot show connections")
+		s.log.ErrorContext(r.Context(), "authserver: Sentry's token response named no user; cannot show connections")
 		s.errorPage(w, http.StatusBadGateway, errorView{Title: "Sentry did not say who you are",
 			What: "Sentry signed you in but did not name your Sentry account, so lookout cannot tell which connections are yours.",
 			Todo: "Try again in a minute; if it persists, tell whoever runs this lookout."})
@@ -243,7 +243,7 @@ func (s *Server) finishConnections(w http.ResponseWriter, r *http.Request, signe
 		return
 	}
 	s.setCookie(w, cookieSession, value, sessionTTL, http.SameSiteLaxMode)
-	s.log.Info("authserver: signed in to the connections page", "sentry_user", consent.User.ID)
+	s.log.InfoContext(r.Context(), "authserver: signed in to the connections page", "sentry_user", consent.User.ID)
 	noStore(w)
 	http.Redirect(w, r, ConnectionsPath, http.StatusSeeOther)
 }
@@ -258,12 +258,12 @@ func (s *Server) connectionsRevoke(w http.ResponseWriter, r *http.Request, se se
 		http.Redirect(w, r, ConnectionsPath+"?done=gone", http.StatusSeeOther)
 		return
 	case err != nil:
-		s.log.Error("authserver: checking whose grant is revoked", "principal", principal, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: checking whose grant is revoked", "principal", principal, "err", err)
 		s.errorPage(w, http.StatusServiceUnavailable, errorView{Title: "Something went wrong",
 			What: "lookout could not revoke that connection just now; nothing was changed.", Todo: "Try again in a minute."})
 		return
 	case !mine:
-		s.log.Warn("authserver: refused to revoke a grant of another Sentry user", "principal", principal, "sentry_user", se.UserID)
+		s.log.WarnContext(r.Context(), "authserver: refused to revoke a grant of another Sentry user", "principal", principal, "sentry_user", se.UserID)
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Not yours",
 			What: "That connection does not belong to the Sentry account you signed in with; nothing was changed.", Todo: openConnections})
 		return
@@ -279,12 +279,12 @@ func (s *Server) connectionsRevoke(w http.ResponseWriter, r *http.Request, se se
 		}
 	}
 	if err != nil {
-		s.log.Error("authserver: revoking a connection", "principal", principal, "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: revoking a connection", "principal", principal, "err", err)
 		s.errorPage(w, http.StatusServiceUnavailable, errorView{Title: "Something went wrong",
 			What: "lookout could not finish revoking that connection.", Todo: "Try again in a minute."})
 		return
 	}
-	s.log.Info("authserver: a user revoked a connection", "principal", principal, "sentry_user", se.UserID, "tokens_revoked", n)
+	s.log.InfoContext(r.Context(), "authserver: a user revoked a connection", "principal", principal, "sentry_user", se.UserID, "tokens_revoked", n)
 	http.Redirect(w, r, ConnectionsPath+"?done=revoked", http.StatusSeeOther)
 }
 
@@ -358,7 +358,7 @@ func (s *Server) holderView(ctx context.Context, h store.TokenHolder) clientView
 }
 
 func (s *Server) pageFailed(w http.ResponseWriter, what string, err error) {
-	s.log.Error("authserver: connections page: "+what, "err", err)
+	s.log.ErrorContext(responseCtx(w), "authserver: connections page: "+what, "err", err)
 	s.errorPage(w, http.StatusInternalServerError, errorView{Title: "Something went wrong",
 		What: "lookout could not show this page.", Todo: "Try again in a moment."})
 }

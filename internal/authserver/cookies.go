@@ -119,7 +119,7 @@ func (s *Server) approvals(ctx context.Context, r *http.Request) []store.Approva
 		a, err := s.cfg.Store.GetApproval(ctx, id, now)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				s.log.Warn("authserver: reading an approval failed", "err", err)
+				s.log.WarnContext(ctx, "authserver: reading an approval failed", "err", err)
 			}
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+
+	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
 // oauthError is an RFC 6749 §5.2 error of the token and revocation
@@ -55,6 +57,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeOAuthError(w http.ResponseWriter, e *oauthError) {
+	if e.status >= http.StatusInternalServerError {
+		// lookout's own failure: the detail is in the log line with this id.
+		cp := *e
+		cp.Description += requestid.Suffix(responseCtx(w))
+		e = &cp
+	}
 	noStore(w)
 	if e.basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="lookout"`)

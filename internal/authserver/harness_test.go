@@ -23,6 +23,7 @@ import (
 	"github.com/lookout-hq/lookout/internal/config"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/oauth"
+	"github.com/lookout-hq/lookout/internal/requestid"
 	lookoutsecret "github.com/lookout-hq/lookout/internal/secret"
 	"github.com/lookout-hq/lookout/internal/sentry"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
@@ -120,7 +121,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	clk := newClock()
 	fake := sentrytest.NewServer(t, sentrytest.Options{AutoConsent: true, Clock: clk.Now})
 	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(requestid.Middleware(mux)) // as serve runs it
 	t.Cleanup(srv.Close)
 	base := srv.URL
 	fake.SetRedirectURIs(base + config.SentryCallbackPath)
@@ -136,7 +137,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		t.Fatal(err)
 	}
 	logs := &logtest.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(withRequestID{slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	v := vault.New(st, kr, vault.Options{Now: clk.Now, Logger: logger, Sentry: sentry.Options{BaseURL: fake.URL}})
 	upstream := oauth.NewSentry(oauth.SentryConfig{
 		URL: fake.URL, ClientID: sentrytest.DefaultClientID, ClientSecret: lookoutsecret.New(sentrytest.DefaultClientSecret),

@@ -2,12 +2,15 @@ package authserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"html/template"
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
 // Pages are html/template (every value escaped), self-contained (one
@@ -53,6 +56,7 @@ var errorPage = pageTemplate(`<h1>{{.Title}}</h1>
 {{if .URL}}<p>{{.URLLabel}}</p><p class="box"><code>{{.URL}}</code></p>{{end}}
 <p><strong>What to do:</strong> {{.Todo}}</p>
 {{if .Link}}<p><a href="{{.Link}}" rel="noreferrer">{{.LinkText}}</a></p>{{end}}
+{{if .RequestID}}<p class="muted">Request id <code>{{.RequestID}}</code>: quote it to whoever runs lookout if this keeps happening.</p>{{end}}
 <p class="muted">lookout connects your MCP client to Sentry with your own Sentry access.</p>`)
 
 // errorView is a page that says what happened and what to do.
@@ -67,6 +71,8 @@ type errorView struct {
 	// values and registered redirect URIs go here.
 	Link     template.URL
 	LinkText string
+	// RequestID is set by errorPage: the id on this request's log lines.
+	RequestID string
 }
 
 // startAgain is the usual advice after a failed MCP sign-in.
@@ -95,9 +101,10 @@ func securityHeaders(w http.ResponseWriter, formAction ...string) {
 func (s *Server) renderPage(w http.ResponseWriter, status int, page func() *template.Template, v any, formAction ...string) {
 	var buf bytes.Buffer
 	if err := page().Execute(&buf, v); err != nil {
-		s.log.Error("authserver: rendering page", "err", err)
+		ctx := responseCtx(w)
+		s.log.ErrorContext(ctx, "authserver: rendering page", "err", err)
 		securityHeaders(w)
-		http.Error(w, "lookout could not render this page", http.StatusInternalServerError)
+		http.Error(w, "lookout could not render this page"+requestid.Suffix(ctx), http.StatusInternalServerError)
 		return
 	}
 	securityHeaders(w, formAction...)
@@ -107,5 +114,13 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, page func() *temp
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, status int, v errorView) {
+	v.RequestID = w.Header().Get(requestid.Header)
 	s.renderPage(w, status, errorPage, v)
+}
+
+// responseCtx is a context carrying the request id that serve's middleware
+// (internal/requestid) put on w, for helpers handed only the response: their
+// log lines and messages then name the request like every other.
+func responseCtx(w http.ResponseWriter) context.Context {
+	return requestid.With(context.Background(), w.Header().Get(requestid.Header))
 }

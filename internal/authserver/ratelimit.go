@@ -158,7 +158,7 @@ func (s *Server) limited(l *limiter, api bool, h http.HandlerFunc) http.HandlerF
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.log.Warn("authserver: rate limit reached", "path", r.URL.Path, "client", key, "retry_after_s", secs)
+			s.log.WarnContext(r.Context(), "authserver: rate limit reached", "path", r.URL.Path, "client", key, "retry_after_s", secs)
 			what := fmt.Sprintf("Too many requests from your address; try again in %s.", (time.Duration(secs) * time.Second).String())
 			if api {
 				noStore(w)

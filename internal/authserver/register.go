@@ -74,20 +74,20 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	row.Metadata, err = json.Marshal(c)
 	if err != nil {
-		s.log.Error("authserver: encode client metadata", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: encode client metadata", "err", err)
 		writeJSON(w, http.StatusInternalServerError, oauthex.ClientRegistrationError{ErrorCode: "server_error"})
 		return
 	}
 	now := s.now()
 	row.CreatedAt, row.LastUsedAt, row.ExpiresAt = now, now, now.Add(min(unapprovedRegistrationTTL, s.cfg.RegistrationTTL))
 	if err := s.cfg.Store.CreateClient(r.Context(), row); err != nil {
-		s.log.Error("authserver: store client", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: store client", "err", err)
 		writeJSON(w, http.StatusInternalServerError, oauthex.ClientRegistrationError{ErrorCode: "server_error"})
 		return
 	}
 	s.audit(r.Context(), "", ActionClientRegistered, fmt.Sprintf("client %s %q (%s), redirecting to %s",
 		c.ID, c.Name, c.AuthMethod, strings.Join(redirectHosts(c.RedirectURIs), ", ")))
-	s.log.Info("authserver: client registered", "client_id", c.ID, "auth_method", c.AuthMethod)
+	s.log.InfoContext(r.Context(), "authserver: client registered", "client_id", c.ID, "auth_method", c.AuthMethod)
 
 	resp := registrationResponse{
 		ClientRegistrationMetadata: oauthex.ClientRegistrationMetadata{

@@ -38,7 +38,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	case err != nil:
-		s.log.Error("authserver: load token to revoke", "err", err)
+		s.log.ErrorContext(r.Context(), "authserver: load token to revoke", "err", err)
 		writeOAuthError(w, errServer())
 		return
 	case t.ClientID != c.ID:
@@ -48,17 +48,17 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if t.Kind == store.RefreshToken {
 		n, err := s.cfg.Store.RevokeFamily(ctx, t.FamilyID)
 		if err != nil {
-			s.log.Error("authserver: revoke token family", "err", err)
+			s.log.ErrorContext(r.Context(), "authserver: revoke token family", "err", err)
 			writeOAuthError(w, errServer())
 			return
 		}
 		if err := s.cfg.Vault.Delete(ctx, t.Principal, "the MCP client signed out (refresh token revoked)"); err != nil && !errors.Is(err, vault.ErrNoGrant) {
-			s.log.Error("authserver: delete grant", "principal", t.Principal, "err", err)
+			s.log.ErrorContext(r.Context(), "authserver: delete grant", "principal", t.Principal, "err", err)
 		}
 		s.audit(ctx, t.Principal, ActionTokenRevoked, fmt.Sprintf("client %s revoked its refresh token: %d tokens revoked, Sentry grant deleted", c.ID, n))
 	} else {
 		if err := s.cfg.Store.RevokeToken(ctx, hash); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("authserver: revoke token", "err", err)
+			s.log.ErrorContext(r.Context(), "authserver: revoke token", "err", err)
 			writeOAuthError(w, errServer())
 			return
 		}

@@ -105,7 +105,7 @@ func (s *Server) exchangeCode(ctx context.Context, r *http.Request, c *client) (
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, errInvalidGrant("the authorization code is unknown or expired")
 	case err != nil:
-		s.log.Error("authserver: load authorization code", "err", err)
+		s.log.ErrorContext(ctx, "authserver: load authorization code", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	switch {
@@ -130,14 +130,14 @@ func (s *Server) exchangeCode(ctx context.Context, r *http.Request, c *client) (
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, errInvalidGrant("the authorization code is unknown or expired")
 	case err != nil:
-		s.log.Error("authserver: consume authorization code", "err", err)
+		s.log.ErrorContext(ctx, "authserver: consume authorization code", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	if _, err := s.cfg.Store.GetGrant(ctx, ac.Principal); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return tokenResponse{}, errInvalidGrant("the Sentry connection behind this code was removed")
 		}
-		s.log.Error("authserver: load grant", "err", err)
+		s.log.ErrorContext(ctx, "authserver: load grant", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	return s.issueTokens(ctx, c, store.Token{
@@ -166,7 +166,7 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, errInvalidGrant("the refresh token is unknown, expired or revoked")
 	case err != nil:
-		s.log.Error("authserver: load refresh token", "err", err)
+		s.log.ErrorContext(ctx, "authserver: load refresh token", "err", err)
 		return tokenResponse{}, errServer()
 	case t.Kind != store.RefreshToken:
 		return tokenResponse{}, errInvalidGrant("that is not a refresh token")
@@ -191,7 +191,7 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 	case errors.Is(err, store.ErrAlreadyUsed) && now.Sub(t.UsedAt) <= refreshReuseGrace:
 		// The same client's parallel refreshes: this one gets the pair the
 		// first one got (issueSuccessor), never a second live branch.
-		s.log.Info("authserver: refresh token presented again within the grace period", "client_id", t.ClientID)
+		s.log.InfoContext(ctx, "authserver: refresh token presented again within the grace period", "client_id", t.ClientID)
 	case errors.Is(err, store.ErrAlreadyUsed):
 		s.revokeFamily(ctx, t.Principal, t.FamilyID, ActionRefreshReused,
 			fmt.Sprintf("spent refresh token of client %s presented again", t.ClientID))
@@ -199,7 +199,7 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, errInvalidGrant("the refresh token is unknown, expired or revoked")
 	case err != nil:
-		s.log.Error("authserver: use refresh token", "err", err)
+		s.log.ErrorContext(ctx, "authserver: use refresh token", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	g, err := s.cfg.Vault.Status(ctx, t.Principal)
@@ -207,17 +207,17 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, c *client) (token
 	case errors.Is(err, vault.ErrUnavailable):
 		// Database down or a key missing: not the grant's fault, so the
 		// client keeps its sign-in and tries again later.
-		s.log.Error("authserver: load grant", "err", err)
+		s.log.ErrorContext(ctx, "authserver: load grant", "err", err)
 		return tokenResponse{}, errServer()
 	case errors.Is(err, vault.ErrNoGrant), errors.Is(err, vault.ErrDecrypt), err == nil && g.Stale:
 		// The Sentry side is gone: make the client sign in again instead
 		// of refreshing tokens that cannot work.
 		if _, err := s.cfg.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
-			s.log.Error("authserver: revoke token family", "err", err)
+			s.log.ErrorContext(ctx, "authserver: revoke token family", "err", err)
 		}
 		return tokenResponse{}, errInvalidGrant("the Sentry connection expired or was removed; sign in again")
 	case err != nil:
-		s.log.Error("authserver: load grant", "err", err)
+		s.log.ErrorContext(ctx, "authserver: load grant", "err", err)
 		return tokenResponse{}, errServer()
 	}
 	return s.issueSuccessor(ctx, c, t, value, accessScope)
@@ -245,7 +245,7 @@ func (s *Server) issueSuccessor(ctx context.Context, c *client, spent store.Toke
 	rt.Hash, rt.Kind, rt.Scope, rt.ExpiresAt = hashString(refresh), store.RefreshToken, spent.Scope, now.Add(s.cfg.RefreshTokenTTL)
 	for _, tok := range []store.Token{at, rt} {
 		if err := s.cfg.Store.CreateToken(ctx, tok); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-			s.log.Error("authserver: store "+string(tok.Kind)+" token", "client_id", c.ID, "err", err)
+			s.log.ErrorContext(ctx, "authserver: store "+string(tok.Kind)+" token", "client_id", c.ID, "err", err)
 			return tokenResponse{}, errServer()
 		}
 	}
@@ -257,7 +257,7 @@ func (s *Server) issueSuccessor(ctx context.Context, c *client, spent store.Toke
 		case errors.Is(err, store.ErrNotFound):
 			return tokenResponse{}, errInvalidGrant("the refresh token was already used and its successor is revoked or expired; sign in again")
 		case err != nil:
-			s.log.Error("authserver: read back successor token", "client_id", c.ID, "err", err)
+			s.log.ErrorContext(ctx, "authserver: read back successor token", "client_id", c.ID, "err", err)
 			return tokenResponse{}, errServer()
 		}
 	}
@@ -290,7 +290,7 @@ func (s *Server) issueTokens(ctx context.Context, c *client, tmpl store.Token, a
 	at := tmpl
 	at.Hash, at.Kind, at.Scope, at.CreatedAt, at.ExpiresAt = accessHash, store.AccessToken, accessScope, now, now.Add(s.cfg.AccessTokenTTL)
 	if err := s.cfg.Store.CreateToken(ctx, at); err != nil {
-		s.log.Error("authserver: store access token", "client_id", c.ID, "err", err)
+		s.log.ErrorContext(ctx, "authserver: store access token", "client_id", c.ID, "err", err)
 		return tokenResponse{}, errServer()
 	}
 	resp := tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTokenTTL / time.Second), Scope: accessScope}
@@ -299,7 +299,7 @@ func (s *Server) issueTokens(ctx context.Context, c *client, tmpl store.Token, a
 		rt := tmpl
 		rt.Hash, rt.Kind, rt.CreatedAt, rt.ExpiresAt = refreshHash, store.RefreshToken, now, now.Add(s.cfg.RefreshTokenTTL)
 		if err := s.cfg.Store.CreateToken(ctx, rt); err != nil {
-			s.log.Error("authserver: store refresh token", "client_id", c.ID, "err", err)
+			s.log.ErrorContext(ctx, "authserver: store refresh token", "client_id", c.ID, "err", err)
 			return tokenResponse{}, errServer()
 		}
 		resp.RefreshToken = refresh
@@ -313,11 +313,11 @@ func (s *Server) issueTokens(ctx context.Context, c *client, tmpl store.Token, a
 func (s *Server) revokeFamily(ctx context.Context, principal, family, action, why string) {
 	n, err := s.cfg.Store.RevokeFamily(ctx, family)
 	if err != nil {
-		s.log.Error("authserver: revoke token family", "principal", principal, "err", err)
+		s.log.ErrorContext(ctx, "authserver: revoke token family", "principal", principal, "err", err)
 	}
 	if err := s.cfg.Vault.Delete(ctx, principal, why); err != nil && !errors.Is(err, vault.ErrNoGrant) {
-		s.log.Error("authserver: delete grant", "principal", principal, "err", err)
+		s.log.ErrorContext(ctx, "authserver: delete grant", "principal", principal, "err", err)
 	}
 	s.audit(ctx, principal, action, fmt.Sprintf("%s; revoked %d tokens and the Sentry grant", why, n))
-	s.log.Warn("authserver: credential replay detected; token family revoked", "principal", principal, "action", action, "revoked", n)
+	s.log.WarnContext(ctx, "authserver: credential replay detected; token family revoked", "principal", principal, "action", action, "revoked", n)
 }

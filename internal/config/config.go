@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ const (
 	DefaultSentryURL       = "https://sentry.io"
 	DefaultDatabaseURL     = "sqlite://./lookout.db"
 	DefaultSlackAPIURL     = "https://slack.com/api/"
+	DefaultSlackThreads    = SlackThreadsAsker
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultRefreshTokenTTL = 720 * time.Hour
 	DefaultAuditRetention  = 90 * 24 * time.Hour
@@ -36,6 +38,29 @@ const (
 	// DefaultRefreshAhead: the background refresher renews a grant a day
 	// before its access token expires.
 	DefaultRefreshAhead = 24 * time.Hour
+)
+
+// LOOKOUT_SLACK_THREADS: which replies in a channel thread the Slack bot
+// answers without being mentioned (a mention is always answered, and in a
+// direct message every message is).
+const (
+	// SlackThreadsMention: none; in channels the bot answers mentions only.
+	SlackThreadsMention = "mention"
+	// SlackThreadsAsker: in a thread the bot answered, the replies of the
+	// people who asked it there.
+	SlackThreadsAsker = "asker"
+	// SlackThreadsAll: in a thread the bot answered, every reply.
+	SlackThreadsAll = "all"
+)
+
+// LOOKOUT_SLACK_PERMISSIONS: what the Slack bot's issue cards may do, each
+// click acting as the person who clicks.
+const (
+	// SlackRead: cards only look (always on).
+	SlackRead = "read"
+	// SlackTriage: cards offer Resolve, Archive and Assign to me, which
+	// need the clicking user's consent to event:write.
+	SlackTriage = "triage"
 )
 
 // SentryCallbackPath is where Sentry sends users back after consent; the
@@ -80,6 +105,12 @@ type Config struct {
 	SlackAppToken      secret.Value
 	// SlackAPIURL always ends with "/".
 	SlackAPIURL string
+	// SlackThreads is LOOKOUT_SLACK_THREADS: SlackThreadsMention, Asker or
+	// All ("" is Asker).
+	SlackThreads string
+	// SlackPermissions is LOOKOUT_SLACK_PERMISSIONS: SlackRead, and
+	// SlackTriage when cards may change issues (nil is read only).
+	SlackPermissions []string
 
 	// Model is LOOKOUT_MODEL; empty means command mode.
 	Model           string
@@ -106,7 +137,26 @@ type Config struct {
 	// renews grants whose access token expires within it.
 	RefreshAhead time.Duration
 	LogLevel     slog.Level
+
+	// MetricsAddr is LOOKOUT_METRICS_ADDR: serve /metrics there, on its
+	// own listener, instead of on Addr ("").
+	MetricsAddr string
+	// TracesEndpoint is where OpenTelemetry spans go over OTLP/HTTP:
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces appended. "" (neither
+	// set, OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none): no traces.
+	TracesEndpoint string
+	// TracesProtocol is OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (or
+	// OTEL_EXPORTER_OTLP_PROTOCOL): TracesProtobuf (the default) or
+	// TracesJSON.
+	TracesProtocol string
 }
+
+// Protocols of TracesProtocol.
+const (
+	TracesProtobuf = "http/protobuf"
+	TracesJSON     = "http/json"
+)
 
 // Load reads the configuration through getenv (os.Getenv in production; a
 // nil getenv reads an empty environment). It applies defaults, normalizes
@@ -127,6 +177,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SentryURL:       DefaultSentryURL,
 		DatabaseURL:     secret.New(DefaultDatabaseURL),
 		SlackAPIURL:     DefaultSlackAPIURL,
+		SlackThreads:    DefaultSlackThreads,
 		AccessTokenTTL:  DefaultAccessTokenTTL,
 		RefreshTokenTTL: DefaultRefreshTokenTTL,
 		AuditRetention:  DefaultAuditRetention,
@@ -139,10 +190,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.BaseURL = l.check(parseBaseURL(v))
 	}
 	if v := l.get("LOOKOUT_ADDR"); v != "" {
-		if l.ok(checkAddr(v)) {
+		if l.ok(checkAddr("LOOKOUT_ADDR", v)) {
 			c.Addr = v
 		}
 	}
+	if v := l.get("LOOKOUT_METRICS_ADDR"); v != "" {
+		switch {
+		case !l.ok(checkAddr("LOOKOUT_METRICS_ADDR", v)):
+		case v == c.Addr:
+			l.ok(fmt.Errorf("LOOKOUT_METRICS_ADDR is LOOKOUT_ADDR (%s): leave it unset to serve /metrics there, or give it an address of its own such as 127.0.0.1:9090", v))
+		default:
+			c.MetricsAddr = v
+		}
+	}
+	c.TracesEndpoint, c.TracesProtocol = l.traces()
 
 	if v := l.get("SENTRY_INSECURE_HTTP"); v != "" {
 		c.SentryInsecureHTTP = l.checkBool(parseBool("SENTRY_INSECURE_HTTP", v))
@@ -203,6 +264,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if v := l.get("SLACK_API_URL"); v != "" {
 		c.SlackAPIURL = l.check(parseSlackAPIURL(v))
+	}
+	if v := l.get("LOOKOUT_SLACK_PERMISSIONS"); v != "" {
+		if ps, err := parseSlackPermissions(v); l.ok(err) {
+			c.SlackPermissions = ps
+		}
+	}
+	if v := l.get("LOOKOUT_SLACK_THREADS"); v != "" {
+		if t := l.check(parseSlackThreads(v)); t != "" {
+			c.SlackThreads = t
+		}
 	}
 
 	c.Model = l.get("LOOKOUT_MODEL")
@@ -440,3 +511,7 @@ func databaseSecrets(dsn string) []string {
 	}
 	return out
 }
+
+// SlackTriageEnabled reports whether LOOKOUT_SLACK_PERMISSIONS lets the
+// Slack bot's cards change issues.
+func (c *Config) SlackTriageEnabled() bool { return slices.Contains(c.SlackPermissions, SlackTriage) }

@@ -88,6 +88,10 @@ func TestLoadVariables(t *testing.T) {
 		auditRetention field = func(c *Config) any { return c.AuditRetention }
 		trustedProxies field = func(c *Config) any { return c.TrustedProxies }
 		logLevel       field = func(c *Config) any { return c.LogLevel }
+		slackThreads   field = func(c *Config) any { return c.SlackThreads }
+		slackPerms     field = func(c *Config) any { return c.SlackPermissions }
+		metricsAddr    field = func(c *Config) any { return c.MetricsAddr }
+		traces         field = func(c *Config) any { return c.TracesEndpoint + " " + c.TracesProtocol }
 		cookie32             = "Zq3v8Kp1Lw5Xn0Rb7Tc2Yd9Me4Gh6Jf-"
 		sixteenByteKey       = base64.StdEncoding.EncodeToString(keyBytes(16, 3))
 	)
@@ -131,6 +135,29 @@ func TestLoadVariables(t *testing.T) {
 		{name: "addr no colon", env: env{"LOOKOUT_ADDR": "8080"}, wantErr: []string{"LOOKOUT_ADDR must be host:port", `got "8080"`}},
 		{name: "addr port range", env: env{"LOOKOUT_ADDR": ":99999"}, wantErr: []string{"LOOKOUT_ADDR"}},
 		{name: "addr named port", env: env{"LOOKOUT_ADDR": ":http"}, wantErr: []string{"LOOKOUT_ADDR", "numeric port"}},
+
+		// LOOKOUT_METRICS_ADDR
+		{name: "metrics addr default", field: metricsAddr, want: ""},
+		{name: "metrics addr", env: env{"LOOKOUT_METRICS_ADDR": "127.0.0.1:9090"}, field: metricsAddr, want: "127.0.0.1:9090"},
+		{name: "metrics addr bad", env: env{"LOOKOUT_METRICS_ADDR": "9090"}, wantErr: []string{"LOOKOUT_METRICS_ADDR must be host:port", `got "9090"`}},
+		{name: "metrics addr is the main one", env: env{"LOOKOUT_ADDR": ":9000", "LOOKOUT_METRICS_ADDR": ":9000"},
+			wantErr: []string{"LOOKOUT_METRICS_ADDR is LOOKOUT_ADDR (:9000)", "leave it unset"}},
+		{name: "metrics addr is the default main one", env: env{"LOOKOUT_METRICS_ADDR": ":8080"}, wantErr: []string{"LOOKOUT_METRICS_ADDR is LOOKOUT_ADDR"}},
+
+		// OTEL_EXPORTER_OTLP_*
+		{name: "traces off by default", field: traces, want: " "},
+		{name: "traces endpoint gets the signal path", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, field: traces, want: "http://collector:4318/v1/traces http/protobuf"},
+		{name: "traces endpoint with a path", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otlp.example.com/otlp/"}, field: traces, want: "https://otlp.example.com/otlp/v1/traces http/protobuf"},
+		{name: "traces signal endpoint as it is", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/custom"},
+			field: traces, want: "http://collector:4318/custom http/protobuf"},
+		{name: "traces json", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, field: traces, want: "http://c:4318/v1/traces http/json"},
+		{name: "traces grpc refused", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"},
+			wantErr: []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be http/protobuf or http/json", "gRPC"}},
+		{name: "traces sdk disabled", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, field: traces, want: " "},
+		{name: "traces exporter none", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}, field: traces, want: " "},
+		{name: "traces exporter zipkin", env: env{"OTEL_TRACES_EXPORTER": "zipkin"}, wantErr: []string{"OTEL_TRACES_EXPORTER must be otlp or none"}},
+		{name: "traces endpoint not a URL", env: env{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, wantErr: []string{"OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL"}},
+		{name: "traces endpoint not repeated", env: env{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "ftp://user:hunter2@c/"}, wantErr: []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be"}},
 
 		// SENTRY_INSECURE_HTTP
 		{name: "insecure default", field: insecure, want: false},
@@ -275,6 +302,19 @@ func TestLoadVariables(t *testing.T) {
 			want: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.1.0.0/16")}},
 		{name: "trusted proxies bad", env: env{"LOOKOUT_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: []string{"LOOKOUT_TRUSTED_PROXIES entry 2 must be an IP address or CIDR range", `"proxy.internal"`}},
 
+		// LOOKOUT_SLACK_THREADS
+		{name: "slack threads default", field: slackThreads, want: "asker"},
+		{name: "slack threads mention", env: env{"LOOKOUT_SLACK_THREADS": "Mention"}, field: slackThreads, want: "mention"},
+		{name: "slack threads all", env: env{"LOOKOUT_SLACK_THREADS": " all "}, field: slackThreads, want: "all"},
+		{name: "slack threads bad", env: env{"LOOKOUT_SLACK_THREADS": "everyone"}, wantErr: []string{"LOOKOUT_SLACK_THREADS must be mention, asker or all", `"everyone"`}},
+
+		// LOOKOUT_SLACK_PERMISSIONS
+		{name: "slack permissions default", field: slackPerms, want: []string(nil)},
+		{name: "slack permissions triage", env: env{"LOOKOUT_SLACK_PERMISSIONS": "read, Triage"}, field: slackPerms, want: []string{"read", "triage"}},
+		{name: "slack permissions triage alone", env: env{"LOOKOUT_SLACK_PERMISSIONS": "triage"}, field: slackPerms, want: []string{"read", "triage"}},
+		{name: "slack permissions read", env: env{"LOOKOUT_SLACK_PERMISSIONS": "read"}, field: slackPerms, want: []string{"read"}},
+		{name: "slack permissions bad", env: env{"LOOKOUT_SLACK_PERMISSIONS": "read,seer"}, wantErr: []string{"LOOKOUT_SLACK_PERMISSIONS must be a comma list of read and triage", `"seer"`}},
+
 		// LOOKOUT_LOG_LEVEL
 		{name: "log level default", field: logLevel, want: slog.LevelInfo},
 		{name: "log level DEBUG", env: env{"LOOKOUT_LOG_LEVEL": "DEBUG"}, field: logLevel, want: slog.LevelDebug},
@@ -352,6 +392,8 @@ func TestLoadReportsAllErrors(t *testing.T) {
 		"LOOKOUT_ACCESS_TOKEN_TTL":      "1s",
 		"LOOKOUT_REFRESH_TOKEN_TTL":     "1d",
 		"LOOKOUT_LOG_LEVEL":             "loud",
+		"LOOKOUT_SLACK_THREADS":         "some",
+		"LOOKOUT_SLACK_PERMISSIONS":     "admin",
 	}
 	_, err := Load(bad.get)
 	errs := joined(err)
@@ -739,6 +781,18 @@ func TestRefreshAhead(t *testing.T) {
 	for _, bad := range []string{"1d", "24", "5m", "721h"} {
 		if _, err := Load(env{"LOOKOUT_REFRESH_AHEAD": bad}.get); err == nil || !strings.Contains(err.Error(), "LOOKOUT_REFRESH_AHEAD") {
 			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// An OTLP endpoint that does not parse is refused without repeating it: it
+// may carry credentials.
+func TestTracesEndpointErrorKeepsItsSecret(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		_, err := Load(env{name: "ftp://user:hunter2@collector/?token=hunter2"}.get)
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -439,6 +440,32 @@ func parseToolTimeout(raw string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseSlackPermissions reads a comma list of read and triage (read is
+// always in it).
+func parseSlackPermissions(raw string) ([]string, error) {
+	out := []string{SlackRead}
+	for _, f := range strings.Split(raw, ",") {
+		switch p := strings.ToLower(strings.TrimSpace(f)); p {
+		case "", SlackRead:
+		case SlackTriage:
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		default:
+			return nil, fmt.Errorf("LOOKOUT_SLACK_PERMISSIONS must be a comma list of read and triage (the Slack bot's cards look, or also change issues as the clicking user), got %q", strings.TrimSpace(f))
+		}
+	}
+	return out, nil
+}
+
+func parseSlackThreads(raw string) (string, error) {
+	switch t := strings.ToLower(raw); t {
+	case SlackThreadsMention, SlackThreadsAsker, SlackThreadsAll:
+		return t, nil
+	}
+	return "", fmt.Errorf("LOOKOUT_SLACK_THREADS must be mention, asker or all, got %q", raw)
+}
+
 // parseRefreshAhead: under ten minutes a busy pass could miss the
 // expiry; past 30 days (Sentry's token lifetime) every grant would always
 // be due, which the refresher's half-lifetime rule caps anyway.
@@ -468,7 +495,7 @@ func parseLogLevel(raw string) (slog.Level, error) {
 	return 0, fmt.Errorf("LOOKOUT_LOG_LEVEL must be debug, info, warn or error, got %q", raw)
 }
 
-func checkAddr(raw string) error {
+func checkAddr(name, raw string) error {
 	_, port, err := net.SplitHostPort(raw)
 	if err == nil {
 		var n int
@@ -478,7 +505,7 @@ func checkAddr(raw string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("LOOKOUT_ADDR must be host:port or :port with a numeric port, such as :8080 or 127.0.0.1:8080, got %q", raw)
+		return fmt.Errorf("%s must be host:port or :port with a numeric port, such as :8080 or 127.0.0.1:8080, got %q", name, raw)
 	}
 	return nil
 }
@@ -516,4 +543,56 @@ func parseTrustedProxies(raw string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, errors.Join(errs...)
+}
+
+// traces reads the standard OpenTelemetry variables lookout honours for
+// traces: where spans go and in which encoding ("" endpoint: no traces).
+// The exporter reads the others (headers, timeout, certificate, sampler)
+// from the environment itself.
+func (l *loader) traces() (endpoint, protocol string) {
+	if disabled := l.get("OTEL_SDK_DISABLED"); disabled != "" {
+		off, err := parseBool("OTEL_SDK_DISABLED", disabled)
+		if !l.ok(err) || off {
+			return "", ""
+		}
+	}
+	switch exporter := l.get("OTEL_TRACES_EXPORTER"); exporter {
+	case "", "otlp":
+	case "none":
+		return "", ""
+	default:
+		l.ok(fmt.Errorf("OTEL_TRACES_EXPORTER must be otlp or none (lookout sends traces over OTLP only), got %q", exporter))
+		return "", ""
+	}
+	name, raw := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", l.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+	if raw == "" {
+		name, raw = "OTEL_EXPORTER_OTLP_ENDPOINT", l.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+	}
+	if raw == "" {
+		return "", ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		// Not repeated: the URL may carry credentials.
+		l.ok(errors.New(name + " must be an http:// or https:// URL without a query, such as http://otel-collector:4318"))
+		return "", ""
+	}
+	if name == "OTEL_EXPORTER_OTLP_ENDPOINT" {
+		// The specification's rule: the signal's path is appended.
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
+		u.RawPath = ""
+	}
+	name, protocol = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", l.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if protocol == "" {
+		name, protocol = "OTEL_EXPORTER_OTLP_PROTOCOL", l.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	switch protocol {
+	case "":
+		protocol = TracesProtobuf
+	case TracesProtobuf, TracesJSON:
+	default:
+		l.ok(fmt.Errorf("%s must be http/protobuf or http/json (lookout does not send OTLP over gRPC; a Collector takes OTLP/HTTP on port 4318), got %q", name, protocol))
+		return "", ""
+	}
+	return u.String(), protocol
 }

@@ -58,6 +58,9 @@ type HTTPOptions struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	Now          func() time.Time
+
+	// Calls, when set, hears every tool call (internal/metrics).
+	Calls CallObserver
 }
 
 // Grants is what the endpoint needs of the vault: whether a grant is
@@ -440,6 +443,7 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 		Guide:   remoteGuide(),
 		Logger:  h.opts.Logger,
 		Timeout: h.opts.ToolTimeout,
+		Calls:   h.opts.Calls,
 		Bind: func(ctx context.Context, req *mcp.CallToolRequest) (*tools.Env, error) {
 			info := req.Extra.TokenInfo
 			if info == nil {
@@ -456,7 +460,7 @@ func (h *HTTP) server(r *http.Request) *mcp.Server {
 			// so the client's next request gets a 401 and signs in again.
 			if info := req.Extra.TokenInfo; info != nil && info.UserID != "" {
 				if err := h.opts.Vault.MarkStale(ctx, info.UserID, "Sentry answered 401 after a refresh"); err != nil && !errors.Is(err, vault.ErrNoGrant) {
-					h.opts.Logger.Warn("could not mark grant stale", "principal", info.UserID, "err", err)
+					h.opts.Logger.WarnContext(ctx, "could not mark grant stale", "principal", info.UserID, "err", err)
 				}
 			}
 		},

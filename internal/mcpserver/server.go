@@ -56,7 +56,23 @@ type Options struct {
 	// grant refresh), Sentry requests and their retries (default
 	// DefaultToolTimeout).
 	Timeout time.Duration
+	// Calls, when set, hears each tool call begin and end
+	// (internal/metrics counts, times and traces them).
+	Calls CallObserver
 }
+
+// CallObserver hears each tool call begin and end. EndCall gets the
+// context StartCall returned (its deadline is the call's budget) and the
+// call's error, nil when it answered.
+type CallObserver interface {
+	StartCall(ctx context.Context, tool string) context.Context
+	EndCall(ctx context.Context, tool string, err error, d time.Duration)
+}
+
+type noCalls struct{}
+
+func (noCalls) StartCall(ctx context.Context, _ string) context.Context { return ctx }
+func (noCalls) EndCall(context.Context, string, error, time.Duration)   {}
 
 // DefaultToolTimeout is one tool call's budget unless configured
 // (LOOKOUT_TOOL_TIMEOUT).
@@ -72,6 +88,9 @@ are found with search_sentry_tools and run with execute_sentry_tool.`
 func New(opts Options) *mcp.Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Calls == nil {
+		opts.Calls = noCalls{}
 	}
 	instr := instructions
 	if opts.SetupError != "" {
@@ -116,7 +135,7 @@ func dispatch(listed map[string]bool, unlisted map[string]mcp.ToolHandler, opts 
 			}
 			if opts.Hidden != nil {
 				if why, ok := opts.Hidden(call.Params.Name); ok {
-					opts.Logger.Info("tool call refused", "tool", call.Params.Name, "reason", "not enabled")
+					opts.Logger.InfoContext(ctx, "tool call refused", "tool", call.Params.Name, "reason", "not enabled")
 					return errorResult(why), nil
 				}
 			}
@@ -160,6 +179,7 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 			}
 		}
 		ctx, _ = requestid.Ensure(ctx)
+		ctx = opts.Calls.StartCall(ctx, t.Name)
 		parent := ctx
 		ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
 		defer cancel()
@@ -169,6 +189,7 @@ func handler(t tools.Tool, opts Options) mcp.ToolHandler {
 		if err == nil {
 			out, err = t.CallResult(ctx, env, req.Params.Arguments)
 		}
+		opts.Calls.EndCall(ctx, t.Name, err, time.Since(start))
 		if err != nil {
 			if badInput(err) {
 				opts.Logger.InfoContext(ctx, "tool call refused: bad input", "tool", t.Name, "duration", time.Since(start), "err", err)

@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/lookout-hq/lookout/internal/logging"
 	"github.com/lookout-hq/lookout/internal/logging/logtest"
 	"github.com/lookout-hq/lookout/internal/mcpserver"
 	"github.com/lookout-hq/lookout/internal/sentry/sentrytest"
@@ -55,3 +60,80 @@ func TestToolFailuresAreLoggedByCause(t *testing.T) {
 		t.Errorf("Sentry rate limiting logged at %s, want WARN\n%s", got, logs.String())
 	}
 }
+
+// callLog is a CallObserver that remembers what it heard.
+type callLog struct {
+	mu    sync.Mutex
+	calls []string // "tool: outcome"
+}
+
+type callMark struct{}
+
+func (l *callLog) StartCall(ctx context.Context, tool string) context.Context {
+	return context.WithValue(ctx, callMark{}, tool)
+}
+
+func (l *callLog) EndCall(ctx context.Context, tool string, err error, _ time.Duration) {
+	outcome := "ok"
+	switch {
+	case ctx.Value(callMark{}) != tool:
+		outcome = "not StartCall's context"
+	case err != nil:
+		outcome = "failed"
+	}
+	l.mu.Lock()
+	l.calls = append(l.calls, tool+": "+outcome)
+	l.mu.Unlock()
+}
+
+// Every tool call over MCP reaches the observer once, answered or not.
+func TestToolCallsAreObserved(t *testing.T) {
+	t.Parallel()
+	calls := &callLog{}
+	r := newRemote(t, mcpserver.HTTPOptions{Calls: calls})
+	s := r.mustSession(r.connect("alice", sentrytest.AliceID, "/mcp"), "/mcp")
+	ctx := context.Background()
+	if res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "find_organizations"}); err != nil || res.IsError {
+		t.Fatalf("find_organizations: %v %q", err, text(res))
+	}
+	if res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "get_issue_details", Arguments: map[string]any{"organizationSlug": "acme", "issueId": "WEB-ZZZZZ"}}); err != nil || !res.IsError {
+		t.Fatalf("get_issue_details of an unknown issue: %v %q", err, text(res))
+	}
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if want := []string{"find_organizations: ok", "get_issue_details: failed"}; !slices.Equal(calls.calls, want) {
+		t.Errorf("observed %q, want %q", calls.calls, want)
+	}
+}
+
+// Issue #11 §2: the log line of a tool refused as not enabled carries the
+// request's id, as every line of a request does.
+func TestRefusedToolLogLineHasTheRequestID(t *testing.T) {
+	t.Parallel()
+	var logs logtest.Buffer
+	r := newRemote(t, mcpserver.HTTPOptions{Logger: slog.New(logging.NewHandler(slog.NewJSONHandler(&logs, nil), nil))})
+	s := r.mustSession(r.connect("reader", sentrytest.AliceID, "/mcp"), "/mcp")
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "update_issue",
+		Arguments: map[string]any{"organizationSlug": "acme", "issueId": "WEB-1A", "status": "resolved"}})
+	if err != nil || !res.IsError {
+		t.Fatalf("update_issue with a read token: %v %q", err, text(res))
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var l struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "tool call refused" {
+			found = true
+			if !requestIDRe.MatchString(l.RequestID) {
+				t.Errorf("the refusal's log line has request_id %q:\n%s", l.RequestID, line)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no refusal logged:\n%s", logs.String())
+	}
+}
+
+var requestIDRe = regexp.MustCompile(`^[0-9a-f]{16}$`)

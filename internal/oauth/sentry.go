@@ -32,6 +32,10 @@ type SentryConfig struct {
 	HTTPClient   *http.Client
 }
 
+// DefaultTimeout bounds a token request when SentryConfig.HTTPClient is
+// nil; a caller giving its own client sets its own.
+const DefaultTimeout = 2 * time.Minute
+
 // Sentry is the upstream OAuth client. It is safe for concurrent use.
 type Sentry struct {
 	cfg    oauth2.Config
@@ -70,7 +74,7 @@ func NewSentry(c SentryConfig) *Sentry {
 	base := strings.TrimRight(c.URL, "/")
 	hc := c.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
+		hc = &http.Client{Timeout: DefaultTimeout}
 	}
 	return &Sentry{
 		cfg: oauth2.Config{

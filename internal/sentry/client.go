@@ -250,6 +250,10 @@ func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // BaseURL is the validated Sentry URL, scheme://host[:port].
 func (c *Client) BaseURL() string { return c.base.String() }
 
+// DefaultHTTPClient is the client Options.HTTPClient defaults to, for a
+// caller that wraps its transport (cmd/lookout counts Sentry requests).
+func DefaultHTTPClient() *http.Client { return defaultHTTPClient() }
+
 // defaultHTTPClient is shared by all clients: a Client lives for one turn, and
 // a transport per turn would leak idle connections and redo TLS handshakes.
 // The remote server sends every user's calls to the same few hosts (sentry.io

@@ -3,14 +3,18 @@ package slack
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/vault"
 )
 
-// command answers "connect sentry", "disconnect sentry" and "sentry
-// status", always privately: they are about the user's own account.
-func (b *Bot) command(ctx context.Context, m message, cmd string) {
+// command carries out "connect sentry", "disconnect sentry" and "sentry
+// status" and returns the answer, which goes to the user alone: they are
+// about the user's own account. A failure is part of the answer, in plain
+// words with the request id.
+func (b *Bot) command(ctx context.Context, m message, cmd string) string {
 	principal := m.principal()
 	var text string
 	switch cmd {
@@ -19,7 +23,7 @@ func (b *Bot) command(ctx context.Context, m message, cmd string) {
 		link, err := b.connectLink(ctx, principal)
 		if err != nil {
 			b.log.Error("slack: could not create a connect link", "principal", principal, "err", err)
-			text = "I couldn't create a connect link right now. Try again in a minute."
+			text = "I couldn't create a connect link right now. Try again in a minute" + requestid.Suffix(ctx) + "."
 			break
 		}
 		text = connectText(link, b.connectedAs(ctx, principal))
@@ -30,17 +34,22 @@ func (b *Bot) command(ctx context.Context, m message, cmd string) {
 			text = "You weren't connected to Sentry, so there was nothing to disconnect."
 		case err != nil:
 			b.log.Error("slack: disconnecting", "principal", principal, "err", err)
-			text = "I couldn't disconnect you right now. Try again in a minute."
+			text = "I couldn't disconnect you right now. Try again in a minute" + requestid.Suffix(ctx) + "."
 		default:
 			b.log.Info("slack: user disconnected Sentry", "principal", principal)
 			text = "Disconnected: I no longer use your Sentry account. To revoke lookout in Sentry too, remove it under User Settings → Authorized Applications."
+			if team, user, ok := splitPrincipal(principal); ok {
+				// The Home tab shows the connection: publish it again.
+				why := "disconnected-" + strconv.FormatInt(b.now().UnixMicro(), 10)
+				if err := b.recordHome(ctx, team, user, why, "disconnect"); err != nil {
+					b.log.Warn("slack: could not have the Home tab published after a disconnect", "principal", principal, "err", err)
+				}
+			}
 		}
 	case cmdStatus:
 		text = b.statusText(ctx, principal)
 	}
-	if err := b.sendPrivately(ctx, m, text); err != nil {
-		b.log.Error("slack: could not answer a command privately", "principal", principal, "command", cmd, "err", err)
-	}
+	return text
 }
 
 // connectedAs names the Sentry account of principal's usable grant, or "".
@@ -73,7 +82,7 @@ func (b *Bot) statusText(ctx context.Context, principal string) string {
 		return "You're not connected to Sentry. Ask me something, or say `connect sentry`, and I'll send you a private link."
 	case err != nil:
 		b.log.Error("slack: reading the grant", "principal", principal, "err", err)
-		return "I couldn't check your Sentry connection right now. Try again in a minute."
+		return "I couldn't check your Sentry connection right now. Try again in a minute" + requestid.Suffix(ctx) + "."
 	case g.Stale:
 		return "Your Sentry connection (" + sentryAccount(g.User) + ") expired or was revoked. Say `connect sentry` to reconnect."
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -38,9 +39,17 @@ func (b *Bot) Describe(ctx context.Context, principal string) string {
 }
 
 // ScopesFor is what to ask Sentry for when principal confirms a link: the
-// base scopes and every scope one of its parked questions waits for.
+// base scopes, the scopes of the grant it replaces (a reconnect must not
+// quietly take away what the user allowed before, such as event:write for
+// a card's buttons), and every scope one of its parked questions or clicks
+// waits for.
 func (b *Bot) ScopesFor(ctx context.Context, principal string) []string {
 	scopes := slices.Clone(BaseScopes)
+	if st, err := b.cfg.Vault.Status(ctx, principal); err == nil {
+		for _, s := range st.Scopes {
+			scopes = addScope(scopes, s)
+		}
+	}
 	parked, err := b.cfg.Store.ListParkedRequests(ctx, principal, b.now())
 	if err != nil {
 		b.log.Warn("slack: listing parked questions", "principal", principal, "err", err)
@@ -55,15 +64,21 @@ func (b *Bot) ScopesFor(ctx context.Context, principal string) []string {
 }
 
 // OnConnected is told that principal's new grant is stored: it marks the
-// principal's parked questions ready and wakes the resumer (another
-// replica's resumer finds them on its next round).
+// principal's parked questions (and clicks, and commands) ready and wakes
+// the resumer (another replica's resumer finds them on its next round),
+// and has their Home tab published again, now showing the connection.
 func (b *Bot) OnConnected(ctx context.Context, principal string) (int, error) {
-	n, err := b.cfg.Store.MarkParkedReady(ctx, principal, b.now())
+	n, err := b.markReady(ctx, principal)
 	if err != nil {
 		return 0, err
 	}
-	b.nudge()
 	b.log.Info("slack: user connected Sentry", "principal", principal, "questions_to_resume", n)
+	if team, user, ok := splitPrincipal(principal); ok {
+		why := "connected-" + strconv.FormatInt(b.now().UnixMicro(), 10)
+		if err := b.recordHome(ctx, team, user, why, "connect"); err != nil {
+			b.log.Warn("slack: could not have the Home tab published after a connect; it is the next time the user opens it", "principal", principal, "err", err)
+		}
+	}
 	return n, nil
 }
 

@@ -6,25 +6,20 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/store"
 )
 
-// job is one event_callback body waiting for a worker.
-type job struct {
-	raw      []byte
-	source   string // "events_api" or "socket_mode"
-	retry    string // Slack's retry number, "" for a first delivery
-	received time.Time
-}
-
 // handleEvents is POST /api/webhooks/slack. It verifies the signature,
-// answers url_verification, and queues event callbacks without waiting
-// for them: Slack wants an answer within 3 seconds and retries otherwise.
+// answers url_verification, and records event callbacks in the inbox
+// without waiting for their answers: Slack wants an answer within 3
+// seconds and retries otherwise. An event that could not be recorded is
+// not acknowledged (500): Slack delivers it again, and nothing was sent to
+// the user that a redelivery could repeat.
 func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if b.cfg.SigningSecret == "" {
 		http.Error(w, "the Slack Events API is not enabled on this lookout (no SLACK_SIGNING_SECRET)", http.StatusNotFound)
@@ -48,7 +43,7 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, slackapi.ErrMissingHeaders):
 			reason = "missing signature headers"
 		}
-		b.log.Warn("slack: refused an Events API request", "reason", reason, "remote", r.RemoteAddr)
+		b.log.WarnContext(r.Context(), "slack: refused an Events API request", "reason", reason, "remote", r.RemoteAddr)
 		http.Error(w, "invalid request signature ("+reason+")", http.StatusUnauthorized)
 		return
 	}
@@ -67,11 +62,16 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": outer.Challenge})
 		return
 	case slackevents.CallbackEvent:
-		b.accept(body, "events_api", r.Header.Get("X-Slack-Retry-Num"))
+		ctx, _ := requestid.Ensure(r.Context())
+		if err := b.receive(ctx, body, "events_api", r.Header.Get("X-Slack-Retry-Num")); err != nil {
+			b.log.ErrorContext(ctx, "slack: could not record an event; Slack will deliver it again", "err", err)
+			http.Error(w, "lookout could not record the event; deliver it again"+requestid.Suffix(ctx), http.StatusInternalServerError)
+			return
+		}
 	case slackevents.AppRateLimited:
-		b.log.Warn("slack: Slack is rate limiting the app's events")
+		b.log.WarnContext(r.Context(), "slack: Slack is rate limiting the app's events")
 	default:
-		b.log.Debug("slack: ignoring an Events API request", "type", outer.Type)
+		b.log.DebugContext(r.Context(), "slack: ignoring an Events API request", "type", outer.Type)
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -89,66 +89,48 @@ func (b *Bot) verify(h http.Header, body []byte) error {
 	return sv.Ensure()
 }
 
-// accept queues an event callback for the workers without blocking: a
-// full queue drops the event (it is acknowledged anyway, or Slack would
-// retry into the same full queue) and says so in the log.
-func (b *Bot) accept(raw []byte, source, retry string) {
-	select {
-	case b.queue <- job{raw: raw, source: source, retry: retry, received: time.Now()}:
-	default:
-		b.log.Error("slack: event queue full; dropped an event (add workers or look for slow turns)",
-			"source", source, "queue_size", cap(b.queue))
+// receive turns an event callback into an inbox item, when it is
+// something for the bot (a question, a Home tab opened, Sentry links
+// shared, an assistant thread opened), and records it (see record). The error is the
+// store's: the event must then not be acknowledged.
+func (b *Bot) receive(ctx context.Context, raw []byte, source, retry string) error {
+	var outer struct {
+		TeamID  string          `json:"team_id"`
+		EventID string          `json:"event_id"`
+		Event   json.RawMessage `json:"event"`
 	}
-}
-
-// worker processes queued events until ctx ends, then drains what is
-// queued. Turns run on work, which outlives ctx.
-func (b *Bot) worker(ctx, work context.Context) {
-	for {
-		select {
-		case j := <-b.queue:
-			b.process(work, j)
-		case <-ctx.Done():
-			for {
-				select {
-				case j := <-b.queue:
-					b.process(work, j)
-				default:
-					return
-				}
-			}
+	var inner struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &outer) == nil && json.Unmarshal(outer.Event, &inner) == nil {
+		switch inner.Type {
+		case "app_home_opened":
+			return b.receiveHome(ctx, outer.TeamID, outer.EventID, outer.Event, source)
+		case "link_shared":
+			return b.receiveUnfurl(ctx, outer.TeamID, outer.Event, source)
+		case "assistant_thread_started":
+			return b.receiveAssistant(ctx, outer.TeamID, outer.Event, source)
 		}
 	}
-}
-
-// process handles one event callback: once per event id, then once per
-// Slack message, whichever event (app_mention, message) brought it.
-func (b *Bot) process(ctx context.Context, j job) {
-	ev, err := slackevents.ParseEvent(j.raw, slackevents.OptionNoVerifyToken())
+	ev, err := slackevents.ParseEvent(raw, slackevents.OptionNoVerifyToken())
 	if err != nil {
-		b.log.Debug("slack: ignoring an event lookout does not handle", "err", err)
-		return
+		b.log.DebugContext(ctx, "slack: ignoring an event lookout does not handle", "err", err)
+		return nil
 	}
 	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	if !ok {
-		return
+		return nil
 	}
-	if cb.EventID != "" {
-		now := b.now()
-		err := b.cfg.Store.RecordEvent(ctx, "slack-event:"+cb.EventID, now, now.Add(eventTTL))
-		if errors.Is(err, store.ErrAlreadyUsed) {
-			b.log.Info("slack: dropped a repeated delivery", "event_id", cb.EventID, "retry", j.retry, "source", j.source)
-			return
-		}
-		if err != nil { // better to risk a duplicate answer than to lose the question
-			b.log.Warn("slack: could not record the event id", "event_id", cb.EventID, "err", err)
-		}
+	m, ok, err := b.messageOf(ctx, ev)
+	if err != nil || !ok {
+		return err
 	}
-	m, ok := b.messageOf(ctx, ev)
-	if !ok {
-		return
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return err
 	}
-	b.log.Info("slack: question", "event_id", cb.EventID, "source", j.source, "principal", m.principal(),
-		"channel", m.Channel, "ts", m.TS, "dm", m.DM, "queued_ms", time.Since(j.received).Milliseconds())
-	b.handle(ctx, m)
+	log := b.log.With("event_id", cb.EventID, "source", source, "retry", retry, "principal", m.principal(),
+		"channel", m.Channel, "ts", m.TS, "dm", m.DM)
+	log.InfoContext(ctx, "slack: question")
+	return b.record(ctx, store.InboxItem{ID: m.inboxID(), Kind: kindMessage, Payload: payload}, log)
 }

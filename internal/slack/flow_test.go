@@ -85,7 +85,7 @@ func TestConnectFlow(t *testing.T) {
 			if !strings.Contains(msgs[1].Text, "CHECKOUT-") || !strings.HasPrefix(msgs[1].Text, "<@"+alice+">") {
 				t.Errorf("answer: %q", msgs[1].Text)
 			}
-			settle()
+			h.quiet()
 			if got := len(h.slack.BotMessages(channel, q.TS)); got != 2 {
 				t.Errorf("bot messages in the thread: %d, want 2 (note, answer)", got)
 			}
@@ -118,7 +118,7 @@ func TestConnectFlow(t *testing.T) {
 			if !strings.Contains(msgs[1].Text, "CHECKOUT-") {
 				t.Errorf("answer after reconnect: %q", msgs[1].Text)
 			}
-			settle()
+			h.quiet()
 			if got := len(h.slack.BotMessages(channel, q2.TS)); got != 2 {
 				t.Errorf("bot messages in the second thread: %d, want 2", got)
 			}
@@ -157,12 +157,12 @@ func TestTwoUsersOwnGrants(t *testing.T) {
 	h.sentry.ClearRequests()
 	h.consent(links[alice], sentrytest.AliceID)
 	h.waitBot(channel, qa.TS, 2)
-	settle()
+	h.quiet()
 	aliceUsers := h.sentryUsers("/issues/")
 	h.sentry.ClearRequests()
 	h.consent(links[bob], sentrytest.BobID)
 	h.waitBot(channel, qb.TS, 2)
-	settle()
+	h.quiet()
 	bobUsers := h.sentryUsers("/issues/")
 
 	if len(aliceUsers) == 0 || slices.ContainsFunc(aliceUsers, func(u string) bool { return u != sentrytest.AliceID }) {
@@ -173,7 +173,7 @@ func TestTwoUsersOwnGrants(t *testing.T) {
 	}
 	// And later questions too, each as its asker.
 	h.sentry.ClearRequests()
-	h.say(bob, channel, qa.TS, "issues acme/web")
+	h.mention(bob, channel, qa.TS, "issues acme/web")
 	h.waitBot(channel, qa.TS, 3)
 	if users := h.sentryUsers("/issues/"); len(users) == 0 || users[0] != sentrytest.BobID {
 		t.Errorf("bob's reply in alice's thread ran as %v", users)
@@ -236,7 +236,7 @@ func TestDirectMessageFlow(t *testing.T) {
 		t.Errorf("DM answer: %q", msgs[1].Text)
 	}
 	_ = q
-	settle()
+	h.quiet()
 	if got := len(h.slack.BotMessages(aliceDM, "")); got != 2 {
 		t.Errorf("DM bot messages: %d, want 2", got)
 	}

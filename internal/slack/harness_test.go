@@ -177,6 +177,7 @@ func randomBytes(n int) []byte {
 // authorization server and bot.
 type node struct {
 	store  store.Store
+	faulty *storetest.Faulty // with nodeOptions.faulty
 	vault  *vault.Vault
 	bot    *Bot
 	mux    *http.ServeMux
@@ -189,6 +190,9 @@ type nodeOptions struct {
 	agent      Agent
 	configure  func(*Config)
 	now        func() time.Time // the node's clock (bot and authorization server)
+	// faulty puts a fault-injecting store between the node and the
+	// database (node.faulty).
+	faulty bool
 }
 
 // node starts a new lookout process on the shared database (not yet
@@ -204,7 +208,19 @@ func (h *harness) node(opts nodeOptions) *node {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger, Refresher: h.upstream.Refresh,
+	var faulty *storetest.Faulty
+	if opts.faulty {
+		faulty = storetest.NewFaulty(st)
+		st = faulty
+	}
+	// The vault tells the bot when a grant dies, as serve wires them.
+	var botRef atomic.Pointer[Bot]
+	onStale := func(ctx context.Context, principal string) {
+		if b := botRef.Load(); b != nil {
+			b.NotifyStale(ctx, principal)
+		}
+	}
+	v := vault.New(st, h.keyring, vault.Options{Logger: h.logger, Refresher: h.upstream.Refresh, OnStale: onStale,
 		Sentry: sentry.Options{BaseURL: h.sentry.URL, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}})
 	t.Cleanup(func() { v.Close(context.Background()) })
 	var ag Agent = agent.New(agent.Options{Vault: v, SentryURL: h.sentry.URL, Logger: h.logger})
@@ -224,9 +240,11 @@ func (h *harness) node(opts nodeOptions) *node {
 	}
 	so := h.slack.Options()
 	cfg := Config{
-		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL,
+		BotToken: so.BotToken, SigningSecret: secret, APIURL: h.slack.URL, SentryURL: h.sentry.URL,
 		Store: st, Vault: v, Agent: ag, Links: as, Now: now,
 		Logger: h.logger, Workers: 2, ResumeInterval: 100 * time.Millisecond, ShutdownTimeout: 20 * time.Second,
+		Lease: 3 * time.Second, PollInterval: 50 * time.Millisecond, RetryBase: 50 * time.Millisecond,
+		StaleNoticeDelay: 100 * time.Millisecond,
 	}
 	if opts.socketMode {
 		cfg.SigningSecret, cfg.AppToken = "", so.AppToken
@@ -238,13 +256,14 @@ func (h *harness) node(opts nodeOptions) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	botRef.Store(bot)
 	if err := as.AddConnector(PrincipalPrefix, bot); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	as.Register(mux)
 	bot.Register(mux)
-	n := &node{store: st, vault: v, bot: bot, mux: mux}
+	n := &node{store: st, faulty: faulty, vault: v, bot: bot, mux: mux}
 	h.serving.Store(n)
 	return n
 }
@@ -346,9 +365,71 @@ func (h *harness) waitBot(ch, thread string, n int) []slacktest.Message {
 	return h.slack.BotMessages(ch, thread)
 }
 
-// settle gives background work time to do anything it should not, before
-// asserting that it did not.
-func settle() { time.Sleep(400 * time.Millisecond) }
+// quiet waits until the bots have nothing left to do: every inbox item
+// answered or failed, no parked question of alice's or bob's ready to be
+// resumed, no busy note in flight. Everything the bots do goes through the
+// inbox, so what the fake Slack holds then is final: a test can count
+// messages without waiting "long enough".
+func (h *harness) quiet() {
+	h.t.Helper()
+	ctx := context.Background()
+	var last string
+	deadline := time.Now().Add(waitLimit)
+	for {
+		n := h.serving.Load()
+		last = n.pending(ctx)
+		if last == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for the bots to finish: %s", last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// pending says what work is left in the shared store, "" when none.
+func (n *node) pending(ctx context.Context) string {
+	items, err := n.store.ListInbox(ctx, "", time.Now(), 0)
+	if err != nil {
+		return err.Error()
+	}
+	for _, it := range items {
+		if !it.State.Done() {
+			return fmt.Sprintf("inbox item %s is %s (attempts %d)", it.ID, it.State, it.Attempts)
+		}
+	}
+	for _, p := range []string{alicePrincipal, bobPrincipal} {
+		ps, err := n.store.ListParkedRequests(ctx, p, time.Now())
+		if err != nil {
+			return err.Error()
+		}
+		for _, pr := range ps {
+			if pr.Ready {
+				return "a parked question of " + p + " is ready to resume"
+			}
+		}
+	}
+	if len(n.bot.busySlots) > 0 {
+		return "a busy note is being sent"
+	}
+	return ""
+}
+
+// item returns an inbox item of the shared store.
+func (n *node) item(t *testing.T, id string) store.InboxItem {
+	t.Helper()
+	it, err := n.store.GetInbox(context.Background(), id, time.Now())
+	if err != nil {
+		t.Fatalf("inbox item %s: %v", id, err)
+	}
+	return it
+}
+
+// questionID is the inbox id of the question m (a user's message).
+func questionID(m slacktest.Message) string {
+	return "slack-msg:" + team + ":" + m.Channel + ":" + m.TS
+}
 
 var slackLinkRe = regexp.MustCompile(`<(https?://[^|>]+)\|`)
 

@@ -2,24 +2,45 @@ package slack
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/lookout-hq/lookout/internal/config"
 )
 
-// message is one question from a user, wherever it came from.
+// message is one question from a user, wherever it came from. It is
+// stored in inbox items as JSON.
 type message struct {
-	Team     string // workspace the event came from (outer team_id)
-	UserTeam string // the user's own workspace, when Slack says (shared channels)
-	User     string
-	Channel  string
-	DM       bool   // a direct message with the bot
-	TS       string // the message's ts
-	ThreadTS string // the thread it was posted in; "" for a top-level message
-	Text     string // plain text, bot mention removed
-	Mention  bool   // it mentioned the bot (app_mention)
+	Team     string `json:"team"`                // workspace the event came from (outer team_id)
+	UserTeam string `json:"user_team,omitempty"` // the user's own workspace, when Slack says (shared channels)
+	User     string `json:"user"`
+	Channel  string `json:"channel"`
+	DM       bool   `json:"dm,omitempty"`        // a direct message with the bot
+	TS       string `json:"ts"`                  // the message's ts
+	ThreadTS string `json:"thread_ts,omitempty"` // the thread it was posted in; "" for a top-level message
+	Text     string `json:"text"`                // plain text, bot mention removed
+	Mention  bool   `json:"mention,omitempty"`   // it mentioned the bot (app_mention)
+	// RawText is the text as Slack sent it, read again when the item is
+	// worked on, in case the bot's user id was not known on receipt.
+	RawText string `json:"raw_text,omitempty"`
+	// Slash: a slash command (no message of its own; TS is ""): every
+	// answer goes to its user alone.
+	Slash bool `json:"slash,omitempty"`
+}
+
+// inboxID is the inbox item of the question: one per Slack message,
+// whichever events (app_mention, message.*) and deliveries brought it.
+func (m message) inboxID() string {
+	return "slack-msg:" + m.Team + ":" + m.Channel + ":" + m.TS
+}
+
+// place is where the answer to m goes, for looking up what was posted.
+func (m message) place() place {
+	return place{channel: m.Channel, thread: m.replyThread(), after: m.TS}
 }
 
 // principal is slack:{team}:{user}, with the user's own workspace.
@@ -50,60 +71,79 @@ func (m message) threadKey() string {
 	return "slack-thread:" + m.Team + ":" + m.Channel + ":" + m.replyThread()
 }
 
+// askerKey names "m's user asked the bot in this thread" records
+// (LOOKOUT_SLACK_THREADS=asker).
+func (m message) askerKey() string {
+	return m.threadKey() + ":" + m.User
+}
+
 // userSubtypes are message subtypes that are still a person writing.
 var userSubtypes = map[string]bool{"": true, "thread_broadcast": true, "file_share": true}
 
 // messageOf turns an event into a question for the bot, or says it is
 // none: the bot's own and other bots' messages, edits, deletions, joins and
 // the like, channel messages not addressed to the bot, and replies in
-// threads the bot has no part in.
-func (b *Bot) messageOf(ctx context.Context, ev slackevents.EventsAPIEvent) (message, bool) {
-	botUser := b.botUserID(ctx)
+// channel threads that LOOKOUT_SLACK_THREADS does not follow. It runs on
+// receipt, before the event is acknowledged: it uses the bot's user id only
+// if already known (no Web API call), and a store failure is returned, so
+// that Slack delivers the event again rather than it being dropped.
+func (b *Bot) messageOf(ctx context.Context, ev slackevents.EventsAPIEvent) (message, bool, error) {
+	botUser := b.knownBotUserID()
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
 		if e.User == "" || e.BotID != "" || e.Edited != nil || e.User == botUser {
-			return message{}, false
+			return message{}, false, nil
 		}
 		return message{
 			Team: ev.TeamID, UserTeam: e.UserTeam, User: e.User, Channel: e.Channel,
 			DM: isDM(e.Channel, ""), TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp,
-			Text: plainText(e.Text, botUser, true), Mention: true,
-		}, true
+			Text: plainText(e.Text, botUser, true), Mention: true, RawText: e.Text,
+		}, true, nil
 	case *slackevents.MessageEvent:
 		if e.User == "" || e.BotID != "" || !userSubtypes[e.SubType] || e.User == botUser {
-			return message{}, false
+			return message{}, false, nil
 		}
 		m := message{
 			Team: ev.TeamID, UserTeam: e.UserTeam, User: e.User, Channel: e.Channel,
-			DM: isDM(e.Channel, e.ChannelType), TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp,
+			DM: isDM(e.Channel, e.ChannelType), TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp, RawText: e.Text,
 		}
 		if m.ThreadTS == m.TS {
 			m.ThreadTS = "" // a thread's root
 		}
 		if m.DM {
 			m.Text = plainText(e.Text, botUser, false)
-			return m, m.Text != "" // a file shared without a word is no question
+			return m, m.Text != "", nil // a file shared without a word is no question
 		}
 		if e.ChannelType != slackevents.ChannelTypeChannel && e.ChannelType != slackevents.ChannelTypeGroup {
-			return message{}, false // group DMs: not subscribed
+			return message{}, false, nil // group DMs: not subscribed
 		}
-		// In channels, only replies in threads the bot takes part in; a
-		// mention of the bot also arrives as app_mention, handled there.
+		// In channels, only replies in threads the bot follows; a mention
+		// of the bot also arrives as app_mention, handled there.
 		if m.ThreadTS == "" || (botUser != "" && strings.Contains(e.Text, "<@"+botUser)) {
-			return message{}, false
+			return message{}, false, nil
 		}
-		seen, err := b.cfg.Store.EventSeen(ctx, m.threadKey(), b.now())
+		var key string
+		switch b.cfg.Threads {
+		case config.SlackThreadsMention:
+			return message{}, false, nil
+		case config.SlackThreadsAll:
+			key = m.threadKey()
+		default:
+			key = m.askerKey()
+		}
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		seen, err := b.cfg.Store.EventSeen(sctx, key, b.now())
+		cancel()
 		if err != nil {
-			b.log.Warn("slack: could not check the thread", "channel", m.Channel, "err", err)
-			return message{}, false
+			return message{}, false, fmt.Errorf("check the thread: %w", err)
 		}
 		if !seen {
-			return message{}, false
+			return message{}, false, nil
 		}
 		m.Text = plainText(e.Text, botUser, false)
-		return m, m.Text != "" // a file shared without a word is no question
+		return m, m.Text != "", nil // a file shared without a word is no question
 	}
-	return message{}, false
+	return message{}, false, nil
 }
 
 // isDM tells a direct message with the bot from a channel message.

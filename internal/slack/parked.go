@@ -2,10 +2,9 @@ package slack
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"sync"
+	"fmt"
 	"time"
 
 	"github.com/lookout-hq/lookout/internal/agent"
@@ -25,40 +24,56 @@ type parkedTurn struct {
 	Text     string `json:"text"`
 	Reason   string `json:"reason"`          // why it waits: agent.Reason*
 	Scope    string `json:"scope,omitempty"` // the missing scope, for ReasonMissingScope
+	// Slash: a slash command; its answer goes to its user alone.
+	Slash bool `json:"slash,omitempty"`
+	// Action: a click (not a question), carried out after consent.
+	Action *actionReq `json:"action,omitempty"`
 }
 
 func (p parkedTurn) message() message {
 	return message{Team: p.Team, UserTeam: p.UserTeam, User: p.User, Channel: p.Channel, DM: p.DM,
-		TS: p.TS, ThreadTS: p.ThreadTS, Text: p.Text}
+		TS: p.TS, ThreadTS: p.ThreadTS, Text: p.Text, Slash: p.Slash}
 }
 
-// park stores m as waiting for consent, for ParkTTL.
-func (b *Bot) park(ctx context.Context, m message, auth agent.AuthNeeded) error {
-	data, err := json.Marshal(parkedTurn{
+// park stores m as waiting for consent, for ParkTTL, under an id taken
+// from j's item, so that parking again after a crash finds it parked
+// (ErrAlreadyExists).
+func (b *Bot) park(ctx context.Context, j *job, m message, auth agent.AuthNeeded) error {
+	return b.parkTurn(ctx, j, m.principal(), parkedTurn{
 		Team: m.Team, UserTeam: m.UserTeam, User: m.User, Channel: m.Channel, DM: m.DM,
-		TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Reason: auth.Reason, Scope: auth.Scope,
+		TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Reason: auth.Reason, Scope: auth.Scope, Slash: m.Slash,
 	})
+}
+
+// parkTurn stores pt (a question, a command or a click) as principal's,
+// waiting for consent, under an id taken from j's item.
+func (b *Bot) parkTurn(ctx context.Context, j *job, principal string, pt parkedTurn) error {
+	data, err := json.Marshal(pt)
 	if err != nil {
 		return err
 	}
+	cctx, cancel, err := j.fence(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
 	now := b.now()
-	return b.cfg.Store.ParkRequest(ctx, store.ParkedRequest{
-		ID: rand.Text(), Principal: m.principal(), Data: data, CreatedAt: now, ExpiresAt: now.Add(ParkTTL),
+	return b.cfg.Store.ParkRequest(cctx, store.ParkedRequest{
+		ID: "q-" + j.item.ID, Principal: principal, Data: data, CreatedAt: now, ExpiresAt: now.Add(ParkTTL),
 	})
 }
 
-// resumeLoop claims ready parked questions at start, every ResumeInterval
-// and when OnConnected nudges it, until ctx ends; then it waits for the
-// questions it is answering. Claims carry a lease, so across replicas (and
-// after a crash, once the lease ends) each question is taken by one.
-func (b *Bot) resumeLoop(ctx, work context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, resumeConcurrency)
+// resumeLoop hands ready parked questions to the inbox at start, every
+// ResumeInterval and when OnConnected nudges it, until ctx ends. A claim
+// carries a lease, so across replicas one takes each; handing over is
+// quick (an inbox item is recorded, then the parked question deleted) and
+// safe to repeat (the item's id is the parked question's), so a replica
+// that dies halfway leaves it to the next round of another.
+func (b *Bot) resumeLoop(ctx context.Context) {
 	t := time.NewTicker(b.cfg.ResumeInterval)
 	defer t.Stop()
 	for {
-		b.claim(ctx, work, slots, &wg)
+		b.handOver(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -68,15 +83,17 @@ func (b *Bot) resumeLoop(ctx, work context.Context) {
 	}
 }
 
-// claim leases as many ready questions as there are free slots and
-// answers each in its own goroutine.
-func (b *Bot) claim(ctx, work context.Context, slots chan struct{}, wg *sync.WaitGroup) {
-	free := cap(slots) - len(slots)
-	if free == 0 {
-		return
-	}
+// resumption is what a kindResume item carries.
+type resumption struct {
+	Principal string          `json:"principal"`
+	Parked    json.RawMessage `json:"parked"` // the parkedTurn
+}
+
+func (b *Bot) handOver(ctx context.Context) {
 	now := b.now()
-	claimed, err := b.cfg.Store.ClaimParkedRequests(ctx, b.owner, now, now.Add(b.cfg.ResumeLease), free)
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	claimed, err := b.cfg.Store.ClaimParkedRequests(sctx, b.owner, now, now.Add(b.cfg.ResumeLease), resumeBatch)
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			b.log.Warn("slack: claiming parked questions", "err", err)
@@ -84,78 +101,93 @@ func (b *Bot) claim(ctx, work context.Context, slots chan struct{}, wg *sync.Wai
 		return
 	}
 	for _, p := range claimed {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			b.resume(work, p)
-		})
+		payload, err := json.Marshal(resumption{Principal: p.Principal, Parked: p.Data})
+		if err == nil {
+			err = b.record(ctx, store.InboxItem{ID: "slack-resume:" + p.ID, Kind: kindResume, Payload: payload},
+				b.log.With("principal", p.Principal, "parked_id", p.ID))
+		}
+		if err != nil {
+			b.log.Warn("slack: could not hand a parked question to the inbox; trying again later", "id", p.ID, "err", err)
+			continue
+		}
+		b.cfg.Observer.Resumed()
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		err = b.cfg.Store.CompleteParkedRequest(sctx, p.ID)
+		cancel()
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			b.log.Warn("slack: removing a parked question handed to the inbox", "id", p.ID, "err", err)
+		}
 	}
 }
 
-// resume answers a parked question after consent, exactly once: unless the
-// user asked something newer in that thread, the turn runs again as the
-// principal; the request is then completed, and only the process whose
-// completion succeeds posts, so a replica that took over after a lapsed
-// lease never answers twice.
-func (b *Bot) resume(ctx context.Context, p store.ParkedRequest) {
+// resumeOf reads a kindResume item.
+func resumeOf(j *job) (parkedTurn, string, error) {
+	var r resumption
 	var pt parkedTurn
-	if err := json.Unmarshal(p.Data, &pt); err != nil {
-		b.log.Error("slack: undecodable parked question; dropping it", "id", p.ID, "err", err)
-		b.complete(ctx, p)
-		return
+	if err := json.Unmarshal(j.item.Payload, &r); err != nil {
+		return pt, "", err
+	}
+	err := json.Unmarshal(r.Parked, &pt)
+	return pt, r.Principal, err
+}
+
+// runResume answers a parked question after consent (kindResume): unless
+// the user asked something newer in that thread, the turn runs again as the
+// principal and answers where it was asked.
+func (b *Bot) runResume(ctx context.Context, j *job) error {
+	pt, principal, err := resumeOf(j)
+	if err != nil {
+		return permanent(fmt.Errorf("undecodable parked question: %w", err))
+	}
+	if pt.Action != nil {
+		j.log.Info("slack: carrying out a click after consent", "principal", principal, "action", pt.Action.ActionID)
+		return b.act(ctx, j, *pt.Action, true)
 	}
 	m := pt.message()
-	log := b.log.With("principal", p.Principal, "channel", m.Channel, "ts", m.TS)
-	newer, err := b.askedSince(ctx, m)
-	if err != nil {
-		log.Warn("slack: could not check for newer questions; answering anyway", "err", err)
-	}
-	if newer {
-		if b.complete(ctx, p) {
-			log.Info("slack: not answering a parked question: the user asked something newer")
-			b.reply(ctx, m, b.address(m)+newerText(m.Text))
+	var p progress
+	j.load(&p)
+	if !m.Slash {
+		// A command's answers are private: there is no thread to look in.
+		if done, err := b.resumeProgress(ctx, j, m.place(), &p); done || err != nil {
+			return err
 		}
-		return
 	}
-	reply, err := b.cfg.Agent.Run(ctx, agent.Turn{Principal: p.Principal, Text: m.Text, History: b.history(ctx, m)})
-	if err != nil && ctx.Err() != nil {
-		// Shutting down: leave it; it is claimed again when the lease ends.
-		log.Warn("slack: resuming a parked question was interrupted; it will be retried", "err", err)
-		return
-	}
-	if !b.complete(ctx, p) {
-		return
-	}
-	switch {
-	case err != nil:
-		b.reply(ctx, m, b.address(m)+mrkdwn(agent.Explain(err)))
-	case reply.Auth != nil:
-		// Consent did not help: say what is missing, privately, and stop
-		// (no new link, no new parking: no loop).
-		log.Warn("slack: parked question still needs Sentry access after consent", "reason", reply.Auth.Reason, "scope", reply.Auth.Scope)
-		if err := b.sendPrivately(ctx, m, stillMissingText(*reply.Auth, m.Text)); err != nil {
-			log.Error("slack: could not tell the user privately", "err", err)
+	if !p.Ran {
+		newer := false
+		if !m.Slash {
+			if newer, err = b.askedSince(ctx, m); err != nil {
+				j.log.Warn("slack: could not check for newer questions; answering anyway", "err", err)
+			}
 		}
-	default:
-		log.Info("slack: answered a parked question")
-		b.reply(ctx, m, b.address(m)+"you're connected to Sentry; here's the answer to "+quote(m.Text)+":\n"+mrkdwn(reply.Text))
+		if newer {
+			j.log.Info("slack: not answering a parked question: the user asked something newer", "principal", principal)
+			p.Outcome = outcome{Thread: b.address(m) + newerText(m.Text)}
+		} else {
+			o, err := b.turn(ctx, j, m, &p)
+			if err != nil {
+				return err
+			}
+			switch {
+			case o.Auth != nil:
+				// Consent did not help: say what is missing, privately,
+				// and stop (no new link, no new parking: no loop).
+				j.log.Warn("slack: parked question still needs Sentry access after consent", "reason", o.Auth.Reason, "scope", o.Auth.Scope)
+				o = privately(m, stillMissingText(*o.Auth, m.Text))
+			case m.Slash:
+				blocks := o.Blocks
+				o = privately(m, "You're connected to Sentry; here's the answer to "+quote(m.Text)+":\n"+o.Thread)
+				o.Blocks = blocks
+			case o.Failed:
+				o.Thread = b.address(m) + o.Thread
+			default:
+				o.Thread = b.address(m) + "you're connected to Sentry; here's the answer to " + quote(m.Text) + ":\n" + o.Thread
+			}
+			p.Outcome = o
+		}
+		p.Ran = true
+		b.saveProgress(ctx, j, &p)
 	}
-}
-
-// complete removes a parked question, and reports whether this call did:
-// false when another process completed it first, or the store failed (it
-// stays claimed and is retried when the lease ends).
-func (b *Bot) complete(ctx context.Context, p store.ParkedRequest) bool {
-	err := b.cfg.Store.CompleteParkedRequest(ctx, p.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		b.log.Info("slack: parked question already answered elsewhere", "id", p.ID)
-		return false
-	case err != nil:
-		b.log.Error("slack: completing a parked question", "id", p.ID, "err", err)
-		return false
-	}
-	return true
+	return b.deliver(ctx, j, m, &p)
 }
 
 // askedSince reports whether m's user wrote something other than a

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strconv"
 	"time"
@@ -15,10 +16,14 @@ const (
 	socketBackoffMax = 2 * time.Minute
 )
 
-// runSocketMode receives events over Socket Mode until ctx ends,
-// reconnecting with backoff when the connection fails for good. Each
-// events_api envelope is acknowledged at once and goes through the same
-// path as an Events API request (accept).
+// runSocketMode receives events, clicks and slash commands over Socket
+// Mode until ctx ends, reconnecting with backoff when the connection fails
+// for good. Each envelope goes through the same path as its HTTP request
+// (receive, receiveInteraction, receiveCommand) and is acknowledged once
+// recorded; one that could not be recorded is not acknowledged, and Slack
+// sends it again (or, for a click, shows its user that it failed). A slash
+// command is always acknowledged: with its first answer, which says when
+// it could not be taken.
 func (b *Bot) runSocketMode(ctx context.Context) {
 	backoff := socketBackoffMin
 	for ctx.Err() == nil {
@@ -76,18 +81,49 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		if evt.Request == nil {
 			return
 		}
-		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
-			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
-		}
 		retry := ""
 		if evt.Request.RetryAttempt > 0 {
 			retry = strconv.Itoa(evt.Request.RetryAttempt)
 		}
-		b.accept(evt.Request.Payload, "socket_mode", retry)
-	case socketmode.EventTypeInteractive, socketmode.EventTypeSlashCommand:
-		// Not used; acknowledge so Slack does not retry.
-		if evt.Request != nil {
-			_ = client.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+		if err := b.receive(ctx, evt.Request.Payload, "socket_mode", retry); err != nil {
+			b.log.Error("slack: could not record a Socket Mode event; not acknowledging it, so Slack sends it again", "err", err)
+			return
+		}
+		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
+		}
+	case socketmode.EventTypeInteractive:
+		if evt.Request == nil {
+			return
+		}
+		if err := b.receiveInteraction(ctx, evt.Request.Payload, "socket_mode"); err != nil {
+			b.log.Error("slack: could not record a Socket Mode click; not acknowledging it, so Slack shows the user it failed", "err", err)
+			return
+		}
+		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
+		}
+	case socketmode.EventTypeSlashCommand:
+		if evt.Request == nil {
+			return
+		}
+		var s slashReq
+		var cmd struct {
+			TeamID      string `json:"team_id"`
+			UserID      string `json:"user_id"`
+			ChannelID   string `json:"channel_id"`
+			Command     string `json:"command"`
+			Text        string `json:"text"`
+			ResponseURL string `json:"response_url"`
+			TriggerID   string `json:"trigger_id"`
+		}
+		if err := json.Unmarshal(evt.Request.Payload, &cmd); err == nil {
+			s = slashReq{Team: cmd.TeamID, User: cmd.UserID, Channel: cmd.ChannelID, Command: cmd.Command, Text: cmd.Text,
+				ResponseURL: cmd.ResponseURL, TriggerID: cmd.TriggerID}
+		}
+		// The acknowledgement carries the command's first answer.
+		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, b.receiveCommand(ctx, s, "socket_mode")); err != nil {
+			b.log.Warn("slack: acknowledging a Socket Mode envelope", "err", err)
 		}
 	}
 }

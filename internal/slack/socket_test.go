@@ -45,7 +45,7 @@ func TestSocketMode(t *testing.T) {
 	if !strings.Contains(msgs[1].Text, "CHECKOUT-") {
 		t.Errorf("answer: %q", msgs[1].Text)
 	}
-	settle()
+	h.quiet()
 	if got := len(h.slack.BotMessages(channel, q.TS)); got != 2 {
 		t.Errorf("bot messages: %d, want 2 (the retry was dropped)", got)
 	}

@@ -1,14 +1,36 @@
 package slack
 
 import (
+	"context"
 	"strings"
 
 	"github.com/lookout-hq/lookout/internal/agent"
+	"github.com/lookout-hq/lookout/internal/requestid"
 )
 
-// What the bot says about Sentry access (docs/architecture.md, "Guidance", in Slack words). The
-// link only ever goes into private texts (linkText); thread texts never
+// What the bot says about Sentry access and about its own state
+// (docs/architecture.md, "Guidance", in Slack words). The link only ever goes
+// into private texts (linkText, connectText, staleText); thread texts never
 // hold one.
+
+// workingText is the status message of a turn that takes a while; the
+// answer replaces it.
+const workingText = "Looking at Sentry…"
+
+// busyText is the status message of a question recorded while every
+// worker was busy; the answer replaces it.
+const busyText = "I'm busy with other questions right now; yours is queued and I'll answer here."
+
+// giveUpText says a question will not be answered after all.
+func giveUpText(ctx context.Context) string {
+	return "I couldn't answer this after several tries (Slack or lookout kept failing). Please ask again" + requestid.Suffix(ctx) + "."
+}
+
+// staleText is the private notice that a grant died, with a fresh link.
+func staleText(account, link string) string {
+	return "Your Sentry connection (" + account + ") expired or was revoked, so I can no longer use it. Reconnect here: <" + link +
+		"|Reconnect Sentry>. The link is yours alone, works once and expires in 10 minutes; after that, say `connect sentry` for a new one."
+}
 
 // consentReason says why the user must (re)connect, as a sentence.
 func consentReason(a agent.AuthNeeded) string {
@@ -104,4 +126,40 @@ func quote(q string) string {
 		r = append(r[:77], '.', '.', '.')
 	}
 	return "“" + escapeText(string(r)) + "”"
+}
+
+// clickLinkText is the private message asking a clicker to connect (or
+// reconnect, or allow changes) before their click is carried out.
+func clickLinkText(a agent.AuthNeeded, link string) string {
+	var b strings.Builder
+	switch a.Reason {
+	case agent.ReasonStale:
+		b.WriteString("Your Sentry connection expired or was revoked. Reconnect here: <" + link + "|Reconnect Sentry>.")
+	case agent.ReasonMissingScope:
+		scope := orDefault(a.Scope, "a permission")
+		b.WriteString("To change issues for you, I need your Sentry connection to allow `" + scope + "`. Reconnect and allow it here: <" + link + "|Reconnect Sentry>.")
+	default:
+		b.WriteString("I act in Sentry as you, with your own access, so I need you to connect your Sentry account first: <" + link + "|Connect Sentry>.")
+	}
+	b.WriteString(" The link is yours alone, works once and expires in 10 minutes. I'll do what you clicked as soon as you've connected.")
+	return b.String()
+}
+
+// clickStillMissing tells a clicker, after consent, why their click still
+// could not be carried out (no new link: no loops).
+func clickStillMissing(a agent.AuthNeeded) string {
+	switch {
+	case a.Reason == agent.ReasonMissingScope:
+		return "You connected Sentry, but your connection still lacks `" + orDefault(a.Scope, "a permission this needs") +
+			"`, so nothing changed. Your Sentry role may not allow it; ask an owner or manager of the organization."
+	case a.Reason == agent.ReasonStale:
+		return "You connected Sentry, but Sentry doesn't accept the new connection either, so nothing changed. Say `connect sentry` to try once more."
+	}
+	return "You're not connected to Sentry any more (did you disconnect?), so nothing changed. Say `connect sentry`, then click again."
+}
+
+// slashLinkText is the private answer to a command that needs consent.
+func slashLinkText(a agent.AuthNeeded, link string) string {
+	s := linkText(a, link, true)
+	return strings.Replace(s, "I'll answer here as soon as you've connected.", "I'll answer you (privately) as soon as you've connected.", 1)
 }

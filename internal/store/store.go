@@ -44,7 +44,9 @@ type Store interface {
 	Approvals
 	Audit
 	Events
+	Inbox
 	Leases
+	Preferences
 
 	// Migrate applies every embedded migration not yet applied. It is
 	// idempotent and safe to run from several processes at once.
@@ -55,9 +57,9 @@ type Store interface {
 	// full disk or a read-only database still answers Ping). It writes a
 	// short-lived record that DeleteExpired sweeps.
 	PingWrite(ctx context.Context) error
-	// DeleteExpired removes records expired at now and returns how many
-	// went. Grants and the audit log never expire this way (the audit log
-	// has DeleteAuditBefore).
+	// DeleteExpired removes records expired at now (inbox items too,
+	// answered or not) and returns how many went. Grants and the audit log
+	// never expire this way (the audit log has DeleteAuditBefore).
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	Close() error
 }
@@ -401,6 +403,100 @@ type Events interface {
 	EventSeen(ctx context.Context, id string, now time.Time) (bool, error)
 }
 
+// InboxState is where an inbox item is in its life.
+type InboxState string
+
+// Inbox states: received -> claimed -> answered (or failed). A claimed item
+// whose lease has ended, and a received one whose AvailableAt has come, are
+// claimable.
+const (
+	InboxReceived InboxState = "received"
+	InboxClaimed  InboxState = "claimed"
+	// InboxAnswered: done; the answer went out.
+	InboxAnswered InboxState = "answered"
+	// InboxFailed: done without an answer (given up after too many
+	// attempts, or nowhere to answer); the handler said so where it could.
+	InboxFailed InboxState = "failed"
+)
+
+// Done reports whether the item is finished (answered or failed).
+func (s InboxState) Done() bool { return s == InboxAnswered || s == InboxFailed }
+
+// InboxItem is one piece of work received from outside (a Slack event, a
+// question to resume after consent, a notice to send), kept from the moment
+// it is acknowledged until its answer went out.
+type InboxItem struct {
+	// ID is the dedupe key: a second item with the same ID is the same
+	// work (a redelivery), e.g. "slack-msg:T1:C1:1700000000.000100".
+	ID string
+	// Kind names the handler, e.g. "slack-message".
+	Kind    string
+	Payload []byte // what was received; opaque to the store
+	State   InboxState
+	// Progress is what the handler saved between steps while it held the
+	// lease (its answer, the ids of messages it posted), so that whoever
+	// claims the item next carries on instead of starting over. Opaque.
+	Progress []byte
+	// Attempts counts claims, the one that recorded it claimed included.
+	Attempts   int
+	LeaseOwner string    // "" when no one holds it
+	LeaseUntil time.Time // zero when no one holds it
+	// AvailableAt is when a received item may be claimed (a retry's
+	// backoff puts it in the future).
+	AvailableAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time // last write (set by the store from the caller's now)
+	FinishedAt  time.Time // when it was answered or failed; zero before
+	ExpiresAt   time.Time
+}
+
+// Inbox is the durable queue behind the Slack bot: record -> claim (short
+// lease, extended by heartbeats) -> answer. At least once: an item whose
+// claimant died is claimed again once its lease ends; exactly once is the
+// handler's part (it saves progress and checks, on a later attempt, what the
+// earlier one already did). "Holds the claim" below means the item is
+// claimed and LeaseOwner is owner, whether or not LeaseUntil has passed:
+// until someone else claims it, an owner that was slow may carry on.
+type Inbox interface {
+	// RecordInbox stores item, received and available at item.AvailableAt
+	// (CreatedAt when zero); with item.LeaseOwner set it is stored already
+	// claimed by that owner until item.LeaseUntil (Attempts 1). State and
+	// Attempts are set by the store. When an unexpired item with the ID
+	// exists, it returns that item and ErrAlreadyExists; an expired one is
+	// replaced.
+	RecordInbox(ctx context.Context, item InboxItem) (InboxItem, error)
+	// GetInbox returns an unexpired item (ErrNotFound otherwise).
+	GetInbox(ctx context.Context, id string, now time.Time) (InboxItem, error)
+	// ListInbox returns up to limit unexpired items whose ID sorts after
+	// `after`, in ID order: a resumable scan (operators, tests).
+	ListInbox(ctx context.Context, after string, now time.Time, limit int) ([]InboxItem, error)
+	// ClaimInboxItem claims item id for owner until leaseUntil if it is
+	// claimable at now, and counts the attempt. ErrLeaseHeld when another
+	// owner's lease runs or its retry time has not come, ErrAlreadyUsed
+	// when it is done, ErrNotFound when unknown or expired.
+	ClaimInboxItem(ctx context.Context, id, owner string, now, leaseUntil time.Time) (InboxItem, error)
+	// ClaimInbox claims up to limit items claimable at now, of the given
+	// kinds (every kind when none), earliest available first. Concurrent
+	// claimers, in any number of processes, never get the same item while
+	// its lease runs.
+	ClaimInbox(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, kinds ...string) ([]InboxItem, error)
+	// ExtendInboxLease moves the lease of an item owner holds to
+	// leaseUntil: the heartbeat. ErrLeaseHeld when owner no longer holds it
+	// (someone else claimed it, or it was released or finished);
+	// ErrNotFound when it is gone.
+	ExtendInboxLease(ctx context.Context, id, owner string, now, leaseUntil time.Time) error
+	// SaveInboxProgress replaces the Progress of an item owner holds
+	// (ErrLeaseHeld, ErrNotFound as ExtendInboxLease).
+	SaveInboxProgress(ctx context.Context, id, owner string, progress []byte, now time.Time) error
+	// ReleaseInbox hands an item owner holds back, received and claimable
+	// from availableAt, Progress kept: a retry later, here or elsewhere.
+	ReleaseInbox(ctx context.Context, id, owner string, now, availableAt time.Time) error
+	// FinishInbox marks an item owner holds answered or failed at now
+	// (ErrLeaseHeld, ErrNotFound as ExtendInboxLease). A finished item
+	// stays (a redelivery finds it done) until it expires.
+	FinishInbox(ctx context.Context, id, owner string, state InboxState, now time.Time) error
+}
+
 // Leases are named, expiring locks across processes, e.g. the one that
 // elects the replica running the background refresher.
 type Leases interface {
@@ -410,4 +506,16 @@ type Leases interface {
 	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) error
 	// ReleaseLease ends owner's lease; a no-op when owner does not hold it.
 	ReleaseLease(ctx context.Context, name, owner string) error
+}
+
+// Preferences are a principal's own settings, such as the organization and
+// project a Slack user pinned on the bot's Home tab to use when a question
+// names none. Names and values are short plain strings; none is secret.
+type Preferences interface {
+	// SetPreference sets principal's preference name to value at now; an
+	// empty value removes it.
+	SetPreference(ctx context.Context, principal, name, value string, now time.Time) error
+	// Preferences returns principal's preferences by name (empty, not an
+	// error, when there are none).
+	Preferences(ctx context.Context, principal string) (map[string]string, error)
 }

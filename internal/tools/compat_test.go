@@ -13,9 +13,10 @@ import (
 // anchorTool is a tool of @sentry/mcp-server 0.39.0 as extracted into
 // testdata (see its "extracted" field for how).
 type anchorTool struct {
-	Name        string             `json:"name"`
-	Annotations map[string]bool    `json:"annotations"`
-	InputSchema *jsonschema.Schema `json:"inputSchema"`
+	Name           string             `json:"name"`
+	Annotations    map[string]bool    `json:"annotations"`
+	InputSchema    *jsonschema.Schema `json:"inputSchema"`
+	RequiredScopes []string           `json:"requiredScopes"`
 }
 
 func loadAnchor(t *testing.T) map[string]anchorTool {

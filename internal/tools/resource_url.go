@@ -127,3 +127,24 @@ func slicesIndex(s []string, v string) int {
 	}
 	return -1
 }
+
+// SentryLink is what a Sentry web URL points at, for front doors that show
+// links (Slack unfurls) without running a tool.
+type SentryLink struct {
+	Kind    string // "issue", "event", "trace", or another page ParseSentryLink recognizes
+	Org     string
+	IssueID string // issue and event links
+	EventID string // event links: 32 hex, or latest, oldest, recommended
+	TraceID string // trace links: 32 hex, lower case
+}
+
+// ParseSentryLink reads a Sentry web URL under the rules every tool uses:
+// parsed, never fetched; its host must be sentryURL's host or an
+// organization subdomain of it.
+func ParseSentryLink(raw, sentryURL string) (SentryLink, error) {
+	r, err := parseResourceURL(raw, sentryURL)
+	if err != nil {
+		return SentryLink{}, err
+	}
+	return SentryLink{Kind: r.Kind, Org: r.Org, IssueID: r.IssueID, EventID: r.EventID, TraceID: r.TraceID}, nil
+}

@@ -55,3 +55,30 @@ func TestParseResourceURL(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSentryLink(t *testing.T) {
+	t.Parallel()
+	const base = "https://sentry.io"
+	for _, tt := range []struct {
+		raw  string
+		want SentryLink
+		bad  bool
+	}{
+		{raw: "https://sentry.io/organizations/acme/issues/WEB-1A/", want: SentryLink{Kind: "issue", Org: "acme", IssueID: "WEB-1A"}},
+		{raw: "https://acme.sentry.io/issues/123/events/0123456789abcdef0123456789abcdef/", want: SentryLink{Kind: "event", Org: "acme", IssueID: "123", EventID: "0123456789abcdef0123456789abcdef"}},
+		{raw: "https://acme.sentry.io/performance/trace/0123456789ABCDEF0123456789abcdef/", want: SentryLink{Kind: "trace", Org: "acme", TraceID: "0123456789abcdef0123456789abcdef"}},
+		{raw: "https://sentry.io.evil.example/organizations/acme/issues/1/", bad: true},
+		{raw: "https://user@sentry.io/organizations/acme/issues/1/", bad: true},
+	} {
+		got, err := ParseSentryLink(tt.raw, base)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("%s: accepted as %+v", tt.raw, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %+v, %v; want %+v", tt.raw, got, err, tt.want)
+		}
+	}
+}

@@ -105,8 +105,9 @@ type Tool struct {
 	// Scopes are the Sentry scopes the tool needs: what a reconnect must ask
 	// for when Sentry says one is missing.
 	Scopes []string
-	// Experimental tools are offered only to callers who opt in, as the
-	// reference server hides them without --experimental.
+	// Experimental marks the tools the reference server hides under its
+	// --experimental flag (the profiling tools). lookout offers them always;
+	// the mark is documentation (docs/tools.md's parity table).
 	Experimental bool
 
 	// input is the full input schema, built on first use; unadvertised

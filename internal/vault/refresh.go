@@ -155,6 +155,7 @@ func (v *Vault) refreshLeased(ctx context.Context, row store.Grant, needs func(G
 
 	stopHeartbeat := v.heartbeat(ctx, principal)
 	tok, err := v.opts.Refresher(ctx, g.Token.refresh)
+	v.onRefresh(err)
 	if errors.Is(err, ErrStale) {
 		stopHeartbeat()
 		v.markRefused(ctx, g)
@@ -250,6 +251,7 @@ func (v *Vault) markRefused(ctx context.Context, g Grant) {
 	switch {
 	case err == nil:
 		v.audit(ctx, g.Principal, ActionStale, "refresh refused by Sentry")
+		v.onStale(ctx, g.Principal)
 	case errors.Is(err, store.ErrConflict), errors.Is(err, ErrNoGrant):
 	default:
 		v.opts.Logger.Warn("vault: could not mark grant stale", "principal", g.Principal, "err", err)

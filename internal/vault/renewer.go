@@ -58,6 +58,12 @@ type RenewerOptions struct {
 	PerMinute int
 	// Batch caps the grants looked at in one pass, soonest expiry first.
 	Batch int
+	// OnRenew, when set, is told what became of each grant a pass looked
+	// at: "refreshed", "not_due", "stale", "failed" or "gone"; OnPass, that
+	// a pass went over every grant due. Both must return at once
+	// (internal/metrics).
+	OnRenew func(outcome string)
+	OnPass  func()
 }
 
 // Renewer is the background refresher of one vault (one process). Run it
@@ -198,7 +204,7 @@ func (r *Renewer) pass(ctx context.Context) {
 		refreshed = false
 		called, err := v.renew(ctx, row, r.opts.Ahead)
 		refreshed = called
-		// Metrics: count refreshes and their outcomes here.
+		r.report(ctx, called, err)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -208,6 +214,28 @@ func (r *Renewer) pass(ctx context.Context) {
 		default:
 			v.opts.Logger.Warn("vault: background refresh failed; trying again next pass", "principal", row.Principal, "err", err)
 		}
+	}
+	if r.opts.OnPass != nil {
+		r.opts.OnPass()
+	}
+}
+
+// report tells RenewerOptions.OnRenew what became of one grant of a pass.
+func (r *Renewer) report(ctx context.Context, called bool, err error) {
+	if r.opts.OnRenew == nil || ctx.Err() != nil {
+		return
+	}
+	switch {
+	case err == nil && called:
+		r.opts.OnRenew("refreshed")
+	case err == nil:
+		r.opts.OnRenew("not_due")
+	case errors.Is(err, ErrNoGrant):
+		r.opts.OnRenew("gone")
+	case errors.Is(err, ErrStale):
+		r.opts.OnRenew("stale")
+	default:
+		r.opts.OnRenew("failed")
 	}
 }
 

@@ -113,6 +113,18 @@ type Options struct {
 	PollInterval time.Duration
 	// Logger receives operational messages (never token material).
 	Logger *slog.Logger
+	// OnStale, when set, is told each time a grant becomes stale (Sentry
+	// refused its refresh token, or MarkStale): once per transition, by the
+	// one process whose write made it stale, after the audit event. It runs
+	// on the caller's goroutine and must return quickly (record the work,
+	// do it elsewhere): the Slack bot queues a private message telling the
+	// owner. It is not called when the grant was already stale.
+	OnStale func(ctx context.Context, principal string)
+	// OnRefresh, when set, is told the outcome of each refresh sent to
+	// Sentry's token endpoint, on demand or in the background: "refreshed",
+	// "stale" (Sentry refused the refresh token) or "failed" (transient;
+	// the grant is untouched). It must return at once (internal/metrics).
+	OnRefresh func(outcome string)
 }
 
 // Vault is safe for concurrent use. Close it to stop its background work.
@@ -281,7 +293,30 @@ func (v *Vault) MarkStale(ctx context.Context, principal, reason string) error {
 		}
 		v.dropPending(principal)
 		v.audit(ctx, principal, ActionStale, reason)
+		v.onStale(ctx, principal)
 		return nil
+	}
+}
+
+// onStale tells Options.OnStale that principal's grant just became stale.
+func (v *Vault) onStale(ctx context.Context, principal string) {
+	if v.opts.OnStale != nil {
+		v.opts.OnStale(context.WithoutCancel(ctx), principal)
+	}
+}
+
+// onRefresh tells Options.OnRefresh how a refresh Sentry was sent ended.
+func (v *Vault) onRefresh(err error) {
+	if v.opts.OnRefresh == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		v.opts.OnRefresh("refreshed")
+	case errors.Is(err, ErrStale):
+		v.opts.OnRefresh("stale")
+	default:
+		v.opts.OnRefresh("failed")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -110,3 +111,48 @@ func ChannelType(channel string) string {
 
 // Mention returns "<@user>", as Slack writes a mention in message text.
 func Mention(user string) string { return "<@" + user + ">" }
+
+// InnerEvent is the body of an event_callback delivery of any inner event
+// (given whole, "type" included) with eventID.
+func (f *Fake) InnerEvent(eventID string, event map[string]any) []byte {
+	b, _ := json.Marshal(obj{
+		"token": "legacy-verification-token", "team_id": f.opts.TeamID, "api_app_id": "A0LOOKOUT",
+		"event": event, "type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(),
+		"authorizations": []obj{{"team_id": f.opts.TeamID, "user_id": f.opts.BotUserID, "is_bot": true}},
+	})
+	return b
+}
+
+// AppHomeOpened is user opening the app's Home tab.
+func (f *Fake) AppHomeOpened(eventID, user string) []byte {
+	return f.InnerEvent(eventID, obj{"type": "app_home_opened", "user": user, "channel": "D" + user,
+		"tab": "home", "event_ts": f.NextTS()})
+}
+
+// LinkShared is user posting links in message m (m.Channel, m.TS; add
+// the message first): Slack's link_shared for the links of its domains.
+func (f *Fake) LinkShared(eventID, user string, m Message, links ...string) []byte {
+	ls := make([]obj, len(links))
+	for i, l := range links {
+		host := l
+		if u, err := url.Parse(l); err == nil {
+			host = u.Hostname()
+		}
+		ls[i] = obj{"domain": host, "url": l}
+	}
+	ev := obj{"type": "link_shared", "user": user, "channel": m.Channel, "message_ts": m.TS,
+		"unfurl_id": m.Channel + "." + m.TS + ".unfurl", "source": "conversations_history", "links": ls,
+		"event_ts": f.NextTS(), "is_bot_user_member": true}
+	if m.ThreadTS != "" {
+		ev["thread_ts"] = m.ThreadTS
+	}
+	return f.InnerEvent(eventID, ev)
+}
+
+// AssistantThreadStarted is user opening the app's assistant thread
+// thread in DM channel, while viewing contextChannel.
+func (f *Fake) AssistantThreadStarted(eventID, user, channel, thread, contextChannel string) []byte {
+	return f.InnerEvent(eventID, obj{"type": "assistant_thread_started", "event_ts": f.NextTS(),
+		"assistant_thread": obj{"user_id": user, "channel_id": channel, "thread_ts": thread,
+			"context": obj{"channel_id": contextChannel, "team_id": f.opts.TeamID}}})
+}

@@ -1,12 +1,21 @@
 // Package slacktest is a fake Slack for tests: the Web API methods lookout
-// calls, a Socket Mode WebSocket endpoint, and helpers that build and sign
-// Events API requests the way Slack does.
+// calls, response URLs, a Socket Mode WebSocket endpoint, and helpers that
+// build and sign Events API, interactivity and slash command requests the
+// way Slack does.
 //
 // The fake records every Web API call (method, parameters, token) so tests
 // assert on what Slack would have received, keeps the messages of each
 // conversation (those the test adds as users' messages and those the bot
-// posts) to answer conversations.replies and conversations.history, and
-// fails methods on request (Fail) with Slack's error codes.
+// posts, updates or deletes, with their metadata and blocks) to answer
+// conversations.replies and conversations.history, keeps what only one
+// user sees (ephemeral messages, response URL answers, each user's Home
+// tab) and the unfurls the bot attached, and fails methods on request:
+// with Slack's error codes (Fail), or at the HTTP level with a 5xx or a 429
+// and Retry-After, before or after acting on the call (FailHTTP).
+//
+// Like Slack, it refuses blocks that break a documented Block Kit limit
+// (invalid_blocks, see package blockkit), so every test that makes the bot
+// post blocks checks them against the limits.
 package slacktest
 
 import (
@@ -22,6 +31,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lookout-hq/lookout/internal/slack/blockkit"
 )
 
 // Defaults of Options.
@@ -69,6 +80,14 @@ type Message struct {
 	BotID    string // set on the bot's own messages
 	SubType  string
 	Text     string
+	// Metadata is the message metadata the bot attached (chat.postMessage
+	// or chat.update), as JSON; "" for none. Slack returns it only to
+	// callers that ask with include_all_metadata.
+	Metadata string
+	// Blocks are the message's blocks as JSON; "" for none.
+	Blocks string
+	// Edits counts chat.update calls on the message.
+	Edits int
 }
 
 // Fake is a fake Slack Web API. All methods are safe for concurrent use.
@@ -77,18 +96,32 @@ type Fake struct {
 	URL  string
 	opts Options
 
-	mu       sync.Mutex
-	calls    []Call
-	messages []Message
-	failures map[string]*failure
-	hook     func(Call)
-	lastTS   int64 // microseconds of the newest ts handed out
-	socket   *socketServer
+	mu         sync.Mutex
+	calls      []Call
+	messages   []Message
+	ephemerals []Ephemeral
+	homes      map[string]string // user -> the Home tab view's blocks
+	unfurls    []Unfurl
+	responses  map[string]*responseURL
+	failures   map[string]*failure
+	httpFail   map[string]*httpFailure
+	hook       func(Call)
+	lastTS     int64 // microseconds of the newest ts handed out
+	seq        int
+	socket     *socketServer
 }
 
 type failure struct {
 	code string
 	left int // -1: every call
+}
+
+// httpFailure is an HTTP-level failure of a method (see FailHTTP).
+type httpFailure struct {
+	status     int
+	retryAfter string // Retry-After header; "" for none
+	accept     bool   // act on the call first, then fail the response
+	left       int    // -1: every call
 }
 
 // New returns a fake; mount it yourself or use NewServer.
@@ -108,7 +141,8 @@ func New(opts Options) *Fake {
 	if opts.BotID == "" {
 		opts.BotID = DefaultBotID
 	}
-	f := &Fake{opts: opts, failures: map[string]*failure{}}
+	f := &Fake{opts: opts, failures: map[string]*failure{}, httpFail: map[string]*httpFailure{},
+		homes: map[string]string{}, responses: map[string]*responseURL{}}
 	f.socket = newSocketServer(f)
 	return f
 }
@@ -138,6 +172,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.socket.serve(w, r)
 		return
 	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/response/"); ok {
+		f.serveResponse(w, r, id)
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok || method == "" {
 		http.NotFound(w, r)
@@ -149,7 +187,17 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call := Call{Method: method, Params: params, Token: token, Time: time.Now()}
-	resp := f.answer(&call)
+	hf := f.takeHTTPFailure(method)
+	var resp obj
+	if hf == nil || hf.accept {
+		resp = f.answer(&call)
+	}
+	if hf != nil {
+		call.Error = "http_" + strconv.Itoa(hf.status)
+		if hf.accept {
+			call.Error += "_after_acting"
+		}
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	hook := f.hook
@@ -157,8 +205,32 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook != nil {
 		hook(call)
 	}
+	if hf != nil {
+		if hf.retryAfter != "" {
+			w.Header().Set("Retry-After", hf.retryAfter)
+		}
+		// Slack sends an HTML page with its 5xx answers.
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(hf.status)
+		fmt.Fprintf(w, "<html><body>%d %s</body></html>", hf.status, http.StatusText(hf.status))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// takeHTTPFailure uses up one HTTP-level failure of method, if any.
+func (f *Fake) takeHTTPFailure(method string) *httpFailure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hf := f.httpFail[method]
+	if hf == nil || hf.left == 0 {
+		return nil
+	}
+	if hf.left > 0 {
+		hf.left--
+	}
+	return hf
 }
 
 // readParams reads a call's parameters from the query, a form body or a
@@ -251,13 +323,52 @@ func (f *Fake) dispatch(call *Call) obj {
 		if p.Get("text") == "" && p.Get("blocks") == "" {
 			return slackError("no_text")
 		}
+		meta, err := checkMetadata(p.Get("metadata"))
+		if err != "" {
+			return slackError(err)
+		}
+		blocks, problem := checkBlocks(p.Get("blocks"), blockkit.Message)
+		if problem != nil {
+			return problem
+		}
 		m := Message{Channel: p.Get("channel"), TS: f.nextTS(), ThreadTS: p.Get("thread_ts"),
-			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text")}
+			User: f.opts.BotUserID, BotID: f.opts.BotID, Text: p.Get("text"), Metadata: meta, Blocks: blocks}
 		if m.ThreadTS != "" && !f.hasMessage(m.Channel, m.ThreadTS) {
 			return slackError("thread_not_found")
 		}
 		f.messages = append(f.messages, m)
-		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "message": messageJSON(m)}
+		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "message": messageJSON(m, true)}
+	case "chat.update":
+		i := f.botMessage(p.Get("channel"), p.Get("ts"))
+		if i < 0 {
+			return slackError("message_not_found")
+		}
+		if p.Get("text") == "" && p.Get("blocks") == "" {
+			return slackError("no_text")
+		}
+		blocks, problem := checkBlocks(p.Get("blocks"), blockkit.Message)
+		if problem != nil {
+			return problem
+		}
+		if p.Has("metadata") {
+			meta, err := checkMetadata(p.Get("metadata"))
+			if err != "" {
+				return slackError(err)
+			}
+			f.messages[i].Metadata = meta
+		}
+		f.messages[i].Text = p.Get("text")
+		f.messages[i].Blocks = blocks
+		f.messages[i].Edits++
+		m := f.messages[i]
+		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "text": m.Text, "message": messageJSON(m, true)}
+	case "chat.delete":
+		i := f.botMessage(p.Get("channel"), p.Get("ts"))
+		if i < 0 {
+			return slackError("message_not_found")
+		}
+		f.messages = slices.Delete(f.messages, i, i+1)
+		return obj{"ok": true, "channel": p.Get("channel"), "ts": p.Get("ts")}
 	case "chat.postEphemeral":
 		if p.Get("channel") == "" {
 			return slackError("channel_not_found")
@@ -265,7 +376,26 @@ func (f *Fake) dispatch(call *Call) obj {
 		if p.Get("user") == "" {
 			return slackError("user_not_found")
 		}
-		return obj{"ok": true, "message_ts": f.nextTS()}
+		if p.Get("text") == "" && p.Get("blocks") == "" {
+			return slackError("no_text")
+		}
+		blocks, problem := checkBlocks(p.Get("blocks"), blockkit.Message)
+		if problem != nil {
+			return problem
+		}
+		e := Ephemeral{Channel: p.Get("channel"), User: p.Get("user"), ThreadTS: p.Get("thread_ts"), TS: f.nextTS(),
+			Text: p.Get("text"), Blocks: blocks}
+		f.ephemerals = append(f.ephemerals, e)
+		return obj{"ok": true, "message_ts": e.TS}
+	case "views.publish":
+		return f.publish(p)
+	case "chat.unfurl":
+		return f.unfurl(p)
+	case "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle":
+		if p.Get("channel_id") == "" || p.Get("thread_ts") == "" {
+			return slackError("invalid_arguments")
+		}
+		return obj{"ok": true}
 	case "conversations.open":
 		users := p.Get("users")
 		if users == "" || strings.Contains(users, ",") {
@@ -296,6 +426,31 @@ func (f *Fake) dispatch(call *Call) obj {
 	return slackError("unknown_method")
 }
 
+// checkMetadata validates a metadata parameter as Slack does and returns it
+// compacted, or a Slack error code.
+func checkMetadata(raw string) (string, string) {
+	if raw == "" {
+		return "", ""
+	}
+	var md struct {
+		EventType    string         `json:"event_type"`
+		EventPayload map[string]any `json:"event_payload"`
+	}
+	if err := json.Unmarshal([]byte(raw), &md); err != nil || md.EventType == "" || md.EventPayload == nil {
+		return "", "invalid_metadata_format"
+	}
+	b, _ := json.Marshal(md)
+	return string(b), ""
+}
+
+// botMessage is the index of the bot's own message channel/ts, or -1:
+// chat.update and chat.delete act on the app's own messages only.
+func (f *Fake) botMessage(channel, ts string) int {
+	return slices.IndexFunc(f.messages, func(m Message) bool {
+		return m.Channel == channel && m.TS == ts && m.BotID == f.opts.BotID
+	})
+}
+
 func (f *Fake) hasMessage(channel, ts string) bool {
 	return slices.ContainsFunc(f.messages, func(m Message) bool { return m.Channel == channel && m.TS == ts })
 }
@@ -308,10 +463,11 @@ func (f *Fake) replies(p url.Values) obj {
 	if !f.hasMessage(channel, ts) {
 		return slackError("thread_not_found")
 	}
+	meta := truthy(p.Get("include_all_metadata"))
 	var out []obj
 	for _, m := range f.sorted() {
 		if m.Channel == channel && (m.TS == ts || m.ThreadTS == ts) {
-			out = append(out, messageJSON(m))
+			out = append(out, messageJSON(m, meta))
 		}
 	}
 	return obj{"ok": true, "messages": out, "has_more": false}
@@ -323,7 +479,8 @@ func (f *Fake) history(p url.Values) obj {
 		return slackError("channel_not_found")
 	}
 	oldest, latest := p.Get("oldest"), p.Get("latest")
-	inclusive := p.Get("inclusive") == "1" || p.Get("inclusive") == "true"
+	inclusive := truthy(p.Get("inclusive"))
+	meta := truthy(p.Get("include_all_metadata"))
 	limit, _ := strconv.Atoi(p.Get("limit"))
 	if limit <= 0 {
 		limit = 100
@@ -344,13 +501,18 @@ func (f *Fake) history(p url.Values) obj {
 		if len(out) == limit {
 			return obj{"ok": true, "messages": out, "has_more": true}
 		}
-		out = append(out, messageJSON(m))
+		out = append(out, messageJSON(m, meta))
 	}
 	return obj{"ok": true, "messages": out, "has_more": false}
 }
 
-func messageJSON(m Message) obj {
+func truthy(v string) bool { return v == "1" || v == "true" }
+
+func messageJSON(m Message, withMetadata bool) obj {
 	o := obj{"type": "message", "ts": m.TS, "text": m.Text}
+	if m.Blocks != "" {
+		o["blocks"] = json.RawMessage(m.Blocks)
+	}
 	if m.User != "" {
 		o["user"] = m.User
 	}
@@ -362,6 +524,9 @@ func messageJSON(m Message) obj {
 	}
 	if m.SubType != "" {
 		o["subtype"] = m.SubType
+	}
+	if withMetadata && m.Metadata != "" {
+		o["metadata"] = json.RawMessage(m.Metadata)
 	}
 	return o
 }
@@ -490,6 +655,25 @@ func (f *Fake) Fail(method, code string, times int) {
 		times = -1
 	}
 	f.failures[method] = &failure{code: code, left: times}
+}
+
+// FailHTTP makes the next `times` calls of method fail at the HTTP level
+// with status (times <= 0: every call until FailHTTP(method, 0, ...)): a
+// 5xx, or 429 with retryAfter as its Retry-After header (seconds; "" for
+// none). With accept, the fake acts on the call first (the message is
+// posted) and only the response is lost, as when Slack times out after
+// doing the work.
+func (f *Fake) FailHTTP(method string, status int, retryAfter string, accept bool, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if status == 0 {
+		delete(f.httpFail, method)
+		return
+	}
+	if times <= 0 {
+		times = -1
+	}
+	f.httpFail[method] = &httpFailure{status: status, retryAfter: retryAfter, accept: accept, left: times}
 }
 
 // OnCall sets a hook run for every call after it was answered and

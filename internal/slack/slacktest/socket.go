@@ -20,10 +20,11 @@ type socketServer struct {
 	f   *Fake
 	url string
 
-	mu    sync.Mutex
-	conns []*socketConn
-	acks  []string
-	seq   int
+	mu          sync.Mutex
+	conns       []*socketConn
+	acks        []string
+	ackPayloads map[string]string // envelope id -> the payload acknowledged with it
+	seq         int
 }
 
 type socketConn struct {
@@ -32,7 +33,9 @@ type socketConn struct {
 	done chan struct{}
 }
 
-func newSocketServer(f *Fake) *socketServer { return &socketServer{f: f} }
+func newSocketServer(f *Fake) *socketServer {
+	return &socketServer{f: f, ackPayloads: map[string]string{}}
+}
 
 func (c *socketConn) writeJSON(v any) error {
 	c.mu.Lock()
@@ -89,11 +92,15 @@ func (s *socketServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var ack struct {
-			EnvelopeID string `json:"envelope_id"`
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
 		}
 		if json.Unmarshal(data, &ack) == nil && ack.EnvelopeID != "" {
 			s.mu.Lock()
 			s.acks = append(s.acks, ack.EnvelopeID)
+			if len(ack.Payload) > 0 && string(ack.Payload) != "null" {
+				s.ackPayloads[ack.EnvelopeID] = string(ack.Payload)
+			}
 			s.mu.Unlock()
 		}
 	}
@@ -120,6 +127,22 @@ func (f *Fake) SocketConnections() int {
 // envelope, retryAttempt 0 for a first delivery, and returns the
 // envelope id the client must acknowledge.
 func (f *Fake) SendSocketEvent(payload []byte, retryAttempt int) (string, error) {
+	return f.sendEnvelope("events_api", payload, retryAttempt)
+}
+
+// SendSocketInteractive delivers an interactivity payload (see Payload)
+// as an interactive envelope and returns its envelope id.
+func (f *Fake) SendSocketInteractive(payload []byte) (string, error) {
+	return f.sendEnvelope("interactive", payload, 0)
+}
+
+// SendSocketSlashCommand delivers a slash command (see SlashCommandJSON)
+// as a slash_commands envelope and returns its envelope id.
+func (f *Fake) SendSocketSlashCommand(payload []byte) (string, error) {
+	return f.sendEnvelope("slash_commands", payload, 0)
+}
+
+func (f *Fake) sendEnvelope(typ string, payload []byte, retryAttempt int) (string, error) {
 	s := f.socket
 	s.mu.Lock()
 	if len(s.conns) == 0 {
@@ -130,8 +153,8 @@ func (f *Fake) SendSocketEvent(payload []byte, retryAttempt int) (string, error)
 	s.seq++
 	id := fmt.Sprintf("envelope-%04d", s.seq)
 	s.mu.Unlock()
-	env := obj{"envelope_id": id, "type": "events_api", "payload": json.RawMessage(payload),
-		"accepts_response_payload": false, "retry_attempt": retryAttempt}
+	env := obj{"envelope_id": id, "type": typ, "payload": json.RawMessage(payload),
+		"accepts_response_payload": typ != "events_api", "retry_attempt": retryAttempt}
 	if retryAttempt > 0 {
 		env["retry_reason"] = "timeout"
 	}
@@ -143,4 +166,12 @@ func (f *Fake) SocketAcks() []string {
 	f.socket.mu.Lock()
 	defer f.socket.mu.Unlock()
 	return slices.Clone(f.socket.acks)
+}
+
+// SocketAckPayload returns the payload an envelope was acknowledged with
+// (a slash command's immediate answer), "" for none.
+func (f *Fake) SocketAckPayload(envelopeID string) string {
+	f.socket.mu.Lock()
+	defer f.socket.mu.Unlock()
+	return f.socket.ackPayloads[envelopeID]
 }

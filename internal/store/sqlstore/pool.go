@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"time"
 )
 
 // pool is one database/sql pool and the statements it has run, each
@@ -16,11 +17,14 @@ type pool struct {
 	db     *sql.DB
 	flavor *flavor
 	stmts  sync.Map // query as written -> *statement
+	// observer, when set, times the statements (SetObserver).
+	observer Observer
 }
 
 type statement struct {
-	text string    // in the flavor's placeholders
-	stmt *sql.Stmt // nil unless the flavor prepares
+	text string              // in the flavor's placeholders
+	stmt *sql.Stmt           // nil unless the flavor prepares
+	done func(time.Duration) // from the pool's observer; nil without
 }
 
 func newPool(db *sql.DB, f *flavor) *pool { return &pool{db: db, flavor: f} }
@@ -30,6 +34,9 @@ func (p *pool) statement(ctx context.Context, query string) (*statement, error) 
 		return v.(*statement), nil
 	}
 	st := &statement{text: p.flavor.rebind(query)}
+	if p.observer != nil {
+		st.done = p.observer(statementName(query))
+	}
 	if p.flavor.prepare {
 		stmt, err := p.db.PrepareContext(ctx, st.text)
 		if err != nil {
@@ -49,6 +56,7 @@ func (p *pool) statement(ctx context.Context, query string) (*statement, error) 
 
 func (p *pool) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := p.statement(ctx, query)
+	defer st.observe(time.Now())
 	switch {
 	case err != nil:
 		return nil, err
@@ -60,6 +68,7 @@ func (p *pool) exec(ctx context.Context, query string, args ...any) (sql.Result,
 
 func (p *pool) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st, err := p.statement(ctx, query)
+	defer st.observe(time.Now())
 	switch {
 	case err != nil:
 		return nil, err
@@ -71,6 +80,7 @@ func (p *pool) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 
 func (p *pool) queryRow(ctx context.Context, query string, args ...any) scanner {
 	st, err := p.statement(ctx, query)
+	defer st.observe(time.Now())
 	switch {
 	case err != nil:
 		return errRow{err}

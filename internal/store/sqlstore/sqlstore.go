@@ -9,8 +9,8 @@
 // RETURNING, so the check and the write cannot be split: SQLite runs every
 // write on one connection, and PostgreSQL makes a concurrent loser re-read
 // the row after the winner commits, when it no longer matches. Parked
-// requests are claimed on PostgreSQL with FOR UPDATE SKIP LOCKED so that
-// claimers on different replicas never share a request.
+// requests and inbox items are claimed on PostgreSQL with FOR UPDATE SKIP
+// LOCKED so that claimers on different replicas never share one.
 //
 // Times are kept to the microsecond (SQLite: INTEGER unix microseconds;
 // PostgreSQL: timestamptz) and come back in UTC.
@@ -147,7 +147,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // DeleteExpired removes expired states, parked requests, clients, codes,
-// tokens, approvals and event records in one transaction. Grants and the
+// tokens, approvals, event records and inbox items in one transaction. Grants and the
 // audit log are never expired.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	queries := []string{
@@ -158,6 +158,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		`DELETE FROM tokens WHERE expires_at <= ?`,
 		`DELETE FROM approvals WHERE expires_at <= ?`,
 		`DELETE FROM events WHERE expires_at <= ?`,
+		`DELETE FROM inbox WHERE expires_at <= ?`,
 	}
 	t := s.flavor.time(now)
 	var total int64
@@ -268,5 +269,12 @@ func orNow(t time.Time) time.Time {
 func sortParked(ps []store.ParkedRequest) {
 	slices.SortFunc(ps, func(a, b store.ParkedRequest) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// sortInbox puts claimed items in claim order.
+func sortInbox(items []store.InboxItem) {
+	slices.SortFunc(items, func(a, b store.InboxItem) int {
+		return cmp.Or(a.AvailableAt.Compare(b.AvailableAt), cmp.Compare(a.ID, b.ID))
 	})
 }

@@ -175,16 +175,22 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 	is(t, "approval", s.CreateApproval(c, store.Approval{ID: "a-live", ClientID: "c", CreatedAt: t0, ExpiresAt: live}), nil)
 	is(t, "event", s.RecordEvent(c, "e-exp", t0, exp), nil)
 	is(t, "event", s.RecordEvent(c, "e-live", t0, live), nil)
+	record(t, s, "i-exp", "k", 0, time.Minute)
+	record(t, s, "i-live", "k", 0, time.Hour)
 
 	n, err := s.DeleteExpired(c, now)
 	is(t, "delete expired", err, nil)
-	if n != 7 {
-		t.Errorf("deleted %d, want 7 (one of each kind)", n)
+	if n != 8 {
+		t.Errorf("deleted %d, want 8 (one of each kind)", n)
 	}
 	n, err = s.DeleteExpired(c, now)
 	is(t, "delete expired again", err, nil)
 	if n != 0 {
 		t.Errorf("second run deleted %d", n)
+	}
+	// Gone, not hidden: looked at from before its expiry, it is not there.
+	if items, err := s.ListInbox(c, "", t0, 0); err != nil || len(items) != 1 || items[0].ID != "i-live" {
+		t.Errorf("inbox after cleanup, seen from t0: %+v, %v; want i-live alone", items, err)
 	}
 
 	// Gone: each id can be created again.
@@ -216,6 +222,7 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 		{"token", func() error { _, err := s.GetToken(c, "t-live", now); return err }()},
 		{"approval", func() error { _, err := s.GetApproval(c, "a-live", now); return err }()},
 		{"grant", func() error { _, err := s.GetGrant(c, "p"); return err }()},
+		{"inbox item", func() error { _, err := s.GetInbox(c, "i-live", now); return err }()},
 	}
 	for _, k := range keep {
 		if k.err != nil {

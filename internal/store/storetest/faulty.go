@@ -182,6 +182,97 @@ func (s *Faulty) PingWrite(ctx context.Context) error {
 	return s.Store.PingWrite(ctx)
 }
 
+func (s *Faulty) RecordEvent(ctx context.Context, id string, now, expiresAt time.Time) error {
+	if err := s.fault(ctx, "RecordEvent"); err != nil {
+		return err
+	}
+	return s.Store.RecordEvent(ctx, id, now, expiresAt)
+}
+
+func (s *Faulty) EventSeen(ctx context.Context, id string, now time.Time) (bool, error) {
+	if err := s.fault(ctx, "EventSeen"); err != nil {
+		return false, err
+	}
+	return s.Store.EventSeen(ctx, id, now)
+}
+
+func (s *Faulty) RecordInbox(ctx context.Context, it store.InboxItem) (store.InboxItem, error) {
+	if err := s.fault(ctx, "RecordInbox"); err != nil {
+		return store.InboxItem{}, err
+	}
+	return s.Store.RecordInbox(ctx, it)
+}
+
+func (s *Faulty) ClaimInboxItem(ctx context.Context, id, owner string, now, leaseUntil time.Time) (store.InboxItem, error) {
+	if err := s.fault(ctx, "ClaimInboxItem"); err != nil {
+		return store.InboxItem{}, err
+	}
+	return s.Store.ClaimInboxItem(ctx, id, owner, now, leaseUntil)
+}
+
+func (s *Faulty) ClaimInbox(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, kinds ...string) ([]store.InboxItem, error) {
+	if err := s.fault(ctx, "ClaimInbox"); err != nil {
+		return nil, err
+	}
+	return s.Store.ClaimInbox(ctx, owner, now, leaseUntil, limit, kinds...)
+}
+
+func (s *Faulty) ExtendInboxLease(ctx context.Context, id, owner string, now, leaseUntil time.Time) error {
+	if err := s.fault(ctx, "ExtendInboxLease"); err != nil {
+		return err
+	}
+	return s.Store.ExtendInboxLease(ctx, id, owner, now, leaseUntil)
+}
+
+func (s *Faulty) SaveInboxProgress(ctx context.Context, id, owner string, progress []byte, now time.Time) error {
+	if err := s.fault(ctx, "SaveInboxProgress"); err != nil {
+		return err
+	}
+	return s.Store.SaveInboxProgress(ctx, id, owner, progress, now)
+}
+
+func (s *Faulty) ReleaseInbox(ctx context.Context, id, owner string, now, availableAt time.Time) error {
+	if err := s.fault(ctx, "ReleaseInbox"); err != nil {
+		return err
+	}
+	return s.Store.ReleaseInbox(ctx, id, owner, now, availableAt)
+}
+
+func (s *Faulty) FinishInbox(ctx context.Context, id, owner string, state store.InboxState, now time.Time) error {
+	if err := s.fault(ctx, "FinishInbox"); err != nil {
+		return err
+	}
+	return s.Store.FinishInbox(ctx, id, owner, state, now)
+}
+
+func (s *Faulty) ParkRequest(ctx context.Context, p store.ParkedRequest) error {
+	if err := s.fault(ctx, "ParkRequest"); err != nil {
+		return err
+	}
+	return s.Store.ParkRequest(ctx, p)
+}
+
+func (s *Faulty) ClaimParkedRequests(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]store.ParkedRequest, error) {
+	if err := s.fault(ctx, "ClaimParkedRequests"); err != nil {
+		return nil, err
+	}
+	return s.Store.ClaimParkedRequests(ctx, owner, now, leaseUntil, limit)
+}
+
+func (s *Faulty) CompleteParkedRequest(ctx context.Context, id string) error {
+	if err := s.fault(ctx, "CompleteParkedRequest"); err != nil {
+		return err
+	}
+	return s.Store.CompleteParkedRequest(ctx, id)
+}
+
+func (s *Faulty) MarkParkedReady(ctx context.Context, principal string, now time.Time) (int, error) {
+	if err := s.fault(ctx, "MarkParkedReady"); err != nil {
+		return 0, err
+	}
+	return s.Store.MarkParkedReady(ctx, principal, now)
+}
+
 func (s *Faulty) ListExpiringGrants(ctx context.Context, before time.Time, limit int) ([]store.Grant, error) {
 	if err := s.fault(ctx, "ListExpiringGrants"); err != nil {
 		return nil, err

@@ -91,6 +91,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Lease/Acquire", testLease},
 		{"Lease/AcquireConcurrent", testLeaseConcurrent},
 
+		{"Inbox/Record", testInboxRecord},
+		{"Inbox/Lifecycle", testInboxLifecycle},
+		{"Inbox/LeaseLapse", testInboxLeaseLapse},
+		{"Inbox/ClaimKindsOrder", testInboxClaimKindsOrder},
+		{"Inbox/ClaimConcurrent", testInboxClaimConcurrent},
+		{"Inbox/ClaimBatchConcurrent", testInboxClaimBatchConcurrent},
+
+		{"Preference/SetGet", testPreferences},
+		{"Preference/SetConcurrent", testPreferencesConcurrent},
+
 		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tc := range tests {
