@@ -70,3 +70,13 @@ func tableName(s string) string {
 	}
 	return strings.ToLower(s)
 }
+
+// SetStatementTimeout bounds each statement and transaction whose context
+// has no sooner deadline (default DefaultStatementTimeout; 0: unbounded).
+// Call it before the store is used.
+func (s *Store) SetStatementTimeout(d time.Duration) {
+	s.w.timeout = d
+	if s.r != s.w {
+		s.r.timeout = d
+	}
+}

@@ -19,7 +19,15 @@ type pool struct {
 	stmts  sync.Map // query as written -> *statement
 	// observer, when set, times the statements (SetObserver).
 	observer Observer
+	// timeout bounds every statement (and transaction) whose context has
+	// no sooner deadline: a black-holed database fails calls in seconds
+	// instead of hanging them for the whole outage (SetStatementTimeout).
+	timeout time.Duration
 }
+
+// DefaultStatementTimeout bounds a store call whose caller set no sooner
+// deadline.
+const DefaultStatementTimeout = 10 * time.Second
 
 type statement struct {
 	text string              // in the flavor's placeholders
@@ -27,7 +35,17 @@ type statement struct {
 	done func(time.Duration) // from the pool's observer; nil without
 }
 
-func newPool(db *sql.DB, f *flavor) *pool { return &pool{db: db, flavor: f} }
+func newPool(db *sql.DB, f *flavor) *pool {
+	return &pool{db: db, flavor: f, timeout: DefaultStatementTimeout}
+}
+
+// bound gives ctx the pool's statement deadline, unless it ends sooner.
+func (p *pool) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); p.timeout <= 0 || (ok && time.Until(d) <= p.timeout) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, p.timeout)
+}
 
 func (p *pool) statement(ctx context.Context, query string) (*statement, error) {
 	if v, ok := p.stmts.Load(query); ok {
@@ -55,6 +73,8 @@ func (p *pool) statement(ctx context.Context, query string) (*statement, error) 
 }
 
 func (p *pool) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, cancel := p.bound(ctx)
+	defer cancel()
 	st, err := p.statement(ctx, query)
 	defer st.observe(time.Now())
 	switch {
@@ -66,28 +86,62 @@ func (p *pool) exec(ctx context.Context, query string, args ...any) (sql.Result,
 	return p.db.ExecContext(ctx, st.text, args...)
 }
 
-func (p *pool) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (p *pool) query(ctx context.Context, query string, args ...any) (*rows, error) {
+	ctx, cancel := p.bound(ctx)
 	st, err := p.statement(ctx, query)
 	defer st.observe(time.Now())
+	var rs *sql.Rows
 	switch {
 	case err != nil:
-		return nil, err
 	case st.stmt != nil:
-		return st.stmt.QueryContext(ctx, args...)
+		rs, err = st.stmt.QueryContext(ctx, args...)
+	default:
+		rs, err = p.db.QueryContext(ctx, st.text, args...)
 	}
-	return p.db.QueryContext(ctx, st.text, args...)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &rows{Rows: rs, cancel: cancel}, nil
+}
+
+// rows are a query's results, read under the statement's deadline, which
+// Close releases.
+type rows struct {
+	*sql.Rows
+	cancel context.CancelFunc
+}
+
+func (r *rows) Close() error {
+	err := r.Rows.Close()
+	r.cancel()
+	return err
 }
 
 func (p *pool) queryRow(ctx context.Context, query string, args ...any) scanner {
+	ctx, cancel := p.bound(ctx)
 	st, err := p.statement(ctx, query)
 	defer st.observe(time.Now())
 	switch {
 	case err != nil:
+		cancel()
 		return errRow{err}
 	case st.stmt != nil:
-		return st.stmt.QueryRowContext(ctx, args...)
+		return row{st.stmt.QueryRowContext(ctx, args...), cancel}
 	}
-	return p.db.QueryRowContext(ctx, st.text, args...)
+	return row{p.db.QueryRowContext(ctx, st.text, args...), cancel}
+}
+
+// row is a query's one row, scanned under the statement's deadline, which
+// Scan releases.
+type row struct {
+	*sql.Row
+	cancel context.CancelFunc
+}
+
+func (r row) Scan(dest ...any) error {
+	defer r.cancel()
+	return r.Row.Scan(dest...)
 }
 
 // close closes the prepared statements, then the pool.

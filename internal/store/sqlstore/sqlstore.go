@@ -135,6 +135,8 @@ func (m migrationTx) QueryInt(ctx context.Context, query string, args ...any) (i
 // when fn returns nil. fn must not use s.r: in SQLite memory it is the same
 // single connection, which the transaction holds.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	ctx, cancel := s.w.bound(ctx)
+	defer cancel()
 	tx, err := s.w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -225,7 +227,7 @@ func notFound(err error) error {
 }
 
 // collect scans every row and closes rows.
-func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+func collect[T any, R resultRows](rows R, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +241,15 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// resultRows are a query's results: *sql.Rows, or the pool's rows, which
+// release the statement's deadline on Close.
+type resultRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
 }
 
 // affected returns how many rows an Exec changed.
