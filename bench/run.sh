@@ -95,8 +95,13 @@ if [ "${BUILD:-1}" != 0 ] || [ ! -x "$out/lookout" ]; then
   # The experiments may not build against another tree's sources: skip them then.
   (cd "$src" && CGO_ENABLED=0 go build -overlay "$out/overlay/nomodels.json" "${release[@]}" -o "$out/lookout-nomodels" ./cmd/lookout) ||
     echo "lookout-nomodels does not build here; skipped"
-  (cd "$src" && CGO_ENABLED=0 go build -overlay "$out/overlay/mcponly.json" "${release[@]}" -o "$out/lookout-mcponly" ./cmd/lookout) ||
-    echo "lookout-mcponly does not build here; skipped"
+  if [ -f "$src/cmd/lookout/commands_stdio.go" ]; then
+    # The tree has the stdio build: measure it as shipped.
+    (cd "$src" && CGO_ENABLED=0 go build -tags stdio "${release[@]}" -o "$out/lookout-mcponly" ./cmd/lookout)
+  else
+    (cd "$src" && CGO_ENABLED=0 go build -overlay "$out/overlay/mcponly.json" "${release[@]}" -o "$out/lookout-mcponly" ./cmd/lookout) ||
+      echo "lookout-mcponly does not build here; skipped"
+  fi
   go build -o "$out/bench-remote" ./bench/remote
 fi
 present=()

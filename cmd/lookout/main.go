@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -35,14 +36,12 @@ type environment struct {
 }
 
 func commands() []command {
-	return []command{
-		{"admin", "operate lookout: grants, MCP clients, encryption keys, the audit log", runAdmin},
-		{"demo", "run lookout against a built-in fake Sentry, zero configuration", runDemo},
-		{"mcp", "serve the Sentry tools over MCP on stdio, with one Sentry token", runMCP},
-		{"migrate", "apply database migrations (DATABASE_URL) and exit", runMigrate},
-		{"serve", "run the remote MCP server and its OAuth authorization server", runServe},
-		{"version", "print the version and exit", runVersion},
-	}
+	cs := append(serverCommands(),
+		command{"mcp", "serve the Sentry tools over MCP on stdio, with one Sentry token", runMCP},
+		command{"version", "print the version and exit", runVersion},
+	)
+	slices.SortFunc(cs, func(a, b command) int { return strings.Compare(a.name, b.name) })
+	return cs
 }
 
 func main() {
@@ -80,7 +79,7 @@ func run(ctx context.Context, env *environment, args []string) int {
 			}
 		}
 	}
-	fmt.Fprintf(env.stderr, "lookout: unknown command %q\n\n", args[0])
+	fmt.Fprintf(env.stderr, "lookout: unknown command %q\n%s\n", args[0], buildNote)
 	usage(env.stderr)
 	return 2
 }

@@ -51,6 +51,7 @@ func runMCP(ctx context.Context, env *environment, args []string) error {
 		Permissions: m.permissions,
 		Org:         m.org, Project: m.project,
 		HowToEnable: m.howToEnable,
+		DocsURL:     m.docsURL,
 		Logger:      logger,
 	}, io.NopCloser(env.stdin), nopWriteCloser{env.stdout})
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
@@ -94,6 +95,9 @@ type mcpSetup struct {
 	notices     []string
 	logLevel    slog.Level
 	secrets     []string
+	// docsURL is where search_docs searches (--mcp-url, MCP_URL); "" is
+	// the reference's default, https://mcp.sentry.dev.
+	docsURL string
 }
 
 // parseMCP reads the flags and environment. Errors are sentences a user
@@ -116,7 +120,7 @@ func parseMCP(env *environment, args []string) (*mcpSetup, error) {
 	for _, name := range []string{"openai-base-url", "openai-model", "anthropic-base-url", "anthropic-model"} {
 		fs.String(name, "", "accepted for compatibility; lookout does not rewrite queries with a model")
 	}
-	flags.string("mcp-url", "MCP_URL", "accepted for compatibility (the reference's documentation search host)")
+	flags.string("mcp-url", "MCP_URL", "where search_docs searches Sentry's documentation (default https://mcp.sentry.dev)")
 	fs.String("sentry-dsn", "", "accepted for compatibility; lookout reports no telemetry to Sentry")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(showVersion, "v", false, "print the version and exit")
@@ -157,8 +161,11 @@ func parseMCP(env *environment, args []string) (*mcpSetup, error) {
 	if len(agent) > 0 {
 		m.notices = append(m.notices, strings.Join(agent, ", ")+" ignored: lookout runs queries as Sentry search syntax and does not rewrite them with a model.")
 	}
-	if given["mcp-url"] {
-		m.notices = append(m.notices, "--mcp-url ignored: it sets the reference server's documentation search host, which lookout does not use.")
+	m.docsURL = strings.TrimSpace(getenv("MCP_URL"))
+	if m.docsURL != "" {
+		if _, err := sentry.NewDocsClient(sentry.DocsOptions{SearchURL: m.docsURL}); err != nil {
+			return nil, fmt.Errorf("--mcp-url (MCP_URL) %q is not a usable documentation search URL: give an https URL such as https://mcp.sentry.dev", m.docsURL)
+		}
 	}
 	if given["sentry-dsn"] {
 		m.notices = append(m.notices, "--sentry-dsn ignored: lookout reports no telemetry to Sentry.")

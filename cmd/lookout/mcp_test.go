@@ -338,6 +338,35 @@ func TestMCPSkillsMapToPermissions(t *testing.T) {
 	}
 }
 
+// --mcp-url (MCP_URL) is where search_docs searches, as in the reference:
+// a docs search through `lookout mcp` reaches that host, without a token.
+func TestMCPURLIsTheDocsSearchHost(t *testing.T) {
+	t.Parallel()
+	f := sentrytest.NewServer(t, sentrytest.Options{})
+	docs := sentrytest.NewDocs(t)
+	token := f.IssueToken(sentrytest.AliceID, sentrytest.WriteScopes, 0)
+	s, _ := startMCP(t, nil, "--access-token="+token, "--url="+f.URL, "--skills=inspect,docs", "--mcp-url="+docs.URL)
+	out, isErr := callTool(t, s, "execute_sentry_tool", map[string]any{"name": "search_docs", "arguments": map[string]any{"query": "rate limiting"}})
+	if isErr {
+		t.Fatalf("search_docs: %s", out)
+	}
+	reqs := docs.Requests()
+	if len(reqs) == 0 || reqs[len(reqs)-1].Query != "rate limiting" {
+		t.Fatalf("the docs search at --mcp-url got %+v", reqs)
+	}
+	if _, _, err := parseMCPArgs(t, "--access-token=x", "--mcp-url=ftp://example.com"); err == nil || !strings.Contains(err.Error(), "--mcp-url") {
+		t.Errorf("a bad --mcp-url: %v", err)
+	}
+}
+
+func parseMCPArgs(t *testing.T, args ...string) (*mcpSetup, string, error) {
+	t.Helper()
+	var stderr bytes.Buffer
+	env := &environment{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
+	m, err := parseMCP(env, args)
+	return m, stderr.String(), err
+}
+
 // The flags lookout accepts but cannot honour start the server with a
 // one-line notice each; -v and --version print the version.
 func TestMCPCompatibilityFlags(t *testing.T) {
@@ -351,7 +380,10 @@ func TestMCPCompatibilityFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := strings.Join(m.notices, "\n")
-	for _, want := range []string{"--experimental", "--sentry-dsn", "--mcp-url", "--anthropic-base-url, --anthropic-model, EMBEDDED_AGENT_PROVIDER"} {
+	if m.docsURL != "https://mcp.sentry.dev" || strings.Contains(joined, "--mcp-url") {
+		t.Errorf("--mcp-url is honoured (search_docs' host), not noticed: docsURL %q, notices:\n%s", m.docsURL, joined)
+	}
+	for _, want := range []string{"--experimental", "--sentry-dsn", "--anthropic-base-url, --anthropic-model, EMBEDDED_AGENT_PROVIDER"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no notice for %s:\n%s", want, joined)
 		}

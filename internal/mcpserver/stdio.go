@@ -22,7 +22,10 @@ type StdioOptions struct {
 	// HowToEnable says how to get a permission this session lacks (the
 	// flag to add); see tools.Options.
 	HowToEnable func(tools.Permission) string
-	Logger      *slog.Logger
+	// DocsURL is where search_docs searches (--mcp-url); "" is the
+	// reference's default.
+	DocsURL string
+	Logger  *slog.Logger
 }
 
 // stdioRegionsTTL is how long `lookout mcp` trusts what it learned of an
@@ -35,6 +38,10 @@ const stdioRegionsTTL = time.Hour
 func ServeStdio(ctx context.Context, opts StdioOptions, in io.ReadCloser, out io.WriteCloser) error {
 	// Fail fast on a bad URL or missing token, before the client connects.
 	if _, err := sentry.New(opts.Sentry); err != nil {
+		return err
+	}
+	docs, err := sentry.NewDocsClient(sentry.DocsOptions{SearchURL: opts.DocsURL})
+	if err != nil {
 		return err
 	}
 	sentryOpts := opts.Sentry
@@ -54,7 +61,7 @@ func ServeStdio(ctx context.Context, opts StdioOptions, in io.ReadCloser, out io
 			if err != nil {
 				return nil, err
 			}
-			return &tools.Env{Sentry: c, Org: opts.Org, Project: opts.Project}, nil
+			return &tools.Env{Sentry: c, Docs: docs, Org: opts.Org, Project: opts.Project}, nil
 		},
 	})
 	return s.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
