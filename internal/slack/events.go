@@ -25,26 +25,8 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the Slack Events API is not enabled on this lookout (no SLACK_SIGNING_SECRET)", http.StatusNotFound)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "could not read the request body", http.StatusBadRequest)
-		return
-	}
-	if err := b.verify(r.Header, body); err != nil {
-		reason := "bad signature"
-		switch {
-		case errors.Is(err, slackapi.ErrExpiredTimestamp):
-			reason = "stale timestamp"
-		case errors.Is(err, slackapi.ErrMissingHeaders):
-			reason = "missing signature headers"
-		}
-		b.log.WarnContext(r.Context(), "slack: refused an Events API request", "reason", reason, "remote", r.RemoteAddr)
-		http.Error(w, "invalid request signature ("+reason+")", http.StatusUnauthorized)
+	body, ok := b.signedBody(w, r, "an Events API request")
+	if !ok {
 		return
 	}
 	var outer struct {
@@ -133,4 +115,34 @@ func (b *Bot) receive(ctx context.Context, raw []byte, source, retry string) err
 		"channel", m.Channel, "ts", m.TS, "dm", m.DM)
 	log.InfoContext(ctx, "slack: question")
 	return b.record(ctx, store.InboxItem{ID: m.inboxID(), Kind: kindMessage, Payload: payload}, log)
+}
+
+// signedBody reads a request Slack signed (Events API, interactivity,
+// slash commands), bounded, and checks its signature. When it returns
+// false it has answered the request (413, 400 or 401); what is the log
+// line names.
+func (b *Bot) signedBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "could not read the request body", http.StatusBadRequest)
+		return nil, false
+	}
+	if err := b.verify(r.Header, body); err != nil {
+		reason := "bad signature"
+		switch {
+		case errors.Is(err, slackapi.ErrExpiredTimestamp):
+			reason = "stale timestamp"
+		case errors.Is(err, slackapi.ErrMissingHeaders):
+			reason = "missing signature headers"
+		}
+		b.log.WarnContext(r.Context(), "slack: refused "+what, "reason", reason, "remote", r.RemoteAddr)
+		http.Error(w, "invalid request signature ("+reason+")", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
 }

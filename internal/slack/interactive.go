@@ -3,14 +3,10 @@ package slack
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-
-	slackapi "github.com/slack-go/slack"
 
 	"github.com/lookout-hq/lookout/internal/requestid"
 	"github.com/lookout-hq/lookout/internal/store"
@@ -132,26 +128,8 @@ func (b *Bot) handleInteractive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Slack interactivity is not enabled on this lookout over HTTP (no SLACK_SIGNING_SECRET)", http.StatusNotFound)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "could not read the request body", http.StatusBadRequest)
-		return
-	}
-	if err := b.verify(r.Header, body); err != nil {
-		reason := "bad signature"
-		switch {
-		case errors.Is(err, slackapi.ErrExpiredTimestamp):
-			reason = "stale timestamp"
-		case errors.Is(err, slackapi.ErrMissingHeaders):
-			reason = "missing signature headers"
-		}
-		b.log.Warn("slack: refused an interactivity request", "reason", reason, "remote", r.RemoteAddr)
-		http.Error(w, "invalid request signature ("+reason+")", http.StatusUnauthorized)
+	body, ok := b.signedBody(w, r, "an interactivity request")
+	if !ok {
 		return
 	}
 	form, err := url.ParseQuery(string(body))
