@@ -91,7 +91,7 @@ func (s *Server) stateFailed(w http.ResponseWriter, err error) {
 // Sentry's code for the user's grant, stores it under a new principal and
 // sends the client lookout's own code.
 func (s *Server) finishMCP(w http.ResponseWriter, r *http.Request, signed string, sd stateData) {
-	ctx, q := r.Context(), r.URL.Query()
+	ctx := r.Context()
 	req := sd.Request
 	if req == nil {
 		s.stateFailed(w, oauth.ErrTampered)
@@ -109,25 +109,12 @@ func (s *Server) finishMCP(w http.ResponseWriter, r *http.Request, signed string
 			Todo: startAgain})
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			// The client is waiting for an answer, at the redirect URI
-			// this browser approved: give it one.
-			s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
-	code := q.Get("code")
-	if code == "" {
-		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
-			What: "Sentry sent you back without an authorization code.", Todo: startAgain})
-		return
-	}
-	consent, err := s.cfg.Sentry.Exchange(ctx, code, sd.Verifier)
-	if err != nil {
-		s.exchangeFailed(w, err)
+	consent, ok := s.consentFrom(w, r, sd, startAgain, func() {
+		// The client is waiting for an answer, at the redirect URI this
+		// browser approved: give it one.
+		s.redirectError(w, r, *req, "access_denied", "the user denied access on Sentry")
+	})
+	if !ok {
 		return
 	}
 	principal := principalPrefix + rand.Text()
@@ -180,6 +167,35 @@ func oauthErrorCode(c string) string {
 		return "unrecognised error"
 	}
 	return c
+}
+
+// consentFrom reads Sentry's answer at the callback, for every flow: the
+// user declining (denied renders what that flow says), another refusal,
+// a missing code, or the code exchanged (with the state's PKCE verifier)
+// for the user's consent. todo is the flow's advice on starting again.
+// When it returns false it has answered the request.
+func (s *Server) consentFrom(w http.ResponseWriter, r *http.Request, sd stateData, todo string, denied func()) (oauth.Consent, bool) {
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		if e == "access_denied" {
+			denied()
+		} else {
+			s.sentryRefused(w, e)
+		}
+		return oauth.Consent{}, false
+	}
+	code := q.Get("code")
+	if code == "" {
+		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
+			What: "Sentry sent you back without an authorization code.", Todo: todo})
+		return oauth.Consent{}, false
+	}
+	consent, err := s.cfg.Sentry.Exchange(r.Context(), code, sd.Verifier)
+	if err != nil {
+		s.exchangeFailedThen(w, err, todo)
+		return oauth.Consent{}, false
+	}
+	return consent, true
 }
 
 // exchangeFailed renders a failed code exchange with Sentry. When Sentry

@@ -213,7 +213,7 @@ func (s *Server) connectPost(w http.ResponseWriter, r *http.Request) {
 // finishConnect completes the Sentry consent of a connect link, in the
 // browser that confirmed the link and no other.
 func (s *Server) finishConnect(w http.ResponseWriter, r *http.Request, signed string, st store.State, sd stateData) {
-	ctx, q := r.Context(), r.URL.Query()
+	ctx := r.Context()
 	if !s.flowBound(r, signed) {
 		s.log.WarnContext(r.Context(), "authserver: connect callback in a browser that did not confirm the link", "principal", st.Principal)
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Connection refused",
@@ -226,25 +226,12 @@ func (s *Server) finishConnect(w http.ResponseWriter, r *http.Request, signed st
 		s.linkFailed(w, oauth.ErrTampered)
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			s.errorPage(w, http.StatusOK, errorView{Title: "Nothing was connected",
-				What: "You declined on Sentry, so lookout has no access to your Sentry account.",
-				Todo: "If that was a mistake, " + lowerFirst(askForLink)})
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
-	code := q.Get("code")
-	if code == "" {
-		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
-			What: "Sentry sent you back without an authorization code.", Todo: askForLink})
-		return
-	}
-	consent, err := s.cfg.Sentry.Exchange(ctx, code, sd.Verifier)
-	if err != nil {
-		s.exchangeFailed(w, err)
+	consent, ok := s.consentFrom(w, r, sd, askForLink, func() {
+		s.errorPage(w, http.StatusOK, errorView{Title: "Nothing was connected",
+			What: "You declined on Sentry, so lookout has no access to your Sentry account.",
+			Todo: "If that was a mistake, " + lowerFirst(askForLink)})
+	})
+	if !ok {
 		return
 	}
 	if _, err := s.cfg.Vault.Put(ctx, vault.Grant{Principal: st.Principal, Token: consent.Token, Scopes: consent.Scopes, User: consent.User}); err != nil {

@@ -202,31 +202,17 @@ func (s *Server) connectionsSignIn(w http.ResponseWriter, r *http.Request) {
 // finishConnections completes the sign-in in the browser that began it:
 // the Sentry user becomes the session; the token is dropped.
 func (s *Server) finishConnections(w http.ResponseWriter, r *http.Request, signed string, sd stateData) {
-	q := r.URL.Query()
 	if !s.flowBound(r, signed) {
 		s.errorPage(w, http.StatusForbidden, errorView{Title: "Sign-in refused",
 			What: "This sign-in was not started in this browser. lookout finishes a sign-in only in the browser where it began.",
 			Todo: openConnections})
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			s.errorPage(w, http.StatusOK, errorView{Title: "Not signed in",
-				What: "You declined on Sentry, so lookout cannot tell which connections are yours.", Todo: openConnections})
-			return
-		}
-		s.sentryRefused(w, e)
-		return
-	}
-	code := q.Get("code")
-	if code == "" {
-		s.errorPage(w, http.StatusBadRequest, errorView{Title: "Sign-in link incomplete",
-			What: "Sentry sent you back without an authorization code.", Todo: openConnections})
-		return
-	}
-	consent, err := s.cfg.Sentry.Exchange(r.Context(), code, sd.Verifier)
-	if err != nil {
-		s.exchangeFailedThen(w, err, openConnections)
+	consent, ok := s.consentFrom(w, r, sd, openConnections, func() {
+		s.errorPage(w, http.StatusOK, errorView{Title: "Not signed in",
+			What: "You declined on Sentry, so lookout cannot tell which connections are yours.", Todo: openConnections})
+	})
+	if !ok {
 		return
 	}
 	// consent.Token goes out of scope here: it is never stored or used.
