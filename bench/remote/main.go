@@ -61,6 +61,7 @@ type options struct {
 	profileDir  string
 	profileRate float64
 	logLevel    string
+	lookoutEnv  string
 }
 
 func main() {
@@ -89,6 +90,7 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "instead of the sweep: CPU and allocation profiles of lookout per call at -profile-rate into this directory")
 	flag.Float64Var(&o.profileRate, "profile-rate", 800, "open-loop rate while profiling")
 	flag.StringVar(&o.logLevel, "log-level", "info", "lookout's LOOKOUT_LOG_LEVEL (info is the default a deployment runs with)")
+	flag.StringVar(&o.lookoutEnv, "lookout-env", "", "more of lookout's settings, comma-separated NAME=value pairs (e.g. LOOKOUT_TOKEN_CACHE_TTL=0)")
 	flag.Parse()
 	o.calls = strings.Split(calls, ",")
 	for _, r := range strings.Split(rates, ",") {
@@ -168,7 +170,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer fake.stop()
-	lk, err := startLookout(ctx, bin, dir, addr, fake.URL, clientSecret, o.logLevel)
+	lk, err := startLookout(ctx, bin, dir, addr, fake.URL, clientSecret, o.logLevel, o.lookoutEnv)
 	if err != nil {
 		return err
 	}

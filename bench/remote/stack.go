@@ -312,7 +312,7 @@ func randomHex(n int) string {
 
 // startLookout runs `bin serve` configured like `lookout demo` configures
 // itself (throwaway secrets, SQLite in dir), against the fake Sentry.
-func startLookout(ctx context.Context, bin, dir, addr, sentryURL, clientSecret, logLevel string) (*lookoutProc, error) {
+func startLookout(ctx context.Context, bin, dir, addr, sentryURL, clientSecret, logLevel, extraEnv string) (*lookoutProc, error) {
 	pprofAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -336,6 +336,14 @@ func startLookout(ctx context.Context, bin, dir, addr, sentryURL, clientSecret, 
 		"LOOKOUT_LOG_LEVEL="+logLevel,
 		"LOOKOUT_BENCH_PPROF_ADDR="+pprofAddr,
 	)
+	for kv := range strings.SplitSeq(extraEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			if !strings.Contains(kv, "=") {
+				return nil, fmt.Errorf("-lookout-env: %q is not NAME=value", kv)
+			}
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = dir
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

@@ -235,6 +235,23 @@ func (s *adminSession) close(ctx context.Context) error {
 	return errors.Join(err, s.store.Close())
 }
 
+// reachServers returns once every running `lookout serve` on this
+// database refuses what was just revoked: each keeps a bearer check's
+// answer for up to LOOKOUT_TOKEN_CACHE_TTL, so the command waits that
+// long before it says it is done, and the operator's next MCP call is a
+// 401.
+func (s *adminSession) reachServers(ctx context.Context) {
+	if s.cfg.TokenCacheTTL <= 0 {
+		return
+	}
+	t := time.NewTimer(s.cfg.TokenCacheTTL)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 // audit records what an operator did; a failure is reported, not fatal:
 // the change itself is done.
 func (s *adminSession) audit(ctx context.Context, env *environment, principal, action, detail string) {

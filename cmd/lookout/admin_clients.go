@@ -143,6 +143,7 @@ func runAdminClientsRevoke(ctx context.Context, env *environment, args []string)
 	if !registered && len(principals) == 0 && approvals == 0 {
 		return fmt.Errorf("no client %q: no registration, tokens or approvals (see lookout admin clients list)", id)
 	}
+	s.reachServers(ctx)
 	detail := fmt.Sprintf("an operator revoked client %s: %d tokens, %d approvals, %d grants, registration deleted: %t", id, n, approvals, grants, registered)
 	s.audit(ctx, env, "", actionClientRevoked, detail)
 	reg := "it had no registration"

@@ -107,7 +107,8 @@ func whenPtr(t *time.Time) string {
 // runAdminGrantsRevoke revokes the lookout tokens first, then deletes the
 // grant: whatever happens in between, nothing issued on the grant works.
 // An MCP client's next call is a 401 (it signs in again); a Slack user's
-// next question gets a connect link.
+// next question gets a connect link. (It returns once running servers'
+// token caches let go of what it revoked: reachServers.)
 func runAdminGrantsRevoke(ctx context.Context, env *environment, args []string) error {
 	f := newAdminFlags(env, "grants revoke")
 	principal, err := parseArg(f.fs, args, "PRINCIPAL (see lookout admin grants list)")
@@ -128,6 +129,9 @@ func runAdminGrantsRevoke(ctx context.Context, env *environment, args []string) 
 		s.audit(ctx, env, principal, authserver.ActionTokenRevoked, fmt.Sprintf("an operator revoked %d lookout tokens (lookout admin grants revoke)", n))
 	}
 	err = s.vault.Delete(ctx, principal, "revoked by an operator (lookout admin grants revoke)")
+	if n > 0 || err == nil {
+		s.reachServers(ctx)
+	}
 	switch {
 	case errors.Is(err, vault.ErrNoGrant) && n == 0:
 		return fmt.Errorf("no grant and no lookout tokens for %q (see lookout admin grants list)", principal)

@@ -72,6 +72,9 @@ func buildApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts
 	if o, ok := st.(interface{ SetObserver(sqlstore.Observer) }); ok {
 		o.SetObserver(m.Statement)
 	}
+	if c, ok := st.(interface{ SetTokenCacheTTL(time.Duration) }); ok {
+		c.SetTokenCacheTTL(cfg.TokenCacheTTL)
+	}
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("migrate %s: %w", describeDSN(cfg.DatabaseURL.Reveal()), err)

@@ -38,6 +38,12 @@ const (
 	// DefaultRefreshAhead: the background refresher renews a grant a day
 	// before its access token expires.
 	DefaultRefreshAhead = 24 * time.Hour
+	// DefaultTokenCacheTTL: a bearer check keeps what it read for a second
+	// (sqlstore.DefaultTokenCacheTTL says why, and what it costs).
+	DefaultTokenCacheTTL = time.Second
+	// MaxTokenCacheTTL bounds how late another replica's revocation may
+	// be seen.
+	MaxTokenCacheTTL = 10 * time.Second
 )
 
 // LOOKOUT_SLACK_THREADS: which replies in a channel thread the Slack bot
@@ -136,7 +142,11 @@ type Config struct {
 	// RefreshAhead is LOOKOUT_REFRESH_AHEAD: the background refresher
 	// renews grants whose access token expires within it.
 	RefreshAhead time.Duration
-	LogLevel     slog.Level
+	// TokenCacheTTL is LOOKOUT_TOKEN_CACHE_TTL: how long a bearer check
+	// keeps the token and grant it read (0: not at all). A revocation made
+	// by another process is seen within it; this process's own at once.
+	TokenCacheTTL time.Duration
+	LogLevel      slog.Level
 
 	// MetricsAddr is LOOKOUT_METRICS_ADDR: serve /metrics there, on its
 	// own listener, instead of on Addr ("").
@@ -183,6 +193,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AuditRetention:  DefaultAuditRetention,
 		ToolTimeout:     DefaultToolTimeout,
 		RefreshAhead:    DefaultRefreshAhead,
+		TokenCacheTTL:   DefaultTokenCacheTTL,
 		LogLevel:        slog.LevelInfo,
 	}
 
@@ -328,6 +339,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	if v := l.get("LOOKOUT_REFRESH_AHEAD"); v != "" {
 		if d, err := parseRefreshAhead(v); l.ok(err) {
 			c.RefreshAhead = d
+		}
+	}
+	if v := l.get("LOOKOUT_TOKEN_CACHE_TTL"); v != "" {
+		if d, err := parseTokenCacheTTL(v); l.ok(err) {
+			c.TokenCacheTTL = d
 		}
 	}
 	if v := l.get("LOOKOUT_LOG_LEVEL"); v != "" {

@@ -796,3 +796,22 @@ func TestTracesEndpointErrorKeepsItsSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenCacheTTL(t *testing.T) {
+	t.Parallel()
+	c, err := Load(nil)
+	if err != nil || c.TokenCacheTTL != DefaultTokenCacheTTL {
+		t.Fatalf("default: %v %v", c.TokenCacheTTL, err)
+	}
+	for raw, want := range map[string]time.Duration{"0": 0, "250ms": 250 * time.Millisecond, "10s": 10 * time.Second} {
+		c, err := Load(env{"LOOKOUT_TOKEN_CACHE_TTL": raw}.get)
+		if err != nil || c.TokenCacheTTL != want {
+			t.Errorf("%s: %v %v", raw, c.TokenCacheTTL, err)
+		}
+	}
+	for _, bad := range []string{"-1s", "11s", "1m", "soon", "5"} {
+		if _, err := Load(env{"LOOKOUT_TOKEN_CACHE_TTL": bad}.get); err == nil || !strings.Contains(err.Error(), "LOOKOUT_TOKEN_CACHE_TTL") {
+			t.Errorf("%s: %v, want an error naming LOOKOUT_TOKEN_CACHE_TTL", bad, err)
+		}
+	}
+}

@@ -481,6 +481,20 @@ func parseRefreshAhead(raw string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseTokenCacheTTL: 0 turns the cache off; past MaxTokenCacheTTL a
+// revocation on another replica would wait too long to count.
+func parseTokenCacheTTL(raw string) (time.Duration, error) {
+	const name = "LOOKOUT_TOKEN_CACHE_TTL"
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a Go duration such as 1s or 500ms (0 turns the cache off), got %q", name, raw)
+	}
+	if d < 0 || d > MaxTokenCacheTTL {
+		return 0, fmt.Errorf("%s must be between 0 and %s, got %s", name, MaxTokenCacheTTL, d)
+	}
+	return d, nil
+}
+
 func parseLogLevel(raw string) (slog.Level, error) {
 	switch strings.ToLower(raw) {
 	case "debug":

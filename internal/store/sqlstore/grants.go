@@ -26,6 +26,7 @@ func scanGrant(row scanner) (store.Grant, error) {
 // clock when zero); CreatedAt is g.CreatedAt (or UpdatedAt) for a new grant
 // and kept on replace.
 func (s *Store) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
+	defer s.tokens.drop()
 	updated := orNow(g.UpdatedAt)
 	created := g.CreatedAt
 	if created.IsZero() {
@@ -67,6 +68,7 @@ func (s *Store) GetGrant(ctx context.Context, principal string) (store.Grant, er
 // SwapGrant is a compare-and-swap on version in one UPDATE; when it changes
 // nothing, a second look tells a lost race from a deleted grant.
 func (s *Store) SwapGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
+	defer s.tokens.drop()
 	out, err := scanGrant(s.w.queryRow(ctx, `
 		UPDATE grants SET
 			key_id = ?, ciphertext = ?, version = version + 1, updated_at = ?,
@@ -100,6 +102,7 @@ func (s *Store) grantMiss(ctx context.Context, principal string, ifExists error)
 }
 
 func (s *Store) DeleteGrant(ctx context.Context, principal string) error {
+	defer s.tokens.drop()
 	n, err := affected(s.w.exec(ctx, `DELETE FROM grants WHERE principal = ?`, principal))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound

@@ -184,7 +184,20 @@ func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store
 
 // GetTokenGrant is GetToken LEFT JOIN grants on the principal: one
 // statement, prepared once, for the bearer check of every MCP request.
+// GetTokenGrant is served from the token cache (tokencache.go) when it can.
 func (s *Store) GetTokenGrant(ctx context.Context, hash string, now time.Time) (store.TokenGrant, error) {
+	tg, ok, gen := s.tokens.get(hash, now)
+	if ok {
+		return tg, nil
+	}
+	tg, err := s.readTokenGrant(ctx, hash, now)
+	if err == nil {
+		s.tokens.put(hash, tg, gen)
+	}
+	return tg, err
+}
+
+func (s *Store) readTokenGrant(ctx context.Context, hash string, now time.Time) (store.TokenGrant, error) {
 	var (
 		out       store.TokenGrant
 		t         = &out.Token
@@ -250,6 +263,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time,
 // RevokeToken succeeds again on a revoked token (revocation is
 // idempotent) but reports ErrNotFound for an unknown one.
 func (s *Store) RevokeToken(ctx context.Context, hash string) error {
+	defer s.tokens.drop()
 	n, err := affected(s.w.exec(ctx, `UPDATE tokens SET revoked = true WHERE hash = ?`, hash))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
@@ -262,6 +276,7 @@ func (s *Store) RevokeToken(ctx context.Context, hash string) error {
 
 // RevokeFamily counts only tokens this call revoked.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) (int, error) {
+	defer s.tokens.drop()
 	n, err := affected(s.w.exec(ctx,
 		`UPDATE tokens SET revoked = true WHERE family_id = ? AND NOT revoked`, familyID))
 	if err != nil {
@@ -272,6 +287,7 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID string) (int, error) 
 
 // RevokePrincipal counts only tokens this call revoked.
 func (s *Store) RevokePrincipal(ctx context.Context, principal string) (int, error) {
+	defer s.tokens.drop()
 	n, err := affected(s.w.exec(ctx,
 		`UPDATE tokens SET revoked = true WHERE principal = ? AND NOT revoked`, principal))
 	if err != nil {
@@ -361,6 +377,7 @@ func (s *Store) ListClientUsage(ctx context.Context, now time.Time) ([]store.Cli
 // RevokeClientTokens reads the principals and revokes in one transaction,
 // so a token issued meanwhile is either in both or in neither.
 func (s *Store) RevokeClientTokens(ctx context.Context, clientID string) (int, []string, error) {
+	defer s.tokens.drop()
 	var n int64
 	var principals []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

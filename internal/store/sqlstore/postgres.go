@@ -34,5 +34,5 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	p := newPool(db, postgresFlavor)
-	return &Store{flavor: postgresFlavor, w: p, r: p}, nil
+	return newStore(postgresFlavor, p, p), nil
 }

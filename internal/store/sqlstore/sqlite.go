@@ -50,7 +50,7 @@ func OpenSQLite(ctx context.Context, dsn string) (*Store, error) {
 			return nil, fmt.Errorf("open sqlite memory database: %w", err)
 		}
 		p := newPool(db, sqliteFlavor)
-		return &Store{flavor: sqliteFlavor, w: p, r: p}, nil
+		return newStore(sqliteFlavor, p, p), nil
 	}
 
 	db, err := sql.Open("sqlite", path+"?"+writeParams)
@@ -79,7 +79,7 @@ func OpenSQLite(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{flavor: sqliteFlavor, w: newPool(db, sqliteFlavor), r: newPool(read, sqliteFlavor)}, nil
+	return newStore(sqliteFlavor, newPool(db, sqliteFlavor), newPool(read, sqliteFlavor)), nil
 }
 
 // parseSQLiteDSN returns the file path (or ":memory:") a sqlite: DSN names.

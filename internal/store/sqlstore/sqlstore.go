@@ -46,6 +46,11 @@ type Store struct {
 	flavor *flavor
 	w      *pool // writes; SQLite: one connection, BEGIN IMMEDIATE
 	r      *pool // reads; SQLite: query_only connections (w itself in memory)
+	tokens *tokenCache
+}
+
+func newStore(f *flavor, w, r *pool) *Store {
+	return &Store{flavor: f, w: w, r: r, tokens: newTokenCache(DefaultTokenCacheTTL)}
 }
 
 var _ store.Store = (*Store)(nil)

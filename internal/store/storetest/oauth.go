@@ -228,6 +228,72 @@ func testTokenGrant(t *testing.T, s store.Store) {
 	}
 }
 
+// GetTokenGrant answers every bearer check, so a backend may keep its
+// answers for a moment (sqlstore does); whatever it keeps, a write made
+// through the same store is seen by the very next read: a revoked token is
+// refused, a removed grant is gone, a refreshed grant is the new one.
+func testTokenGrantSeesWrites(t *testing.T, s store.Store) {
+	principals := map[string]string{"revoke": "p1", "family": "p2", "principal": "p3", "client": "p4", "put": "p5", "swap": "p6", "delete": "p7"}
+	for _, p := range principals {
+		tok := newToken("tok-"+p, store.AccessToken, "fam-"+p, p, time.Hour)
+		tok.ClientID = "client-" + p
+		createTokens(t, s, tok)
+		_, err := s.PutGrant(ctx(t), described(p, "42", at(time.Hour)))
+		is(t, "put grant of "+p, err, nil)
+	}
+	read := func(p string) (store.TokenGrant, error) {
+		t.Helper()
+		return s.GetTokenGrant(ctx(t), "tok-"+p, t0)
+	}
+	for what, write := range map[string]func(p string) error{
+		"revoke":    func(p string) error { return s.RevokeToken(ctx(t), "tok-"+p) },
+		"family":    func(p string) error { _, err := s.RevokeFamily(ctx(t), "fam-"+p); return err },
+		"principal": func(p string) error { _, err := s.RevokePrincipal(ctx(t), p); return err },
+		"client":    func(p string) error { _, _, err := s.RevokeClientTokens(ctx(t), "client-"+p); return err },
+		"delete":    func(p string) error { return s.DeleteGrant(ctx(t), p) },
+	} {
+		p := principals[what]
+		for range 2 { // a second read may be served from what the first kept
+			if _, err := read(p); err != nil {
+				t.Fatalf("%s: read before: %v", what, err)
+			}
+		}
+		is(t, what, write(p), nil)
+		got, err := read(p)
+		if what == "delete" {
+			is(t, "read after delete", err, nil)
+			if got.HasGrant {
+				t.Errorf("after DeleteGrant: the token still comes with grant %+v", got.Grant)
+			}
+			continue
+		}
+		is(t, "read after "+what, err, store.ErrNotFound)
+	}
+
+	for what, write := range map[string]func(g store.Grant) (store.Grant, error){
+		"put": func(g store.Grant) (store.Grant, error) {
+			g.Ciphertext = []byte("refreshed")
+			return s.PutGrant(ctx(t), g)
+		},
+		"swap": func(g store.Grant) (store.Grant, error) {
+			g.Ciphertext = []byte("refreshed")
+			return s.SwapGrant(ctx(t), g)
+		},
+	} {
+		p := principals[what]
+		before, err := read(p)
+		is(t, what+": read before", err, nil)
+		_, _ = read(p)
+		after, err := write(before.Grant)
+		is(t, what, err, nil)
+		got, err := read(p)
+		is(t, what+": read after", err, nil)
+		if got.Grant.Version != after.Version || string(got.Grant.Ciphertext) != "refreshed" {
+			t.Errorf("after %s: read version %d %q, want version %d %q", what, got.Grant.Version, got.Grant.Ciphertext, after.Version, "refreshed")
+		}
+	}
+}
+
 func testTokenRevoke(t *testing.T, s store.Store) {
 	createTokens(t, s, newToken("a1", store.AccessToken, "f", "p", time.Hour), newToken("a2", store.AccessToken, "f", "p", time.Hour))
 	is(t, "revoke", s.RevokeToken(ctx(t), "a1"), nil)

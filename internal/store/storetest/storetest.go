@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		{"Token/CreateGet", testTokenCreateGet},
 		{"Token/GetWithGrant", testTokenGrant},
+		{"Token/GetWithGrantSeesWrites", testTokenGrantSeesWrites},
 		{"Token/Revoke", testTokenRevoke},
 		{"Token/UseRefresh", testTokenUseRefresh},
 		{"Token/UseRefreshConcurrent", testTokenUseRefreshConcurrent},
