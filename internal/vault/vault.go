@@ -15,6 +15,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,6 +153,8 @@ type Vault struct {
 	opened   atomic.Int64 // grants decrypted (Stats)
 	npending atomic.Int32 // len(pending), read without mu on every call
 	broken   sync.Map     // principal -> version of its row that failed to open
+	memo     sync.Map     // principal -> *openedRow: the last grant opened (openRow)
+	nmemo    atomic.Int32 // entries in memo, bounded by maxMemo
 
 	mu      sync.Mutex
 	flights map[string]*flight   // refreshes in progress in this process
@@ -489,6 +493,11 @@ func (v *Vault) sealRow(g Grant) (store.Grant, error) {
 }
 
 func (v *Vault) openRow(ctx context.Context, row store.Grant) (Grant, error) {
+	if m, ok := v.memo.Load(row.Principal); ok {
+		if m := m.(*openedRow); m.keyID == row.KeyID && bytes.Equal(m.ciphertext, row.Ciphertext) {
+			return m.sealed.grant(row.Principal, row.Version), nil
+		}
+	}
 	plaintext, err := v.open(row)
 	var missing *KeyMissingError
 	if errors.As(err, &missing) {
@@ -505,7 +514,36 @@ func (v *Vault) openRow(ctx context.Context, row store.Grant) (Grant, error) {
 	if err := json.Unmarshal(plaintext, &s); err != nil {
 		return Grant{}, fmt.Errorf("vault: grant of %s: %w: undecodable payload", row.Principal, ErrDecrypt)
 	}
+	v.remember(row, s)
 	return s.grant(row.Principal, row.Version), nil
+}
+
+// openedRow is what openRow last got out of a principal's sealed bytes.
+// Opening the same bytes under the same key id (and principal, the
+// additional data) always gives the same grant, or fails the same way, so
+// a row whose sealed bytes are these is not decrypted again: a user's
+// calls back to back open their grant once, not once a call. A refresh
+// or a re-key writes new bytes, which miss. Only grants that opened are
+// kept, and only in this process's memory, where each call's opened grant
+// lives anyway.
+type openedRow struct {
+	keyID      string
+	ciphertext []byte
+	sealed     sealedGrant
+}
+
+// maxMemo bounds the memory of opened grants.
+const maxMemo = 4096
+
+func (v *Vault) remember(row store.Grant, s sealedGrant) {
+	if v.nmemo.Load() >= maxMemo {
+		v.memo.Clear()
+		v.nmemo.Store(0)
+	}
+	s.Scopes = slices.Clip(s.Scopes)
+	if _, loaded := v.memo.Swap(row.Principal, &openedRow{keyID: row.KeyID, ciphertext: bytes.Clone(row.Ciphertext), sealed: s}); !loaded {
+		v.nmemo.Add(1)
+	}
 }
 
 // open decrypts a stored grant's payload: the one place the vault pays

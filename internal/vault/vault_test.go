@@ -703,3 +703,69 @@ func TestSlowRefresherKeepsItsLease(t *testing.T) {
 		}
 	})
 }
+
+// A grant opened once is not decrypted again while its sealed bytes stay
+// the same, and remembering it hides no tampering: a row whose bytes or
+// key id changed, or that carries another principal's bytes, is opened
+// afresh and refused; a rewritten grant (a refresh) is opened afresh and
+// read as the new one.
+func TestOpenedGrantIsRememberedByItsSealedBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.SQLite(t)
+	v := newVault(t, s, vault.Options{}, newKey(t, "k1"), newKey(t, "k2"))
+	exp := time.Now().Add(time.Hour)
+	for _, p := range []string{"slack:T1:alice", "slack:T1:mallory"} {
+		if _, err := v.Put(ctx, sampleGrant(p, 1, exp)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Status(ctx, p); err != nil { // opened, and remembered
+			t.Fatal(err)
+		}
+	}
+	opened := v.Stats().Opened
+	for range 3 {
+		if _, err := v.Status(ctx, "slack:T1:alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := v.Stats().Opened - opened; n != 0 {
+		t.Errorf("three reads of an unchanged grant decrypted %d times, want 0", n)
+	}
+	alice, err := s.GetGrant(ctx, "slack:T1:alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, err := s.GetGrant(ctx, "slack:T1:mallory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(alice.Ciphertext)
+	flipped[len(flipped)-1] ^= 1
+	for what, row := range map[string]store.Grant{
+		"a flipped bit":             {Principal: alice.Principal, KeyID: alice.KeyID, Ciphertext: flipped},
+		"another key id":            {Principal: alice.Principal, KeyID: "k2", Ciphertext: alice.Ciphertext},
+		"another principal's grant": {Principal: alice.Principal, KeyID: mallory.KeyID, Ciphertext: mallory.Ciphertext},
+	} {
+		if _, err := s.PutGrant(ctx, row); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Status(ctx, alice.Principal); !errors.Is(err, vault.ErrDecrypt) {
+			t.Errorf("%s, after the grant was opened: %v, want ErrDecrypt", what, err)
+		}
+	}
+	if _, err := v.Put(ctx, sampleGrant(alice.Principal, 2, exp)); err != nil {
+		t.Fatal(err)
+	}
+	opened = v.Stats().Opened
+	g, err := v.Get(ctx, alice.Principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := v.Stats().Opened - opened; n != 1 {
+		t.Errorf("a rewritten grant was decrypted %d times, want 1", n)
+	}
+	if got, want := accessOf(g), accessOf(sampleGrant(alice.Principal, 2, exp)); got != want {
+		t.Errorf("after the rewrite: access token %q, want the new one %q", got, want)
+	}
+}
