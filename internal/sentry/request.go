@@ -311,7 +311,7 @@ func (c *Client) exchange(ctx context.Context, cl call, target string, body []by
 	} else if res.ContentLength > limit {
 		return r, errTooLarge
 	}
-	r.body, err = io.ReadAll(io.LimitReader(res.Body, limit+1))
+	r.body, err = readBody(res.Body, res.ContentLength, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +322,20 @@ func (c *Client) exchange(ctx context.Context, cl call, target string, body []by
 		r.body = r.body[:limit]
 	}
 	return r, nil
+}
+
+// readBody reads an answer of at most limit bytes, or limit+1 to show it
+// is longer. With its length known it reads into one buffer of that size
+// (io.ReadAll would grow one from 512 bytes, copying as it goes).
+func readBody(body io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length > limit {
+		return io.ReadAll(io.LimitReader(body, limit+1))
+	}
+	b := make([]byte, length)
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // bodyLimit is the most a successful answer to cl may hold.
