@@ -403,7 +403,26 @@ type result struct {
 }
 
 // measure wraps a run with CPU and memory samples over its window.
+// settle waits, before a step, until lookout and the fake Sentry are idle
+// (under 5% of a core over a quarter second, for at most 30 s): a step
+// must not pay for the backlog a saturated one left behind.
+func (b *bench) settle() {
+	const window = 250 * time.Millisecond
+	deadline := time.Now().Add(30 * time.Second)
+	prev := b.meter.sample()
+	for time.Now().Before(deadline) {
+		time.Sleep(window) // a measuring window, not a wait for an event
+		cur := b.meter.sample()
+		busy := (cur[0] - prev[0]) + (cur[1] - prev[1])
+		if busy < window/20 {
+			return
+		}
+		prev = cur
+	}
+}
+
 func (b *bench) measure(call, via string, runFn func(window func(end bool)) stats) result {
+	b.settle()
 	var cpu0, cpu1 []time.Duration
 	var mem0, mem1 memStats
 	var memErr error
@@ -444,8 +463,8 @@ func (b *bench) measure(call, via string, runFn func(window func(end bool)) stat
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// sweep measures one call: open loop over the rates until saturation,
-// closed loop at each concurrency; then the same for the floor.
+// sweep measures one call: closed loop at each concurrency, open loop over
+// the rates until saturation; then the same for the floor.
 func (b *bench) sweep(ctx context.Context, name string) error {
 	c, err := b.mcpCall(name, 7)
 	if err != nil {
@@ -468,6 +487,20 @@ func (b *bench) sweep(ctx context.Context, name string) error {
 		}{"direct", floor})
 	}
 	for _, v := range vias {
+		// The closed loop first: after a saturated open-loop step the
+		// processes are still digesting its backlog (thousands of
+		// connections, a grown heap), which cost the closed loop that
+		// followed it up to half its rate.
+		for _, n := range b.o.concurrency {
+			_ = b.fake.control(http.MethodPost, "/clear-requests", nil)
+			r := b.measure(name, v.via, func(w func(bool)) stats {
+				return closedLoop(ctx, b.client, v.cl, n, b.o.warmup, b.o.duration, w)
+			})
+			r.Mode, r.Concurrency = "closed", n
+			b.results = append(b.results, r)
+			logf("%-18s %-7s closed x%d: %7.1f/s p50 %6.2f ms p99 %7.2f ms, lookout CPU %.3f ms/call, errors %d",
+				name, v.via, n, r.Achieved, r.P50Ms, r.P99Ms, r.LookoutCPUMs, r.Errors)
+		}
 		for _, rate := range b.rateSteps() {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -488,16 +521,6 @@ func (b *bench) sweep(ctx context.Context, name string) error {
 			if r.Saturated { // higher rates would only queue more
 				break
 			}
-		}
-		for _, n := range b.o.concurrency {
-			_ = b.fake.control(http.MethodPost, "/clear-requests", nil)
-			r := b.measure(name, v.via, func(w func(bool)) stats {
-				return closedLoop(ctx, b.client, v.cl, n, b.o.warmup, b.o.duration, w)
-			})
-			r.Mode, r.Concurrency = "closed", n
-			b.results = append(b.results, r)
-			logf("%-18s %-7s closed x%d: %7.1f/s p50 %6.2f ms p99 %7.2f ms, lookout CPU %.3f ms/call, errors %d",
-				name, v.via, n, r.Achieved, r.P50Ms, r.P99Ms, r.LookoutCPUMs, r.Errors)
 		}
 	}
 	return nil
