@@ -406,10 +406,9 @@ type result struct {
 // settle, before a step, closes the generator's idle connections and
 // waits until lookout and the fake Sentry are idle (under 5% of a core
 // over a quarter second, for at most 30 s): a step must not pay for the
-// backlog a saturated one left behind. The connections matter most: a
-// saturated step opens thousands, each a goroutine in lookout that every
-// garbage collection scans while it stays open (whoami at 800/s cost 0.74
-// instead of 0.54 ms of CPU after ping's saturated step).
+// backlog a saturated one left behind: the thousands of connections it
+// opened (each a goroutine in lookout and in the fake while it stays
+// open) and the work still queued.
 func (b *bench) settle() {
 	b.client.CloseIdleConnections()
 	const window = 250 * time.Millisecond
