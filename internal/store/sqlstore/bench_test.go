@@ -41,13 +41,19 @@ func benchmarkReads(b *testing.B, s store.Store) {
 			}
 		}
 	})
-	// The bearer check of an MCP request: both of the above in one read.
-	b.Run("GetTokenGrant", func(b *testing.B) {
+	// The bearer check of an MCP request: both of the above in one read,
+	// then the same check again within the token cache's TTL.
+	getTokenGrant := func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if tg, err := s.GetTokenGrant(ctx, "h", now); err != nil || !tg.HasGrant {
 				b.Fatal(err)
 			}
 		}
-	})
+	}
+	ttl := s.(interface{ SetTokenCacheTTL(time.Duration) })
+	ttl.SetTokenCacheTTL(0)
+	b.Run("GetTokenGrant", getTokenGrant)
+	ttl.SetTokenCacheTTL(time.Hour)
+	b.Run("GetTokenGrantCached", getTokenGrant)
 }
