@@ -732,14 +732,7 @@ func TestOpenedGrantIsRememberedByItsSealedBytes(t *testing.T) {
 	if n := v.Stats().Opened - opened; n != 0 {
 		t.Errorf("three reads of an unchanged grant decrypted %d times, want 0", n)
 	}
-	alice, err := s.GetGrant(ctx, "slack:T1:alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mallory, err := s.GetGrant(ctx, "slack:T1:mallory")
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, mallory := rowOf(t, s, "slack:T1:alice"), rowOf(t, s, "slack:T1:mallory")
 	flipped := bytes.Clone(alice.Ciphertext)
 	flipped[len(flipped)-1] ^= 1
 	for what, row := range map[string]store.Grant{
