@@ -7,7 +7,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	segjson "github.com/segmentio/encoding/json"
 )
+
+// decodeAnswer decodes the first JSON value of a Sentry answer into out,
+// numbers in interfaces as json.Number, as a json.Decoder with UseNumber
+// does (which this replaced). It parses the answer in place with
+// github.com/segmentio/encoding/json (go-sdk's decoder, in the module
+// already): encoding/json's Decoder first copied the whole answer into a
+// buffer of its own, and decoding was a fifth of a search_issues call's
+// CPU. Field names still match case-insensitively, unknown fields are
+// still ignored, and json.Unmarshaler types (the Flex ones below) are
+// called as before. TestDecodeAnswerAsEncodingJSON holds it to that.
+func decodeAnswer(body []byte, out any) error {
+	_, err := segjson.Parse(body, out, segjson.UseNumber)
+	return err
+}
 
 // Sentry's JSON is not consistent about types: ids are strings in one place
 // and numbers in another (release.id, release.projects[].id, project_id in

@@ -182,9 +182,7 @@ func (c *Client) send(ctx context.Context, cl call, target, path string, body []
 				return Page{}, fmt.Errorf("sentry: %s %s: the answer is HTML, not JSON: check the Sentry URL and any proxy in front of Sentry", cl.method, path)
 			}
 			if out != nil && len(trimmed) > 0 {
-				dec := json.NewDecoder(bytes.NewReader(resp.body))
-				dec.UseNumber()
-				if err := dec.Decode(out); err != nil {
+				if err := decodeAnswer(resp.body, out); err != nil {
 					return Page{}, fmt.Errorf("sentry: %s %s: decoding the answer: %w", cl.method, path, err)
 				}
 			}
