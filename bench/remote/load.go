@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,30 +62,49 @@ func (m *mcpCaller) call(ctx context.Context, c *http.Client) error {
 }
 
 // directCaller sends the upstream requests of one tool call straight to
-// the fake Sentry, one after the other as lookout does.
+// the fake Sentry as lookout sends them: one after the other, or at once.
 type directCaller struct {
 	token string
 	reqs  []upstreamRequest
+	// atOnce: lookout sends these requests concurrently (the regions of
+	// find_organizations), so the floor does too.
+	atOnce bool
 }
 
 func (d *directCaller) call(ctx context.Context, c *http.Client) error {
+	if d.atOnce && len(d.reqs) > 1 {
+		errs := make([]error, len(d.reqs))
+		var wg sync.WaitGroup
+		for i, u := range d.reqs {
+			wg.Go(func() { errs[i] = d.one(ctx, c, u) })
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
 	for _, u := range d.reqs {
-		req, err := http.NewRequestWithContext(ctx, u.Method, u.URL, nil)
-		if err != nil {
+		if err := d.one(ctx, c, u); err != nil {
 			return err
 		}
-		req.Header["Authorization"] = []string{"Bearer " + d.token}
-		resp, err := c.Do(req)
-		if err != nil {
-			return err
-		}
-		body, err := readBody(resp)
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != u.Status {
-			return fmt.Errorf("%s %s: status %d, lookout's got %d: %.200s", u.Method, u.URL, resp.StatusCode, u.Status, body)
-		}
+	}
+	return nil
+}
+
+func (d *directCaller) one(ctx context.Context, c *http.Client, u upstreamRequest) error {
+	req, err := http.NewRequestWithContext(ctx, u.Method, u.URL, nil)
+	if err != nil {
+		return err
+	}
+	req.Header["Authorization"] = []string{"Bearer " + d.token}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(resp)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != u.Status {
+		return fmt.Errorf("%s %s: status %d, lookout's got %d: %.200s", u.Method, u.URL, resp.StatusCode, u.Status, body)
 	}
 	return nil
 }

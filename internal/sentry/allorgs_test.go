@@ -2,6 +2,10 @@ package sentry_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +79,80 @@ func TestAllOrganizationsRemembersRegions(t *testing.T) {
 	}
 	if regionCalls != 1 || lookups != 0 {
 		t.Errorf("regions asked %d times, globex looked up %d times; want 1 and 0", regionCalls, lookups)
+	}
+}
+
+// twoRegions serves /users/me/regions/ naming two regions, each an
+// httptest server on loopback whose /organizations/ is answered by org.
+func twoRegions(t *testing.T, org func(region string, w http.ResponseWriter)) string {
+	t.Helper()
+	urls := map[string]string{}
+	for _, name := range []string{"us", "de"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/api/0/organizations/" {
+				http.NotFound(w, r)
+				return
+			}
+			org(name, w)
+		}))
+		t.Cleanup(srv.Close)
+		urls[name] = srv.URL
+	}
+	main := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/0/users/me/regions/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"regions":[{"name":"us","url":%q},{"name":"de","url":%q}]}`, urls["us"], urls["de"])
+	}))
+	t.Cleanup(main.Close)
+	return main.URL
+}
+
+// The user's regions are asked at once, not one after the other: each
+// region here answers only once the other's request has arrived.
+func TestAllOrganizationsAsksRegionsAtOnce(t *testing.T) {
+	t.Parallel()
+	arrived := map[string]chan struct{}{"us": make(chan struct{}), "de": make(chan struct{})}
+	other := map[string]string{"us": "de", "de": "us"}
+	base := twoRegions(t, func(region string, w http.ResponseWriter) {
+		close(arrived[region])
+		select {
+		case <-arrived[other[region]]:
+			fmt.Fprintf(w, `[{"id":"1","slug":"org-%s","name":"%s"}]`, region, region)
+		case <-time.After(5 * time.Second): // asked one after the other: give up
+			http.Error(w, "the other region was not asked meanwhile", http.StatusServiceUnavailable)
+		}
+	})
+	c, err := sentry.New(sentry.Options{BaseURL: base, Token: sentry.StaticToken("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, err := c.AllOrganizations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orgs) != 2 || orgs[0].Slug != "org-us" || orgs[1].Slug != "org-de" {
+		t.Fatalf("organizations %+v, want org-us then org-de (the regions' order)", orgs)
+	}
+}
+
+// A region that fails fails the listing, named; the other's request is
+// cancelled rather than waited for.
+func TestAllOrganizationsNamesTheFailingRegion(t *testing.T) {
+	t.Parallel()
+	base := twoRegions(t, func(region string, w http.ResponseWriter) {
+		if region == "de" {
+			http.Error(w, `{"detail":"down"}`, http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, `[{"id":"1","slug":"org-us","name":"us"}]`)
+	})
+	c, err := sentry.New(sentry.Options{BaseURL: base, Token: sentry.StaticToken("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AllOrganizations(context.Background()); err == nil || !strings.Contains(err.Error(), "region de") {
+		t.Fatalf("error %v, want one naming region de", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 )
 
 // User is a Sentry user as /auth/ and activity entries show it.
@@ -146,13 +147,32 @@ func (c *Client) AllOrganizations(ctx context.Context) ([]Organization, error) {
 		orgs, _, err := c.ListOrganizations(ctx, ListOptions{Limit: maxPageSize})
 		return orgs, err
 	}
+	// The regions are asked at once: a user with organizations in two
+	// regions (us and de on sentry.io) waits for the slower, not for both
+	// one after the other. The first failure cancels the others.
+	lists := make([][]Organization, len(regions))
+	errs := make([]error, len(regions))
+	if len(regions) == 1 {
+		lists[0], _, errs[0] = c.ListOrganizationsInRegion(ctx, regions[0].URL, ListOptions{Limit: maxPageSize})
+	} else {
+		rctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for i, r := range regions {
+			wg.Go(func() {
+				if lists[i], _, errs[i] = c.ListOrganizationsInRegion(rctx, r.URL, ListOptions{Limit: maxPageSize}); errs[i] != nil {
+					cancel()
+				}
+			})
+		}
+		wg.Wait()
+		cancel()
+	}
+	if i := failedRegion(ctx, errs); i >= 0 {
+		return nil, fmt.Errorf("region %s: %w", regions[i].Name, errs[i])
+	}
 	var all []Organization
 	seen := map[string]bool{}
-	for _, r := range regions {
-		orgs, _, err := c.ListOrganizationsInRegion(ctx, r.URL, ListOptions{Limit: maxPageSize})
-		if err != nil {
-			return nil, fmt.Errorf("region %s: %w", r.Name, err)
-		}
+	for _, orgs := range lists {
 		for _, o := range orgs {
 			if !seen[o.Slug] {
 				seen[o.Slug] = true
@@ -161,6 +181,23 @@ func (c *Client) AllOrganizations(ctx context.Context) ([]Organization, error) {
 		}
 	}
 	return all, nil
+}
+
+// failedRegion is the index of the region whose error to report, or -1:
+// one that failed on its own rather than because another's failure
+// cancelled it (unless the caller's ctx ended: then any).
+func failedRegion(ctx context.Context, errs []error) int {
+	first := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil || !errors.Is(err, context.Canceled):
+			return i
+		case first < 0:
+			first = i
+		}
+	}
+	return first
 }
 
 // GetOrganization returns one organization (by slug or id), asking BaseURL,
