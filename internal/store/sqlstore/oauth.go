@@ -183,8 +183,8 @@ func (s *Store) GetToken(ctx context.Context, hash string, now time.Time) (store
 }
 
 // GetTokenGrant is GetToken LEFT JOIN grants on the principal: one
-// statement, prepared once, for the bearer check of every MCP request.
-// GetTokenGrant is served from the token cache (tokencache.go) when it can.
+// statement, prepared once, for the bearer check of every MCP request,
+// whose answer the token cache keeps for its TTL (tokencache.go).
 func (s *Store) GetTokenGrant(ctx context.Context, hash string, now time.Time) (store.TokenGrant, error) {
 	tg, ok, gen := s.tokens.get(hash, now)
 	if ok {
