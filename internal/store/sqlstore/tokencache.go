@@ -32,8 +32,9 @@ const maxCachedTokens = 10_000
 // after the bump. A hit still checks the token's own expiry against the
 // caller's clock, as the query does.
 type tokenCache struct {
-	ttl time.Duration
-	gen atomic.Uint64
+	ttl   time.Duration
+	clock func() time.Time // time.Now; the TTL's clock, not the caller's
+	gen   atomic.Uint64
 
 	mu      sync.Mutex
 	answers map[string]cachedTokenGrant
@@ -42,11 +43,11 @@ type tokenCache struct {
 type cachedTokenGrant struct {
 	tg    store.TokenGrant
 	gen   uint64
-	until time.Time // on the monotonic clock: a test's fake clock does not extend it
+	until time.Time // by clock: the caller's now (a test's fake clock) does not extend it
 }
 
 func newTokenCache(ttl time.Duration) *tokenCache {
-	return &tokenCache{ttl: ttl, answers: make(map[string]cachedTokenGrant)}
+	return &tokenCache{ttl: ttl, clock: time.Now, answers: make(map[string]cachedTokenGrant)}
 }
 
 // SetTokenCacheTTL sets how long GetTokenGrant's answers are kept
@@ -65,7 +66,7 @@ func (c *tokenCache) get(hash string, now time.Time) (store.TokenGrant, bool, ui
 	c.mu.Lock()
 	a, ok := c.answers[hash]
 	c.mu.Unlock()
-	if !ok || a.gen != gen || !time.Now().Before(a.until) || !a.tg.Token.ExpiresAt.After(now) {
+	if !ok || a.gen != gen || !c.clock().Before(a.until) || !a.tg.Token.ExpiresAt.After(now) {
 		return store.TokenGrant{}, false, gen
 	}
 	return a.tg, true, gen
@@ -76,7 +77,7 @@ func (c *tokenCache) put(hash string, tg store.TokenGrant, gen uint64) {
 	if c.ttl == 0 {
 		return
 	}
-	now := time.Now()
+	now := c.clock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.answers) >= maxCachedTokens {
