@@ -273,6 +273,7 @@ func (v *Vault) Delete(ctx context.Context, principal, reason string) error {
 		return unavailable("delete grant", err)
 	}
 	v.dropPending(principal)
+	v.forget(principal)
 	v.audit(ctx, principal, ActionRevoked, reason)
 	return nil
 }
@@ -543,6 +544,14 @@ func (v *Vault) remember(row store.Grant, s sealedGrant) {
 	s.Scopes = slices.Clip(s.Scopes)
 	if _, loaded := v.memo.Swap(row.Principal, &openedRow{keyID: row.KeyID, ciphertext: bytes.Clone(row.Ciphertext), sealed: s}); !loaded {
 		v.nmemo.Add(1)
+	}
+}
+
+// forget drops the grant this process last opened for principal: a
+// deleted grant's tokens need not stay in memory.
+func (v *Vault) forget(principal string) {
+	if _, loaded := v.memo.LoadAndDelete(principal); loaded {
+		v.nmemo.Add(-1)
 	}
 }
 

@@ -761,4 +761,20 @@ func TestOpenedGrantIsRememberedByItsSealedBytes(t *testing.T) {
 	if got, want := accessOf(g), accessOf(sampleGrant(alice.Principal, 2, exp)); got != want {
 		t.Errorf("after the rewrite: access token %q, want the new one %q", got, want)
 	}
+	// A deleted grant is forgotten: the same bytes put back are opened
+	// afresh (the vault keeps no deleted grant's tokens).
+	row := rowOf(t, s, alice.Principal)
+	if err := v.Delete(ctx, alice.Principal, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutGrant(ctx, store.Grant{Principal: row.Principal, KeyID: row.KeyID, Ciphertext: row.Ciphertext}); err != nil {
+		t.Fatal(err)
+	}
+	opened = v.Stats().Opened
+	if _, err := v.Get(ctx, alice.Principal); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.Stats().Opened - opened; n != 1 {
+		t.Errorf("a deleted grant's bytes put back were decrypted %d times, want 1: the vault remembered a deleted grant", n)
+	}
 }
