@@ -42,16 +42,12 @@ func (m *mcpCaller) call(ctx context.Context, c *http.Client) error {
 	req.Header["Content-Type"] = []string{contentTypeJS}
 	req.Header["Accept"] = []string{"application/json, text/event-stream"}
 	req.Header["Mcp-Protocol-Version"] = []string{protocolVersion}
-	resp, err := c.Do(req)
+	status, body, err := do(c, req)
 	if err != nil {
 		return err
 	}
-	body, err := readBody(resp)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+	if status != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", status, body)
 	}
 	// Every response is checked cheaply here; the first of each run is
 	// decoded in full (checkResponse) before the load starts.
@@ -95,18 +91,24 @@ func (d *directCaller) one(ctx context.Context, c *http.Client, u upstreamReques
 		return err
 	}
 	req.Header["Authorization"] = []string{"Bearer " + d.token}
-	resp, err := c.Do(req)
+	status, body, err := do(c, req)
 	if err != nil {
 		return err
 	}
-	body, err := readBody(resp)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != u.Status {
-		return fmt.Errorf("%s %s: status %d, lookout's got %d: %.200s", u.Method, u.URL, resp.StatusCode, u.Status, body)
+	if status != u.Status {
+		return fmt.Errorf("%s %s: status %d, lookout's got %d: %.200s", u.Method, u.URL, status, u.Status, body)
 	}
 	return nil
+}
+
+// do sends req and reads the whole answer.
+func do(c *http.Client, req *http.Request) (int, []byte, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := readBody(resp)
+	return resp.StatusCode, body, err
 }
 
 // bufPool holds response buffers: the generator's own garbage competes
